@@ -1,0 +1,57 @@
+# rocker build: TypeScript (tsc), the schema validators (ajv standalone) and the
+# nsexec helper (CMake through cmake-js).
+NODE_BIN := node_modules/.bin
+COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+VERSION := $(shell node -p "require('./package.json').version")
+
+.PHONY: all deps ts validators nsexec test bench demo clean
+
+# Debian packages the build, the tests and the benchmarks use (run as root).
+APT_PACKAGES := build-essential cmake ninja-build pkg-config libjson-c-dev libseccomp-dev \
+	busybox-static runc crun skopeo umoci docker-registry containerd podman \
+	containernetworking-plugins iptables iproute2 procps util-linux zstd jq \
+	apache2-utils hyperfine
+
+all: ts validators nsexec dist/build-info.json
+
+# Everything a fresh Debian 12 machine needs, as root.
+deps:
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES)
+	npm ci
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci
+
+ts: node_modules/.package-lock.json
+	$(NODE_BIN)/tsc -p tsconfig.json
+
+validators: dist/schemas/validators.js
+
+dist/schemas/validators.js: schemas/compile-validators.mjs $(wildcard schemas/*/*.json) node_modules/.package-lock.json
+	node schemas/compile-validators.mjs $@
+
+# nsexec is a plain executable; pointing cmake-js at the headers Node ships keeps it offline.
+nsexec: node_modules/.package-lock.json
+	npm_config_nodedir=$${npm_config_nodedir:-/usr} $(NODE_BIN)/cmake-js build --directory nsexec --out build/nsexec
+	install -D -m 0755 build/nsexec/nsexec dist/nsexec
+
+dist/build-info.json: package.json
+	mkdir -p dist
+	printf '{"version":"%s","commit":"%s","spec":"1.3.0"}\n' '$(VERSION)' '$(COMMIT)' > $@
+
+# All tests; they need root (namespaces, mounts, cgroups) and the packages .ci/run installs.
+test: all
+	node --test --test-concurrency=1 $(TEST_FILES)
+
+TEST_FILES ?= $(shell find test -name '*.test.mjs' | sort)
+
+# The main job: pull an image from a registry on loopback that it seeds, bundle it, run it.
+demo: all
+	bash test/demo.sh
+
+bench: all
+	node bench/run.mjs
+
+clean:
+	rm -rf dist build
