@@ -1,0 +1,60 @@
+#include "error.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <json-c/json.h>
+
+int nsx_fail(struct nsx_error *e, const char *stage, const char *syscall, int errno_value,
+	     const char *path, const char *fmt, ...)
+{
+	va_list ap;
+	char what[512];
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	e->stage = stage;
+	e->syscall = syscall;
+	e->err = errno_value;
+	snprintf(e->path, sizeof(e->path), "%s", path ? path : "");
+	if (errno_value)
+		snprintf(e->message, sizeof(e->message), "%s: %s", what, strerror(errno_value));
+	else
+		snprintf(e->message, sizeof(e->message), "%s", what);
+	return -1;
+}
+
+void nsx_report_error(int fd, const struct nsx_error *e)
+{
+	json_object *o = json_object_new_object();
+	const char *text;
+	size_t len;
+
+	json_object_object_add(o, "type", json_object_new_string("error"));
+	json_object_object_add(o, "stage", json_object_new_string(e->stage ? e->stage : "unknown"));
+	if (e->syscall)
+		json_object_object_add(o, "syscall", json_object_new_string(e->syscall));
+	if (e->err) {
+		json_object_object_add(o, "errno", json_object_new_int(e->err));
+		json_object_object_add(o, "errnoName", json_object_new_string(strerrorname_np(e->err) ? strerrorname_np(e->err) : "E?"));
+	}
+	if (e->path[0])
+		json_object_object_add(o, "path", json_object_new_string(e->path));
+	json_object_object_add(o, "message", json_object_new_string(e->message));
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	len = strlen(text);
+	/* One write per line keeps lines whole even if parent and child both report. */
+	{
+		char buf[8192];
+		if (len + 1 < sizeof(buf)) {
+			memcpy(buf, text, len);
+			buf[len] = '\n';
+			while (write(fd, buf, len + 1) < 0 && errno == EINTR)
+				;
+		}
+	}
+	json_object_put(o);
+}

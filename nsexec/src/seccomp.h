@@ -1,0 +1,22 @@
+/* linux.seccomp: built from the OCI object before the last set-up steps, loaded
+ * as the very last thing before execve (owned by seccomp.c). */
+#ifndef NSX_SECCOMP_H
+#define NSX_SECCOMP_H
+
+#include <json-c/json.h>
+#include "error.h"
+
+struct nsx_seccomp; /* opaque: a compiled filter waiting to be loaded */
+
+/* Parses and compiles `seccomp` (the OCI linux.seccomp object; NULL means none, and
+ * *out is set to NULL). Unknown syscall names are skipped, as runc does; an unknown
+ * action, operator or architecture is an error. */
+int nsx_seccomp_prepare(json_object *seccomp, struct nsx_seccomp **out, struct nsx_error *e);
+
+/* Loads the filter into the calling thread. For SCMP_ACT_NOTIFY rules the listener fd
+ * is sent to linuxSeccomp.listenerPath with the state JSON `state` (may be NULL). */
+int nsx_seccomp_load(struct nsx_seccomp *f, const char *state, struct nsx_error *e);
+
+void nsx_seccomp_free(struct nsx_seccomp *f);
+
+#endif
