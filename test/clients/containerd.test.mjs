@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { ContainerdDaemon } from './lib/containerd-daemon.mjs';
 import { buildBusyboxArchive, BUSYBOX_REF } from './lib/busybox-image.mjs';
-import { runOk, runWithPty, startBackground, describeResult } from './lib/proc.mjs';
+import { describeResult } from './lib/proc.mjs';
 import { existingCgroups } from './lib/cleanup.mjs';
 import { runtimesUnderTest, optionsFor, uniqueName } from './lib/runtimes.mjs';
 
@@ -98,8 +98,8 @@ for (const runtime of runtimesUnderTest()) {
     });
 
     it('tty run (ctr run -t) gets a pty from the console socket', async () => {
-      const r = await runWithPty(ctr.argv(ctrRun(['--rm', '-t', BUSYBOX_REF, 'tty',
-        'sh', '-c', 'tty; sleep 0.3; exit 5'])));
+      const r = await ctr.pty(ctrRun(['--rm', '-t', BUSYBOX_REF, 'tty',
+        'sh', '-c', 'tty; sleep 0.3; exit 5']));
       assert.equal(r.code, 5, describeResult(r));
       assert.match(r.stdout, /\/dev\/pts\/\d+/);
       assertGone('tty');
@@ -132,7 +132,7 @@ for (const runtime of runtimesUnderTest()) {
       });
 
       it('task exec -t gets a pty', async () => {
-        const r = await runWithPty(ctr.argv(['task', 'exec', '-t', '--exec-id', 'tty', id, 'sh', '-c', 'tty; sleep 0.3; exit 4']));
+        const r = await ctr.pty(['task', 'exec', '-t', '--exec-id', 'tty', id, 'sh', '-c', 'tty; sleep 0.3; exit 4']);
         assert.equal(r.code, 4, describeResult(r));
         assert.match(r.stdout, /\/dev\/pts\/\d+/);
       });

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, existsSync, watch, rmSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { run, runOk, startBackground } from './proc.mjs';
+import { run, runOk, startBackground, runWithPty } from './proc.mjs';
 import { unmountUnder, pidsWithCmdline, killPids, removeCgroupTree, rmdirQuiet } from './cleanup.mjs';
 
 const START_TIMEOUT_MS = 30_000;
@@ -87,14 +87,14 @@ export class ContainerdDaemon {
     return ['ctr', '--address', this.socket, '-n', ns, ...args];
   }
 
-  /** ctr helpers bound to namespace ns: run, runOk, startBackground and the argv. */
+  /** ctr helpers bound to namespace ns: run, runOk, startBackground and under a pty. */
   client(ns) {
     const argv = (args) => this.ctrArgv(ns, args).slice(1);
     return {
       run: (args, opts) => run('ctr', argv(args), opts),
       ok: (args, opts) => runOk('ctr', argv(args), opts),
       background: (args, opts) => startBackground('ctr', argv(args), opts),
-      argv: (args) => this.ctrArgv(ns, args),
+      pty: (args, opts) => runWithPty(this.ctrArgv(ns, args), opts),
     };
   }
 
