@@ -84,7 +84,12 @@ export async function createContainer(req: CreateRequest): Promise<CreatedContai
       writeState(cd, state);
       const [cg] = await Promise.all([
         cgroupsModule().then((m) =>
-          m.openCgroupManager({ id: req.id, cgroupsPath: bundle.config.linux?.cgroupsPath, systemd: req.systemdCgroup }),
+          m.openCgroupManager({
+            id: req.id,
+            cgroupsPath: bundle.config.linux?.cgroupsPath,
+            systemd: req.systemdCgroup,
+            warn: (msg: string) => req.logger.warn(msg),
+          }),
         ),
         mkfifo(cd.execFifo),
       ]);
