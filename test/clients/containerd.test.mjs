@@ -13,7 +13,9 @@ import { existingCgroups } from './lib/cleanup.mjs';
 import { runtimesUnderTest, optionsFor, uniqueName } from './lib/runtimes.mjs';
 
 /** rocker subtests that cannot pass yet, each with the FINDINGS.md entry it waits on. */
-const ROCKER_GAPS = {};
+const ROCKER_GAPS = {
+  '*': 'create fails: "nsexec exited before pid" (nsexec-core: the C helper does not set up containers yet; FINDINGS.md F1)',
+};
 
 // The PID 1 of the detached container: no SIGTERM handler, so only SIGKILL ends it.
 const IDLE = ['sleep', '100000'];
@@ -36,7 +38,7 @@ after(async () => {
 });
 
 for (const runtime of runtimesUnderTest()) {
-  describe(`containerd with ${runtime.name}`, () => {
+  describe(`containerd with ${runtime.name}`, optionsFor(runtime, '*', ROCKER_GAPS), () => {
     const ns = uniqueName(`clients-${runtime.name}`);
     let ctr;
     const ctrRun = (args) => ['run', '--runc-binary', runtime.path, ...args];

@@ -13,7 +13,9 @@ import { existingCgroups } from './lib/cleanup.mjs';
 import { runtimesUnderTest, optionsFor } from './lib/runtimes.mjs';
 
 /** rocker subtests that cannot pass yet, each with the FINDINGS.md entry it waits on. */
-const ROCKER_GAPS = {};
+const ROCKER_GAPS = {
+  '*': 'create fails: "nsexec exited before pid" (nsexec-core: the C helper does not set up containers yet; FINDINGS.md F1)',
+};
 
 let workDir;
 let store;
@@ -30,7 +32,7 @@ after(async () => {
 
 for (const runtime of runtimesUnderTest()) {
   for (const mode of ['json', 'text']) {
-    describe(`podman with ${runtime.name} (${mode} error log)`, () => {
+    describe(`podman with ${runtime.name} (${mode} error log)`, optionsFor(runtime, '*', ROCKER_GAPS), () => {
       const label = `${runtime.name}-${mode}`;
       const it = (title, fn) => test(title, optionsFor(runtime, title, ROCKER_GAPS), fn);
       let podman;

@@ -31,6 +31,9 @@ export class PodmanStore {
       'events_logger = "file"',
       `tmp_dir = "${store.dir}/tmp"`,
       '[network]',
+      // The same backend whether or not netavark (a recommends) is installed; --network
+      // none never calls it.
+      'network_backend = "cni"',
       `network_config_dir = "${store.dir}/networks"`,
       '',
     ].join('\n'));

@@ -21,10 +21,11 @@ export function runtimesUnderTest() {
 }
 
 /**
- * Test options for one subtest: rocker's known gaps (listed per suite, each with the
- * FINDINGS.md entry it waits on) are skipped for rocker only, never for runc.
+ * Test options for one subtest or suite: rocker's known gaps (listed per suite file, each
+ * with the FINDINGS.md entry it waits on) are skipped for rocker only, never for runc.
  * @param {{name: string}} runtime
- * @param {Record<string, string>} rockerGaps subtest title -> reason
+ * @param {string} title a subtest title, or '*' for the runtime's whole suite
+ * @param {Record<string, string>} rockerGaps title -> reason
  */
 export function optionsFor(runtime, title, rockerGaps) {
   const reason = runtime.name === 'rocker' ? rockerGaps[title] : undefined;
