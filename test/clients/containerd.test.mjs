@@ -79,6 +79,12 @@ for (const runtime of runtimesUnderTest()) {
       assertGone('fg');
     });
 
+    it('the container process gets only stdio, not the shim socket on fd 3', async () => {
+      const r = await ctr.run(ctrRun(['--rm', BUSYBOX_REF, 'fds', 'sh', '-c', 'ls /proc/$$/fd']));
+      assert.equal(r.code, 0, describeResult(r));
+      assert.deepEqual(r.stdout.split(/\s+/).filter(Boolean), ['0', '1', '2']);
+    });
+
     it('a container whose process cannot start reports the runtime error to the ctr user', async () => {
       const r = await ctr.run(ctrRun(['--rm', BUSYBOX_REF, 'bad', '/nonexistent']));
       assert.notEqual(r.code, 0, describeResult(r));
