@@ -80,10 +80,8 @@ export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<numb
     }
     const detach = Boolean(parsed.flags.detach);
     const consoleSocket = parsed.flags['console-socket'] as string | undefined;
-    if (proc.terminal && !consoleSocket) {
-      throw new UsageError(
-        detach ? 'cannot allocate tty if runc will detach without setting console socket' : 'a terminal exec without --console-socket is not supported yet',
-      );
+    if (proc.terminal && !consoleSocket && detach) {
+      throw new UsageError('cannot allocate tty if runc will detach without setting console socket');
     }
     const preserveFds = Number(parsed.flags['preserve-fds'] ?? 0);
     return await execInContainer({
