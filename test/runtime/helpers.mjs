@@ -1,7 +1,7 @@
 // Shared by the runtime tests: busybox bundles in temp dirs, a temp --root per
 // test file, and a way to call the runtime (and runc, to compare).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, copyFileSync, symlinkSync, writeFileSync, rmSync, readdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, copyFileSync, symlinkSync, writeFileSync, rmSync, readdirSync, existsSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +30,7 @@ export function makeBundle(edit = () => {}) {
   mkdirSync(bin, { recursive: true });
   copyFileSync('/bin/busybox', join(bin, 'busybox'));
   for (const a of APPLETS) symlinkSync('busybox', join(bin, a));
-  for (const d of ['proc', 'sys', 'dev', 'tmp', 'etc', 'root']) mkdirSync(join(dir, 'rootfs', d));
+  for (const d of ['proc', 'sys', 'dev', 'tmp', 'etc', 'root', 'mnt']) mkdirSync(join(dir, 'rootfs', d));
   const config = defaultSpec();
   config.process.terminal = false;
   config.root.readonly = false;
@@ -56,6 +56,28 @@ export function runCmd(cmd, args, opts = {}) {
 /** The runtime with `--root root` and further args. */
 export function rt(root, args, opts) {
   return runCmd(process.execPath, [RUNTIME, '--root', root, ...args], opts);
+}
+
+/**
+ * The runtime for commands that leave a container holding their stdio (create,
+ * run -d, exec -d): stdout/stderr go to files, and the result is ready when the
+ * runtime exits rather than when every holder of its stdio has closed it.
+ */
+export function rtDetached(root, args) {
+  const dir = tempDir('out');
+  const outFd = openSync(join(dir, 'out'), 'w');
+  const errFd = openSync(join(dir, 'err'), 'w');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [RUNTIME, '--root', root, ...args], { stdio: ['ignore', outFd, errFd] });
+    closeSync(outFd);
+    closeSync(errFd);
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      const r = { code, signal, stdout: readFileSync(join(dir, 'out'), 'utf8'), stderr: readFileSync(join(dir, 'err'), 'utf8') };
+      rmSync(dir, { recursive: true, force: true });
+      resolve(r);
+    });
+  });
 }
 
 /** delete --force of every container left in `root`, then the dir itself. */

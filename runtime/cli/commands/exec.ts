@@ -5,6 +5,7 @@ import { readState } from '../../state/state-file.js';
 import { containerDir } from '../../state/container-dir.js';
 import { execInContainer } from '../../launch/exec.js';
 import { RockerError, UsageError } from '../../errors.js';
+import { absolute } from '../create-flags.js';
 import type { OciProcess } from '../../spec/types.js';
 import type { CommandSpec, ParsedArgs } from '../args.js';
 import type { CommandContext } from '../context.js';
@@ -79,7 +80,7 @@ export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<numb
       proc = processFromFlags(base, parsed);
     }
     const detach = Boolean(parsed.flags.detach);
-    const consoleSocket = parsed.flags['console-socket'] as string | undefined;
+    const consoleSocket = absolute(parsed.flags['console-socket']);
     if (proc.terminal && !consoleSocket && detach) {
       throw new UsageError('cannot allocate tty if runc will detach without setting console socket');
     }
