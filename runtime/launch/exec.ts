@@ -50,7 +50,7 @@ export async function execInContainer(req: ExecRequest): Promise<number> {
     channel.send({ type: 'continue' });
     if (!req.detach) {
       if (req.pidFile) writePidFile(req.pidFile, pid);
-      return await waitForeground(channel, pid);
+      return await waitForeground(channel, pid, Boolean(req.process.terminal && !req.consoleSocket));
     }
     // A detached exec succeeded when the socket closes with no error: execve closed the child's end.
     const ev = await channel.next();

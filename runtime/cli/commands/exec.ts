@@ -5,6 +5,7 @@ import { readState } from '../../state/state-file.js';
 import { containerDir } from '../../state/container-dir.js';
 import { execInContainer } from '../../launch/exec.js';
 import { RockerError, UsageError } from '../../errors.js';
+import { absolute } from '../create-flags.js';
 import type { OciProcess } from '../../spec/types.js';
 import type { CommandSpec, ParsedArgs } from '../args.js';
 import type { CommandContext } from '../context.js';
@@ -79,11 +80,9 @@ export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<numb
       proc = processFromFlags(base, parsed);
     }
     const detach = Boolean(parsed.flags.detach);
-    const consoleSocket = parsed.flags['console-socket'] as string | undefined;
-    if (proc.terminal && !consoleSocket) {
-      throw new UsageError(
-        detach ? 'cannot allocate tty if runc will detach without setting console socket' : 'a terminal exec without --console-socket is not supported yet',
-      );
+    const consoleSocket = absolute(parsed.flags['console-socket']);
+    if (proc.terminal && !consoleSocket && detach) {
+      throw new UsageError('cannot allocate tty if runc will detach without setting console socket');
     }
     const preserveFds = Number(parsed.flags['preserve-fds'] ?? 0);
     return await execInContainer({
