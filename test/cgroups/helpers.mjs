@@ -78,3 +78,25 @@ export async function cleanup() {
   managers.clear();
   for (const d of topDirs()) removeTree(d);
 }
+
+export const RUNTIME = new URL('../../bin/rocker-runtime', import.meta.url).pathname;
+
+/** Runs rocker-runtime; resolves {code, stdout, stderr}. */
+export function runtime(args, input) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [RUNTIME, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+    child.stdin.end(input ?? '');
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Start time (field 22 of /proc/<pid>/stat) that state.json records for the init. */
+export function startTime(pid) {
+  const text = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  return Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[19]);
+}
