@@ -40,6 +40,14 @@ export class CgroupDir {
   }
 }
 
+/** The blockIO throttle fields with their v1 file and their cgroup2 io.max key. */
+export const THROTTLES = [
+  { field: 'throttleReadBpsDevice', v1: 'blkio.throttle.read_bps_device', v2: 'rbps' },
+  { field: 'throttleWriteBpsDevice', v1: 'blkio.throttle.write_bps_device', v2: 'wbps' },
+  { field: 'throttleReadIOPSDevice', v1: 'blkio.throttle.read_iops_device', v2: 'riops' },
+  { field: 'throttleWriteIOPSDevice', v1: 'blkio.throttle.write_iops_device', v2: 'wiops' },
+] as const;
+
 export function deviceKey(d: { major: number; minor: number }): string {
   return `${d.major}:${d.minor}`;
 }

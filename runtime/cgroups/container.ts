@@ -3,6 +3,7 @@
 import { containerDir, type ContainerDir } from '../state/container-dir.js';
 import { readState, type ContainerState } from '../state/state-file.js';
 import { deriveStatus, type Status } from '../state/status.js';
+import { lockContainer } from '../state/lock.js';
 import { StateConflictError } from '../errors.js';
 import type { Warn } from './types.js';
 import { loadCgroupManager } from './index.js';
@@ -26,4 +27,14 @@ export async function containerCgroup(root: string, id: string, warn?: Warn): Pr
 /** Refuses a stopped container with runc's wording. */
 export function requireRunning(c: ContainerCgroup): void {
   if (c.status === 'stopped') throw new StateConflictError('container not running');
+}
+
+/** Runs `fn` on the container's cgroup while holding the container's lock. */
+export async function withLockedCgroup<T>(root: string, id: string, fn: (c: ContainerCgroup) => Promise<T>, warn?: Warn): Promise<T> {
+  const lock = await lockContainer(root, id);
+  try {
+    return await fn(await containerCgroup(root, id, warn));
+  } finally {
+    lock.release();
+  }
 }

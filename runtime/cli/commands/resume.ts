@@ -1,6 +1,5 @@
 // `resume <id>`: thaw a paused container.
-import { containerCgroup } from '../../cgroups/container.js';
-import { lockContainer } from '../../state/lock.js';
+import { withLockedCgroup } from '../../cgroups/container.js';
 import { StateConflictError } from '../../errors.js';
 import type { CommandSpec, ParsedArgs } from '../args.js';
 import type { CommandContext } from '../context.js';
@@ -15,14 +14,9 @@ export const spec: CommandSpec = {
 };
 
 export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<number> {
-  const id = parsed.args[0];
-  const lock = await lockContainer(ctx.global.root, id);
-  try {
-    const c = await containerCgroup(ctx.global.root, id);
+  await withLockedCgroup(ctx.global.root, parsed.args[0], async (c) => {
     if (c.status !== 'paused') throw new StateConflictError('container not paused');
     await c.cg.thaw();
-    return 0;
-  } finally {
-    lock.release();
-  }
+  });
+  return 0;
 }

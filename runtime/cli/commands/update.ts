@@ -2,10 +2,9 @@
 // flags or from a LinuxResources JSON document (-r FILE, or - for stdin, as
 // containerd sends it). The new values are also kept in state.json.
 import { readFileSync } from 'node:fs';
-import { containerCgroup, requireRunning } from '../../cgroups/container.js';
+import { requireRunning, withLockedCgroup } from '../../cgroups/container.js';
 import type { Resources } from '../../cgroups/types.js';
 import type { ResourceSource } from '../../cgroups/fs-manager.js';
-import { lockContainer } from '../../state/lock.js';
 import { writeState } from '../../state/state-file.js';
 import { SpecError, SystemError, UsageError } from '../../errors.js';
 import type { CommandSpec, FlagSpec, ParsedArgs } from '../args.js';
@@ -127,16 +126,17 @@ export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<numb
   const file = parsed.flags.resources as string | undefined;
   const resources = file !== undefined ? readResources(file) : resourcesFromFlags(parsed.flags);
   const source: ResourceSource = file !== undefined ? { file: file === '-' ? 'stdin' : file, prefix: '' } : { file: 'update', prefix: '' };
-  const lock = await lockContainer(ctx.global.root, id);
-  try {
-    const c = await containerCgroup(ctx.global.root, id, (m) => ctx.logger.warn(m));
-    requireRunning(c);
-    await c.cg.update(resources, source);
-    const linux = (c.st.config.linux ??= {}) as { resources?: Record<string, unknown> };
-    linux.resources = merge(linux.resources ?? {}, resources);
-    writeState(c.cd, c.st);
-    return 0;
-  } finally {
-    lock.release();
-  }
+  await withLockedCgroup(
+    ctx.global.root,
+    id,
+    async (c) => {
+      requireRunning(c);
+      await c.cg.update(resources, source);
+      const linux = (c.st.config.linux ??= {}) as { resources?: Record<string, unknown> };
+      linux.resources = merge(linux.resources ?? {}, resources);
+      writeState(c.cd, c.st);
+    },
+    (m) => ctx.logger.warn(m),
+  );
+  return 0;
 }
