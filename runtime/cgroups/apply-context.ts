@@ -36,7 +36,7 @@ export class CgroupDir {
     writeCgroupFile(this.file(name), value);
   }
   number(name: string): number {
-    return readNumber(this.file(name), Number.MAX_SAFE_INTEGER);
+    return Number(readNumber(this.file(name), Number.MAX_SAFE_INTEGER));
   }
 }
 

@@ -81,7 +81,8 @@ export function cpusetWrite(d: CgroupDir, c: R<'cpu'>): void {
 
 /** pids.max is the same file on v1 and v2. */
 export function pidsWrite(d: CgroupDir, p: R<'pids'>): void {
-  if (p.limit === undefined) return;
+  // As runc: 0 leaves the limit as it is, a negative value lifts it.
+  if (p.limit === undefined || p.limit === 0) return;
   d.write('pids.max', p.limit > 0 ? p.limit : 'max');
 }
 

@@ -9,7 +9,8 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { containerCgroup, requireRunning, type ContainerCgroup } from '../../cgroups/container.js';
-import { oomKillCount } from '../../cgroups/stats.js';
+import { networkInterfaces, oomKillCount } from '../../cgroups/stats.js';
+import { countersToJson } from '../../cgroups/cgfs.js';
 import { deriveStatus } from '../../state/status.js';
 import { UsageError } from '../../errors.js';
 import type { CommandSpec, ParsedArgs } from '../args.js';
@@ -45,7 +46,7 @@ export function parseDuration(text: string): number {
 }
 
 function emit(event: object): void {
-  process.stdout.write(JSON.stringify(event) + '\n');
+  process.stdout.write(countersToJson(event) + '\n');
 }
 
 /** Calls `onOom` once per OOM kill; returns a stop function. */
@@ -72,7 +73,8 @@ export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<numb
   const intervalMs = parseDuration(String(parsed.flags.interval));
   const c = await containerCgroup(ctx.global.root, id);
   requireRunning(c);
-  const stats = async (): Promise<void> => emit({ type: 'stats', id, data: await c.cg.stats() });
+  const stats = async (): Promise<void> =>
+    emit({ type: 'stats', id, data: { ...(await c.cg.stats()), network_interfaces: networkInterfaces(c.st.pid) } });
   if (parsed.flags.stats) {
     await stats();
     return 0;

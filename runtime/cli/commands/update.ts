@@ -100,7 +100,8 @@ function readResources(file: string): Resources {
   }
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    // Go clients may send null for an unset field; it means the same as absent.
+    value = JSON.parse(text, (_k, v: unknown) => (v === null ? undefined : v));
   } catch (e) {
     throw new SpecError(file === '-' ? 'stdin' : file, '', `invalid JSON: ${(e as Error).message}`);
   }
