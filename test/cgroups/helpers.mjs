@@ -49,9 +49,16 @@ export async function waitFor(check, what, ms = 5000) {
 
 /** Every hierarchy's directory for the test's top cgroup. */
 export function topDirs() {
-  return ['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'blkio', 'pids', 'systemd', 'unified']
-    .map((h) => join('/sys/fs/cgroup', h, TOP))
-    .filter((d) => existsSync(join(d, '..')));
+  return readdirSync('/sys/fs/cgroup').map((h) => join('/sys/fs/cgroup', h, TOP));
+}
+
+/** Every cgroup this test process named (TOP and TOP-*), in every hierarchy. */
+function ownTestCgroups() {
+  return readdirSync('/sys/fs/cgroup').flatMap((h) =>
+    readdirSync(join('/sys/fs/cgroup', h))
+      .filter((name) => name === TOP || name.startsWith(`${TOP}-`))
+      .map((name) => join('/sys/fs/cgroup', h, name)),
+  );
 }
 
 function removeTree(dir) {
@@ -76,7 +83,7 @@ export async function cleanup() {
     await m.destroy();
   }
   managers.clear();
-  for (const d of topDirs()) removeTree(d);
+  for (const d of ownTestCgroups()) removeTree(d);
 }
 
 export const RUNTIME = new URL('../../bin/rocker-runtime', import.meta.url).pathname;
