@@ -49,9 +49,16 @@ export async function waitFor(check, what, ms = 5000) {
 
 /** Every hierarchy's directory for the test's top cgroup. */
 export function topDirs() {
-  return ['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'blkio', 'pids', 'systemd', 'unified']
-    .map((h) => join('/sys/fs/cgroup', h, TOP))
-    .filter((d) => existsSync(join(d, '..')));
+  return readdirSync('/sys/fs/cgroup').map((h) => join('/sys/fs/cgroup', h, TOP));
+}
+
+/** Every cgroup this test process named (TOP and TOP-*), in every hierarchy. */
+function ownTestCgroups() {
+  return readdirSync('/sys/fs/cgroup').flatMap((h) =>
+    readdirSync(join('/sys/fs/cgroup', h))
+      .filter((name) => name === TOP || name.startsWith(`${TOP}-`))
+      .map((name) => join('/sys/fs/cgroup', h, name)),
+  );
 }
 
 function removeTree(dir) {
@@ -76,5 +83,27 @@ export async function cleanup() {
     await m.destroy();
   }
   managers.clear();
-  for (const d of topDirs()) removeTree(d);
+  for (const d of ownTestCgroups()) removeTree(d);
+}
+
+export const RUNTIME = new URL('../../bin/rocker-runtime', import.meta.url).pathname;
+
+/** Runs rocker-runtime; resolves {code, stdout, stderr}. */
+export function runtime(args, input) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [RUNTIME, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+    child.stdin.end(input ?? '');
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Start time (field 22 of /proc/<pid>/stat) that state.json records for the init. */
+export function startTime(pid) {
+  const text = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  return Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[19]);
 }
