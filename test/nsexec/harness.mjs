@@ -59,39 +59,40 @@ export function initMessage(rootfs, args, over = {}) {
 }
 
 /**
- * Spawns nsexec, sends init, answers every pid/sync with continue (calling
- * hooks.onCreated for create-mode 'created') and collects events until the socket
- * ends. Resolves { events, stdout, stderr, code }.
+ * Spawns nsexec, sends init, answers every pid/sync with continue and collects
+ * events. Resolves { events, stdout, stderr, code } when nsexec and the socket are
+ * done, or as soon as an event of type opts.until arrives (a detached container
+ * keeps the socket until it execs).
  */
-export function drive(init, hooks = {}) {
+export function drive(init, opts = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(NSEXEC, ['3'], { stdio: [hooks.stdin ?? 'ignore', 'pipe', 'pipe', 'pipe'] });
+    const stdio = opts.stdio ?? ['ignore', 'pipe', 'pipe'];
+    const child = spawn(NSEXEC, ['3'], { stdio: [...stdio, 'pipe'] });
     const sock = child.stdio[3];
-    const events = [];
+    const result = { events: [], stdout: '', stderr: '', code: null };
     let buf = '';
-    let stdout = '';
-    let stderr = '';
-    let ended = 0;
-    let code = null;
-    const done = () => { if (++ended === 4) resolve({ events, stdout, stderr, code }); };
-    child.stdout.on('data', (d) => { stdout += d; }).on('end', done);
-    child.stderr.on('data', (d) => { stderr += d; }).on('end', done);
+    let pending = 2 + (child.stdout ? 1 : 0) + (child.stderr ? 1 : 0);
+    const done = () => { if (--pending === 0) resolve(result); };
+    child.stdout?.on('data', (d) => { result.stdout += d; }).on('end', done);
+    child.stderr?.on('data', (d) => { result.stderr += d; }).on('end', done);
     child.on('error', reject);
-    child.on('exit', (c, sig) => { code = c ?? 128 + (sig ? 9 : 0); done(); });
+    child.on('exit', (c, sig) => { result.code = c ?? `signal ${sig}`; done(); });
     sock.on('data', (d) => {
       buf += d;
       let nl;
       while ((nl = buf.indexOf('\n')) >= 0) {
         const ev = JSON.parse(buf.slice(0, nl));
         buf = buf.slice(nl + 1);
-        events.push(ev);
+        result.events.push(ev);
         if (ev.type === 'pid' || ev.type === 'sync') {
           const msg = { type: 'continue' };
-          if (ev.type === 'sync' && hooks.state) msg.state = hooks.state;
-          if (ev.type === 'pid' && hooks.onPid) hooks.onPid(ev.pid);
+          if (opts.state) msg.state = opts.state;
           sock.write(JSON.stringify(msg) + '\n');
         }
-        if (ev.type === 'created' && hooks.onCreated) hooks.onCreated(events);
+        if (ev.type === opts.until) {
+          sock.destroy();
+          resolve(result);
+        }
       }
     });
     sock.on('error', () => {});
