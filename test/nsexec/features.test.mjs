@@ -103,3 +103,16 @@ test('seccomp is loaded last: the filter acts on the user program', async () => 
   assert.match(r.stdout, /^status=1$/m);
   assert.match(r.stdout, /^Seccomp:\s+2$/m);
 });
+
+test('a cgroup mount shows the container\'s own cgroups, read-only', async () => {
+  const init = initMessage(fx.rootfs, ['sh', '-c', 'ls /sys/fs/cgroup; grep " /sys/fs/cgroup" /proc/self/mounts; touch /sys/fs/cgroup/x; echo touch=$?'], {
+    linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'cgroup' }] },
+  });
+  init.mounts.push({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] });
+  const r = await drive(init);
+  assert.equal(eventOf(r, 'exit')?.status, 0, JSON.stringify(r.events));
+  const own = readFileSync('/proc/self/cgroup', 'utf8');
+  if (own.includes(':memory:')) assert.match(r.stdout, /^memory$/m);
+  assert.match(r.stdout, /^tmpfs \/sys\/fs\/cgroup tmpfs ro,/m);
+  assert.match(r.stdout, /^touch=1$/m);
+});
