@@ -17,12 +17,8 @@
 
 int nsx_container_connect_console(struct nsx_ctx *ctx, struct nsx_error *e)
 {
-	bool terminal = false;
-
-	if (nsx_json_bool(ctx->process, "terminal", &terminal, e))
-		return -1;
-	if (!terminal)
-		return 0;
+	if (!ctx->terminal || ctx->relay_terminal)
+		return 0; /* a relayed pty goes over the pair nsx_spawn made */
 	if (!ctx->console_socket)
 		return nsx_fail(e, "console", NULL, 0, NULL, "process.terminal is set but no console socket was given");
 	ctx->console_sock = nsx_console_connect(ctx->console_socket, e);

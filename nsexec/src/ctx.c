@@ -19,6 +19,7 @@ int nsx_ctx_load(struct nsx_ctx *ctx, json_object *init, int sync_fd, struct nsx
 	    nsx_json_bool(init, "noPivot", &ctx->no_pivot, e) || nsx_json_bool(init, "noNewKeyring", &ctx->no_new_keyring, e) ||
 	    nsx_json_string(init, "execFifo", &ctx->exec_fifo, e) ||
 	    nsx_json_string(init, "consoleSocket", &ctx->console_socket, e) ||
+	    nsx_json_bool(init, "relayTerminal", &ctx->relay_terminal, e) ||
 	    nsx_json_int64(init, "preserveFds", &ctx->preserve_fds, e) || nsx_json_string(init, "hostname", &ctx->hostname, e) ||
 	    nsx_json_string(init, "domainname", &ctx->domainname, e) || nsx_json_object(init, "process", &ctx->process, e) ||
 	    nsx_json_array(init, "mounts", &ctx->mounts, e) || nsx_json_object(init, "linux", &ctx->lnx, e) ||
@@ -29,6 +30,10 @@ int nsx_ctx_load(struct nsx_ctx *ctx, json_object *init, int sync_fd, struct nsx
 	ctx->exec_mode = !strcmp(mode, "exec");
 	if (!ctx->process)
 		return nsx_fail(e, "protocol", NULL, 0, NULL, "invalid init message: process is required");
+	if (nsx_json_bool(ctx->process, "terminal", &ctx->terminal, e))
+		return -1;
+	if (ctx->relay_terminal && (!ctx->foreground || ctx->console_socket))
+		return nsx_fail(e, "protocol", NULL, 0, NULL, "invalid init message: relayTerminal needs foreground and no consoleSocket");
 	if (ctx->exec_mode && ctx->join_pid < 1)
 		return nsx_fail(e, "protocol", NULL, 0, NULL, "invalid init message: exec needs joinPid");
 	if (ctx->preserve_fds < 0 || ctx->preserve_fds > 65536 || sync_fd < 3 + ctx->preserve_fds)

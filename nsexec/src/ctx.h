@@ -26,6 +26,8 @@ struct nsx_ctx {
 
 	/* both */
 	const char *console_socket;
+	bool terminal;          /* process.terminal */
+	bool relay_terminal;    /* foreground: the parent relays the pty (no console socket) */
 	int64_t preserve_fds;
 	int64_t join_pid;
 	json_object *process, *lnx;

@@ -36,6 +36,7 @@ int nsx_fifo_wait(int fd, struct nsx_error *e)
 		close(w);
 		return nsx_fail(e, "fifo", "write", err, NULL, "write exec fifo");
 	}
-	close(w);
+	/* w stays open, close-on-exec: start sees EOF exactly when the exec happened
+	 * (or this process died) */
 	return 0;
 }

@@ -69,6 +69,7 @@ export function drive(init, opts = {}) {
     const stdio = opts.stdio ?? ['ignore', 'pipe', 'pipe'];
     const child = spawn(NSEXEC, ['3'], { stdio: [...stdio, 'pipe'] });
     const sock = child.stdio[3];
+    opts.onSpawn?.(child);
     const result = { events: [], stdout: '', stderr: '', code: null };
     let buf = '';
     let pending = 2 + (child.stdout ? 1 : 0) + (child.stderr ? 1 : 0);
