@@ -99,8 +99,11 @@ int nsx_caps_apply(const struct nsx_caps *c, struct nsx_error *e)
 		return nsx_fail(e, "capabilities", "capset", errno, NULL, "set capabilities");
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
 		return nsx_fail(e, "capabilities", "prctl", errno, NULL, "clear the ambient set");
+	/* A cap outside permitted or inheritable cannot be ambient; like runc, such
+	 * entries are skipped rather than failing the container. */
 	for (int cap = 0; cap <= last_cap(); cap++)
-		if (nsx_caps_has(c->ambient, cap) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+		if (nsx_caps_has(c->ambient, cap) && nsx_caps_has(c->permitted & c->inheritable, cap) &&
+		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
 			return nsx_fail(e, "capabilities", "prctl", errno, NULL, "raise ambient %s",
 					cap < NCAPS ? cap_names[cap] : "capability");
 	return 0;
