@@ -108,6 +108,12 @@ int nsx_create(struct nsx_ctx *ctx, struct nsx_error *e)
 {
 	unsigned long flags = nsx_ns_clone_flags(&ctx->ns);
 
+	/* what would otherwise change the host is refused before anything happens */
+	if ((ctx->hostname || ctx->domainname) && !ctx->ns.listed[NSX_NS_UTS])
+		return nsx_fail(e, "hostname", NULL, 0, NULL, "unable to set %s without a private UTS namespace",
+				ctx->hostname ? "hostname" : "domainname");
+	if (nsx_sysctl_check(nsx_json_get(ctx->lnx, "sysctl"), &ctx->ns, e))
+		return -1;
 	if (nsx_ns_join_paths(&ctx->ns, e) || nsx_ns_unshare_time(&ctx->ns, ctx->lnx, e))
 		return -1;
 	if (nsx_spawn(ctx, flags, e))

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
 #include <stdio.h>
@@ -64,4 +65,40 @@ int nsx_set_sysctls(json_object *sysctl, struct nsx_error *e)
 	}
 	close(sysfd);
 	return rc;
+}
+
+static bool key_in(const char *key, const char *const *list)
+{
+	for (; *list; list++)
+		if (!strcmp(key, *list))
+			return true;
+	return false;
+}
+
+int nsx_sysctl_check(json_object *sysctl, const struct nsx_ns_plan *ns, struct nsx_error *e)
+{
+	static const char *const ipc_keys[] = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+						"kernel.shmall", "kernel.shmmax", "kernel.shmmni",
+						"kernel.shm_rmid_forced", NULL };
+	static const char *const uts_keys[] = { "kernel.hostname", "kernel.domainname", NULL };
+
+	if (!sysctl)
+		return 0;
+	json_object_object_foreach(sysctl, key, val)
+	{
+		bool ok;
+
+		(void)val;
+		if (key_in(key, ipc_keys) || !strncmp(key, "fs.mqueue.", 10))
+			ok = ns->listed[NSX_NS_IPC];
+		else if (!strncmp(key, "net.", 4))
+			ok = ns->listed[NSX_NS_NET];
+		else if (key_in(key, uts_keys))
+			ok = ns->listed[NSX_NS_UTS];
+		else
+			ok = false;
+		if (!ok)
+			return nsx_fail(e, "sysctl", NULL, 0, NULL, "sysctl \"%s\" is not in a separate kernel namespace", key);
+	}
+	return 0;
 }

@@ -77,7 +77,7 @@ test('exit status passes through in foreground, signals as 128+n', async () => {
   const r = await drive(initMessage(fx.rootfs, ['sh', '-c', 'exit 7']));
   assert.deepEqual(eventOf(r, 'exit'), { type: 'exit', status: 7 });
   // outside a pid namespace: pid 1 of one ignores its own SIGKILL
-  const k = await drive(initMessage(fx.rootfs, ['sh', '-c', 'kill -9 $$'], { linux: { namespaces: [{ type: 'mount' }] } }));
+  const k = await drive(initMessage(fx.rootfs, ['sh', '-c', 'kill -9 $$'], { hostname: undefined, linux: { namespaces: [{ type: 'mount' }] } }));
   assert.deepEqual(eventOf(k, 'exit'), { type: 'exit', status: 137, signal: 9 });
 });
 

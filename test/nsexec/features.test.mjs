@@ -100,6 +100,11 @@ test('sysctl, domainname and noPivot', async () => {
   assert.equal(eventOf(r, 'exit')?.status, 0, JSON.stringify(r.events));
   assert.match(r.stdout, /^1234\nexample.org\n/);
   assert.match(r.stdout, /^hook.sh$/m, 'the root is the rootfs');
+  // keys outside the container's namespaces, or a hostname without uts, would change the host
+  const host = await drive(initMessage(fx.rootfs, ['true'], { linux: { sysctl: { 'vm.swappiness': '1' } } }));
+  assert.equal(eventOf(host, 'error')?.message, 'sysctl "vm.swappiness" is not in a separate kernel namespace');
+  const noUts = await drive(initMessage(fx.rootfs, ['true'], { linux: { namespaces: [{ type: 'mount' }] } }));
+  assert.equal(eventOf(noUts, 'error')?.message, 'unable to set hostname without a private UTS namespace');
 });
 
 test('seccomp is loaded last: the filter acts on the user program', async () => {
@@ -114,7 +119,7 @@ test('seccomp is loaded last: the filter acts on the user program', async () => 
 
 test('a cgroup mount shows the container\'s own cgroups, read-only', async () => {
   const init = initMessage(fx.rootfs, ['sh', '-c', 'ls /sys/fs/cgroup; grep " /sys/fs/cgroup" /proc/self/mounts; touch /sys/fs/cgroup/x; echo touch=$?'], {
-    linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'cgroup' }] },
+    hostname: undefined, linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'cgroup' }] },
   });
   init.mounts.push({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] });
   const r = await drive(init);
