@@ -48,12 +48,12 @@ static int set_names(struct nsx_ctx *ctx, struct nsx_error *e)
 
 /* Everything up to the sync point: mounts and devices in the new mount namespace,
  * plus the host paths that must be opened before pivot_root. */
-static int before_pivot(struct nsx_ctx *ctx, bool new_userns, struct nsx_error *e)
+static int before_pivot(struct nsx_ctx *ctx, bool in_userns, struct nsx_error *e)
 {
 	if (nsx_sync_wait_continue(ctx->sync_fd, NULL, e))
 		return -1;
-	/* now in the container's cgroup */
-	if (new_userns && nsx_userns_become_root(e))
+	/* now in the container's cgroup, and a new user namespace has its maps */
+	if (in_userns && nsx_userns_become_root(e))
 		return -1;
 	if (read_self_cgroup(ctx, e) || nsx_ns_unshare_cgroup(&ctx->ns, e))
 		return -1;
@@ -68,11 +68,11 @@ static int before_pivot(struct nsx_ctx *ctx, bool new_userns, struct nsx_error *
 	return 0;
 }
 
-static int child(struct nsx_ctx *ctx, bool new_userns, struct nsx_error *e)
+static int child(struct nsx_ctx *ctx, bool in_userns, struct nsx_error *e)
 {
 	json_object *lnx = ctx->lnx;
 
-	if (before_pivot(ctx, new_userns, e))
+	if (before_pivot(ctx, in_userns, e))
 		return -1;
 	{
 		json_object *o = json_object_new_object();
@@ -118,6 +118,6 @@ int nsx_create(struct nsx_ctx *ctx, struct nsx_error *e)
 		return -1;
 	if (nsx_spawn(ctx, flags, e))
 		return -1;
-	child(ctx, (flags & CLONE_NEWUSER) != 0, e);
+	child(ctx, ctx->ns.listed[NSX_NS_USER], e);
 	nsx_child_fail(ctx, e);
 }

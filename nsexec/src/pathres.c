@@ -41,9 +41,9 @@ int nsx_root_mkdir_all(int rootfd, const char *path, mode_t mode, const char *st
 		return fd >= 0 ? fd : nsx_fail(e, stage, "openat2", errno, path, "resolve %s in the rootfs", path);
 	/* Walk the prefixes from the root; each is resolved afresh from rootfd, so a
 	 * symlink met on the way is followed inside the rootfs only. */
-	fd = dup(rootfd);
+	fd = fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
 	if (fd < 0)
-		return nsx_fail(e, stage, "dup", errno, path, "resolve %s", path);
+		return nsx_fail(e, stage, "fcntl", errno, path, "resolve %s", path);
 	for (size_t i = 0; i < len;) {
 		size_t start, end;
 		int next;
