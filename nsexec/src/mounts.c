@@ -75,6 +75,16 @@ static const struct {
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
+bool nsx_propagation_flags(const char *name, unsigned long *flags)
+{
+	for (size_t i = 0; i < N(propagation_opts); i++)
+		if (!strcmp(name, propagation_opts[i].name)) {
+			*flags = propagation_opts[i].flag;
+			return true;
+		}
+	return false;
+}
+
 static int add_data(struct mount_opts *o, const char *opt, struct nsx_error *e)
 {
 	size_t len = strlen(o->data);
@@ -89,6 +99,8 @@ static int add_data(struct mount_opts *o, const char *opt, struct nsx_error *e)
 
 static int parse_one(struct mount_opts *o, const char *opt, struct nsx_error *e)
 {
+	unsigned long pflags;
+
 	for (size_t i = 0; i < N(flag_opts); i++)
 		if (!strcmp(opt, flag_opts[i].name)) {
 			if (flag_opts[i].clear)
@@ -97,13 +109,12 @@ static int parse_one(struct mount_opts *o, const char *opt, struct nsx_error *e)
 				o->flags |= flag_opts[i].flag;
 			return 0;
 		}
-	for (size_t i = 0; i < N(propagation_opts); i++)
-		if (!strcmp(opt, propagation_opts[i].name)) {
-			if (o->npropagation == (int)N(o->propagation))
-				return nsx_fail(e, "mount", NULL, 0, NULL, "too many propagation options");
-			o->propagation[o->npropagation++] = propagation_opts[i].flag;
-			return 0;
-		}
+	if (nsx_propagation_flags(opt, &pflags)) {
+		if (o->npropagation == (int)N(o->propagation))
+			return nsx_fail(e, "mount", NULL, 0, NULL, "too many propagation options");
+		o->propagation[o->npropagation++] = pflags;
+		return 0;
+	}
 	for (size_t i = 0; i < N(rec_opts); i++)
 		if (!strcmp(opt, rec_opts[i].name)) {
 			if (rec_opts[i].clear) {

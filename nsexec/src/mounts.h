@@ -19,6 +19,10 @@ int nsx_mount_entry(const struct nsx_mount_target *t, json_object *m, struct nsx
  * flags the kernel keeps locked (nosuid, nodev, noexec, atime) when it refuses. */
 int nsx_remount_bind(int fd, unsigned long flags, const char *shown, const char *stage, struct nsx_error *e);
 
+/* The MS_* flags of a propagation option ("rslave", "private", ...); false when
+ * name is none. */
+bool nsx_propagation_flags(const char *name, unsigned long *flags);
+
 /* True when the mount entry's options contain bind or rbind or its type is "bind". */
 bool nsx_mount_is_bind(json_object *m);
 

@@ -18,26 +18,13 @@
 
 static int root_propagation(json_object *lnx, unsigned long *flags, struct nsx_error *e)
 {
-	static const struct {
-		const char *name;
-		unsigned long flags;
-	} table[] = {
-		{ "private", MS_PRIVATE }, { "rprivate", MS_PRIVATE | MS_REC }, { "slave", MS_SLAVE },
-		{ "rslave", MS_SLAVE | MS_REC }, { "shared", MS_SHARED }, { "rshared", MS_SHARED | MS_REC },
-		{ "unbindable", MS_UNBINDABLE }, { "runbindable", MS_UNBINDABLE | MS_REC },
-	};
 	const char *p = NULL;
 
 	*flags = MS_SLAVE | MS_REC; /* nothing the container mounts leaks to the host */
 	if (nsx_json_string(lnx, "rootfsPropagation", &p, e))
 		return -1;
-	if (!p || !*p)
+	if (!p || !*p || nsx_propagation_flags(p, flags))
 		return 0;
-	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
-		if (!strcmp(p, table[i].name)) {
-			*flags = table[i].flags;
-			return 0;
-		}
 	return nsx_fail(e, "rootfs", NULL, 0, NULL, "invalid rootfsPropagation \"%s\"", p);
 }
 
