@@ -129,3 +129,32 @@ test('a cgroup mount shows the container\'s own cgroups, read-only', async () =>
   assert.match(r.stdout, /^tmpfs \/sys\/fs\/cgroup tmpfs ro,/m);
   assert.match(r.stdout, /^touch=1$/m);
 });
+
+test('podman-style: bind files with rprivate, a bound /dev/shm, uid 1000 with only a bounding set and seccomp without no_new_privs', async () => {
+  const hosts = join(fx.dir, 'hosts');
+  const shm = join(fx.dir, 'shm');
+  writeFileSync(hosts, '127.0.0.1 podman-style\n');
+  execFileSync('mkdir', ['-p', shm]);
+  const init = initMessage(fx.rootfs, ['sh', '-c', 'cat /etc/hosts; grep -E " /dev/shm | /etc/hosts " /proc/self/mounts; grep -E "^(CapEff|CapBnd|NoNewPrivs|Seccomp):" /proc/self/status; mkdir /tmp/x; echo mkdir=$?; id'], {
+    process: {
+      user: { uid: 1000, gid: 0, umask: 18, additionalGids: [0] }, noNewPrivileges: false,
+      capabilities: { bounding: ['CAP_CHOWN', 'CAP_KILL'] },
+    },
+    linux: { seccomp: { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] } },
+  });
+  init.mounts.push(
+    { destination: '/etc/hosts', type: 'bind', source: hosts, options: ['bind', 'rprivate'] },
+    { destination: '/dev/shm', type: 'bind', source: shm, options: ['bind', 'rprivate', 'nosuid', 'noexec', 'nodev'] },
+  );
+  init.mounts = init.mounts.filter((m, i, all) => !(m.destination === '/dev/shm' && m.type === 'tmpfs' && all.some((o) => o.destination === '/dev/shm' && o.type === 'bind')));
+  const r = await drive(init);
+  assert.equal(eventOf(r, 'exit')?.status, 0, JSON.stringify(r.events) + r.stderr);
+  assert.match(r.stdout, /^127.0.0.1 podman-style$/m);
+  assert.match(r.stdout, / \/dev\/shm \S+ rw,nosuid,nodev,noexec/m);
+  assert.match(r.stdout, /^CapEff:\s+0{16}$/m);
+  assert.match(r.stdout, /^CapBnd:\s+0{14}21$/m);
+  assert.match(r.stdout, /^NoNewPrivs:\s+0$/m);
+  assert.match(r.stdout, /^Seccomp:\s+2$/m);
+  assert.match(r.stdout, /^mkdir=1$/m);
+  assert.match(r.stdout, /^uid=1000 gid=0/m);
+});
