@@ -14,8 +14,9 @@ before(async () => {
   fx = makeRootfs();
   const fifo = join(fx.dir, 'exec.fifo');
   execFileSync('mkfifo', ['-m', '0622', fifo]);
+  // a non-root init: it reopens the fifo after the user switch
   const init = initMessage(fx.rootfs, ['sleep', '300'], {
-    foreground: false, execFifo: fifo, hostname: 'joined', linux: { namespaces },
+    foreground: false, execFifo: fifo, hostname: 'joined', linux: { namespaces }, process: { user: { uid: 1000, gid: 1000 } },
   });
   const r = await drive(init, { stdio: ['ignore', 'ignore', 'ignore'], until: 'created' });
   assert.deepEqual(r.events.map((e) => e.type), ['pid', 'sync', 'created'], JSON.stringify(r.events));
@@ -66,4 +67,28 @@ test('detached exec: pid, then EOF with no error', async () => {
 test('detached exec of a missing binary reports the error', async () => {
   const r = await drive(execInit(['/nonexistent'], { foreground: false }), { stdio: ['ignore', 'ignore', 'ignore'] });
   assert.equal(eventOf(r, 'error')?.message, 'exec: "/nonexistent": stat /nonexistent: no such file or directory');
+});
+
+test('exec into a container with its own user namespace', async () => {
+  const ufx = makeRootfs('rocker-nsexec-userns-exec-');
+  let upid;
+  try {
+    execFileSync('chown', ['-R', '200000:200000', ufx.dir]);
+    const map = [{ containerID: 0, hostID: 200000, size: 65536 }];
+    const userNs = [...namespaces, { type: 'user' }];
+    const init = initMessage(ufx.rootfs, ['sleep', '300'], {
+      foreground: false, hostname: 'userns', linux: { namespaces: userNs, uidMappings: map, gidMappings: map },
+    });
+    init.mounts = init.mounts.filter((m) => m.destination !== '/sys' && m.destination !== '/dev/mqueue');
+    const c = await drive(init, { stdio: ['ignore', 'ignore', 'ignore'], until: 'created' });
+    upid = eventOf(c, 'pid')?.pid;
+    assert.ok(upid, JSON.stringify(c.events));
+    const r = await drive({ ...execInit(['sh', '-c', 'id -u; hostname; cat /proc/self/uid_map'], { joinPid: upid }), linux: { namespaces: userNs } });
+    assert.equal(eventOf(r, 'exit')?.status, 0, JSON.stringify(r.events));
+    assert.match(r.stdout, /^0\nuserns\n\s+0\s+200000\s+65536\n$/);
+  } finally {
+    if (upid) await killAndWait(upid);
+    assert.deepEqual(mountsUnder(ufx.dir), []);
+    ufx.cleanup();
+  }
 });

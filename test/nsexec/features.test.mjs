@@ -158,3 +158,12 @@ test('podman-style: bind files with rprivate, a bound /dev/shm, uid 1000 with on
   assert.match(r.stdout, /^mkdir=1$/m);
   assert.match(r.stdout, /^uid=1000 gid=0/m);
 });
+
+test('a new time namespace gets its offsets before the container runs', async () => {
+  const r = await drive(initMessage(fx.rootfs, ['cat', '/proc/uptime'], {
+    hostname: undefined,
+    linux: { namespaces: [{ type: 'mount' }, { type: 'time' }], timeOffsets: { boottime: { secs: 864000, nanosecs: 0 } } },
+  }));
+  assert.equal(eventOf(r, 'exit')?.status, 0, JSON.stringify(r.events));
+  assert.ok(parseFloat(r.stdout) >= 864000, r.stdout);
+});
