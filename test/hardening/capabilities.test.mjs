@@ -8,7 +8,7 @@ import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeBundle, rockerSkipReason, runOnce, runtimes } from './lib.mjs';
+import { makeBundle, rockerSkipReason, runDetached, runOnce, runtimes, uniqueId } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // Bits of linux/capability.h.
@@ -46,6 +46,22 @@ for (const rt of runtimes()) {
         assert.deepEqual([c.prm, c.eff, c.bnd], [mask(set), mask(set), mask(set)]);
         assert.equal(c.nnp, 1);
       } finally { b.remove(); }
+    });
+
+    test('an exec\'d process gets the same sets, nothing inheritable or ambient', () => {
+      const set = ['CAP_CHOWN', 'CAP_KILL'];
+      const b = makeBundle({ args: ['sleep', '30'], caps: { bounding: set, effective: set, permitted: set } });
+      const id = uniqueId('capexec');
+      try {
+        runDetached(rt, b, id);
+        const r = rt.cmd(['exec', id, 'cat', '/proc/self/status']);
+        assert.equal(r.status, 0, r.stderr);
+        const c = capsOf(r.stdout);
+        assert.deepEqual([c.inh, c.amb, c.prm, c.eff, c.bnd, c.nnp], [0n, 0n, mask(set), mask(set), mask(set), 1]);
+      } finally {
+        rt.cmd(['delete', '-f', id]);
+        b.remove();
+      }
     });
 
     test('configured ambient and inheritable sets are exactly what the process gets', () => {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeBundle, rockerSkipReason, runOnce, runtimes, uniqueId } from './lib.mjs';
+import { makeBundle, rockerSkipReason, runDetached, runOnce, runtimes, uniqueId } from './lib.mjs';
 
 // `ls -l /proc/self/fd` lines become fd -> target; ls's own directory fd is the only
 // extra one allowed, and it points at that very /proc/<pid>/fd directory.
@@ -56,10 +56,7 @@ for (const rt of runtimes()) {
       const b = makeBundle({ args: ['sleep', '30'] });
       const id = uniqueId('fdexec');
       try {
-        const devnull = openSync('/dev/null', 'r+');
-        const started = rt.cmd(['run', '-d', '--bundle', b.dir, id], { stdio: ['ignore', devnull, devnull] });
-        closeSync(devnull);
-        assert.equal(started.status, 0, started.stderr);
+        runDetached(rt, b, id);
         const r = rt.cmd(['exec', id, 'ls', '-l', '/proc/self/fd'], { stdio: ['ignore', 'pipe', 'pipe', secretFd] });
         assert.equal(r.status, 0, r.stderr);
         assertOnlyStdio(r.stdout, 'hostsecret');

@@ -2,7 +2,7 @@
 // runtimes under test (rocker-runtime and Debian's runc), driven by the same code.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, openSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -125,6 +125,19 @@ export function runOnce(rt, bundle, { id = uniqueId('run'), extraFds = [], args 
     return rt.cmd(['run', ...args, '--bundle', bundle.dir, id], { stdio: ['ignore', 'pipe', 'pipe', ...extraFds] });
   } finally {
     rt.cmd(['delete', '-f', id]);
+  }
+}
+
+/** Starts the bundle detached (`run -d`, stdio on /dev/null) and returns its id; the
+ *  caller deletes it. */
+export function runDetached(rt, bundle, id = uniqueId('detached')) {
+  const devnull = openSync('/dev/null', 'r+');
+  try {
+    const r = rt.cmd(['run', '-d', '--bundle', bundle.dir, id], { stdio: ['ignore', devnull, devnull] });
+    if (r.status !== 0) throw new Error(`${rt.name} run -d failed: ${r.stderr || r.error?.message}`);
+    return id;
+  } finally {
+    closeSync(devnull);
   }
 }
 

@@ -5,7 +5,7 @@ import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeBundle, rockerSkipReason, runOnce, runtimes } from './lib.mjs';
+import { makeBundle, rockerSkipReason, runDetached, runOnce, runtimes, uniqueId } from './lib.mjs';
 
 const allow = (syscalls) => ({ defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'], syscalls });
 
@@ -27,6 +27,25 @@ for (const rt of runtimes()) {
         } finally { b.remove(); }
       });
     }
+
+    test('an exec\'d process gets the container\'s filter too', () => {
+      const b = makeBundle({ args: ['sleep', '30'], linux: { seccomp: allow([
+        { names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 },
+        { names: ['rmdir'], action: 'SCMP_ACT_KILL_PROCESS' },
+      ]) } });
+      const id = uniqueId('scexec');
+      try {
+        runDetached(rt, b, id);
+        const r = rt.cmd(['exec', id, 'sh', '-c', 'mkdir /tmp/made; echo mkdir=$?; echo still-works']);
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.stdout, 'mkdir=1\nstill-works\n');
+        assert.match(r.stderr, /Function not implemented/);
+        assert.equal(rt.cmd(['exec', id, 'rmdir', '/tmp']).status, 128 + 31);
+      } finally {
+        rt.cmd(['delete', '-f', id]);
+        b.remove();
+      }
+    });
 
     test('SCMP_ACT_KILL_PROCESS kills the process (status 159)', () => {
       const b = makeBundle({ args: ['rmdir', '/tmp'], linux: { seccomp: allow([{ names: ['rmdir'], action: 'SCMP_ACT_KILL_PROCESS' }]) } });
