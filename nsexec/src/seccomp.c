@@ -135,81 +135,83 @@ static json_object *array_field(json_object *o, const char *key)
 	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_array) ? v : NULL;
 }
 
-/* Resolves an action name plus its optional errnoRet (json NULL when absent). */
-static int parse_action(const char *name, json_object *errno_ret, const char *where, uint32_t *out,
-			struct nsx_error *e)
+/* Index of `name` in a table whose entries begin with their name, or -1. */
+static int find_name(const void *table, size_t stride, size_t n, const char *name)
 {
 	size_t i;
 
+	for (i = 0; name && i < n; i++)
+		if (!strcmp(*(const char *const *)((const char *)table + i * stride), name))
+			return (int)i;
+	return -1;
+}
+
+#define FIND(table, name) find_name((table), sizeof((table)[0]), COUNT(table), (name))
+
+/* Resolves an action name plus its optional errnoRet (NULL when absent). */
+static int parse_action(const char *name, json_object *errno_ret, const char *where, uint32_t *out,
+			struct nsx_error *e)
+{
+	int i = FIND(actions, name);
+
 	if (!name)
 		return nsx_fail(e, "seccomp", NULL, 0, NULL, "%s: action is required", where);
-	for (i = 0; i < COUNT(actions); i++) {
-		if (strcmp(actions[i].name, name))
-			continue;
-		if (!actions[i].takes_errno) {
-			if (errno_ret)
-				return nsx_fail(e, "seccomp", NULL, 0, NULL,
-						"%s: errnoRet is only valid with SCMP_ACT_ERRNO and SCMP_ACT_TRACE, not %s",
-						where, name);
-			*out = actions[i].action;
-			return 0;
-		}
-		*out = actions[i].action | (errno_ret ? (uint32_t)json_object_get_int64(errno_ret) & 0xffffU : EPERM);
-		return 0;
-	}
-	return nsx_fail(e, "seccomp", NULL, 0, NULL, "%s: unknown seccomp action %s", where, name);
+	if (i < 0)
+		return nsx_fail(e, "seccomp", NULL, 0, NULL, "%s: unknown seccomp action %s", where, name);
+	if (!actions[i].takes_errno && errno_ret)
+		return nsx_fail(e, "seccomp", NULL, 0, NULL,
+				"%s: errnoRet is only valid with SCMP_ACT_ERRNO and SCMP_ACT_TRACE, not %s", where, name);
+	*out = actions[i].action;
+	if (actions[i].takes_errno)
+		*out |= errno_ret ? (uint32_t)json_object_get_int64(errno_ret) & 0xffffU : EPERM;
+	return 0;
 }
 
 static int parse_operator(const char *name, enum scmp_compare *out, struct nsx_error *e)
 {
-	size_t i;
+	int i = FIND(operators, name);
 
-	for (i = 0; name && i < COUNT(operators); i++) {
-		if (!strcmp(operators[i].name, name)) {
-			*out = operators[i].op;
-			return 0;
-		}
-	}
-	return nsx_fail(e, "seccomp", NULL, 0, NULL, "unknown seccomp operator %s", name ? name : "(none)");
-}
-
-static int add_architectures(scmp_filter_ctx ctx, json_object *list, struct nsx_error *e)
-{
-	size_t i, j, n = list ? json_object_array_length(list) : 0;
-
-	for (i = 0; i < n; i++) {
-		const char *name = json_object_get_string(json_object_array_get_idx(list, i));
-		int rc;
-
-		for (j = 0; j < COUNT(archs) && strcmp(archs[j].name, name); j++)
-			;
-		if (j == COUNT(archs))
-			return nsx_fail(e, "seccomp", NULL, 0, NULL, "unknown seccomp architecture %s", name);
-		rc = seccomp_arch_add(ctx, archs[j].arch);
-		if (rc < 0 && rc != -EEXIST)
-			return nsx_fail(e, "seccomp", "seccomp_arch_add", -rc, NULL, "adding architecture %s", name);
-	}
+	if (i < 0)
+		return nsx_fail(e, "seccomp", NULL, 0, NULL, "unknown seccomp operator %s", name ? name : "(none)");
+	*out = operators[i].op;
 	return 0;
 }
 
-static int set_flags(scmp_filter_ctx ctx, json_object *list, struct nsx_error *e)
+static int add_architecture(scmp_filter_ctx ctx, const char *name, struct nsx_error *e)
 {
-	size_t i, j, n = list ? json_object_array_length(list) : 0;
+	int i = FIND(archs, name), rc;
 
-	for (i = 0; i < n; i++) {
-		const char *name = json_object_get_string(json_object_array_get_idx(list, i));
-		int rc;
+	if (i < 0)
+		return nsx_fail(e, "seccomp", NULL, 0, NULL, "unknown seccomp architecture %s", name);
+	rc = seccomp_arch_add(ctx, archs[i].arch);
+	if (rc < 0 && rc != -EEXIST) /* the native one is always there */
+		return nsx_fail(e, "seccomp", "seccomp_arch_add", -rc, NULL, "adding architecture %s", name);
+	return 0;
+}
 
-		for (j = 0; j < COUNT(flags) && strcmp(flags[j].name, name); j++)
-			;
-		if (j == COUNT(flags))
-			return nsx_fail(e, "seccomp", NULL, 0, NULL, "unknown seccomp flag %s", name);
-		if (!flag_supported(&flags[j]))
-			return nsx_fail(e, "seccomp", NULL, 0, NULL, "seccomp flag %s is not supported", name);
-		rc = seccomp_attr_set(ctx, (enum scmp_filter_attr)flags[j].attr, 1);
-		if (rc < 0)
-			return nsx_fail(e, "seccomp", "seccomp_attr_set", -rc, NULL, "setting seccomp flag %s", name);
-	}
+static int set_flag(scmp_filter_ctx ctx, const char *name, struct nsx_error *e)
+{
+	int i = FIND(flags, name), rc;
+
+	if (i < 0)
+		return nsx_fail(e, "seccomp", NULL, 0, NULL, "unknown seccomp flag %s", name);
+	if (!flag_supported(&flags[i]))
+		return nsx_fail(e, "seccomp", NULL, 0, NULL, "seccomp flag %s is not supported", name);
+	rc = seccomp_attr_set(ctx, (enum scmp_filter_attr)flags[i].attr, 1);
+	if (rc < 0)
+		return nsx_fail(e, "seccomp", "seccomp_attr_set", -rc, NULL, "setting seccomp flag %s", name);
+	return 0;
+}
+
+/* Applies `apply` to every string of a JSON array (absent means empty). */
+static int for_each_name(scmp_filter_ctx ctx, json_object *list,
+			 int (*apply)(scmp_filter_ctx, const char *, struct nsx_error *), struct nsx_error *e)
+{
+	size_t i, n = list ? json_object_array_length(list) : 0;
+
+	for (i = 0; i < n; i++)
+		if (apply(ctx, json_object_get_string(json_object_array_get_idx(list, i)), e) < 0)
+			return -1;
 	return 0;
 }
 
@@ -361,8 +363,8 @@ static int build(struct nsx_seccomp *f, json_object *seccomp, struct nsx_error *
 	rc = seccomp_attr_set(f->ctx, SCMP_FLTATR_CTL_NNP, 0);
 	if (rc < 0)
 		return nsx_fail(e, "seccomp", "seccomp_attr_set", -rc, NULL, "clearing the seccomp NNP attribute");
-	if (add_architectures(f->ctx, array_field(seccomp, "architectures"), e) < 0 ||
-	    set_flags(f->ctx, array_field(seccomp, "flags"), e) < 0)
+	if (for_each_name(f->ctx, array_field(seccomp, "architectures"), add_architecture, e) < 0 ||
+	    for_each_name(f->ctx, array_field(seccomp, "flags"), set_flag, e) < 0)
 		return -1;
 	n = syscalls ? json_object_array_length(syscalls) : 0;
 	for (i = 0; i < n; i++)
@@ -499,20 +501,22 @@ void nsx_seccomp_free(struct nsx_seccomp *f)
 	free(f);
 }
 
-static json_object *names_array(const char *const *names, size_t stride, size_t n,
-				int (*keep)(const void *entry))
+/* The names of a table whose entries begin with their name, those `keep` accepts. */
+static json_object *names_array(const void *table, size_t stride, size_t n, int (*keep)(const void *entry))
 {
 	json_object *a = json_object_new_array();
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		const void *entry = (const char *)names + i * stride;
+		const void *entry = (const char *)table + i * stride;
 
 		if (!keep || keep(entry))
 			json_object_array_add(a, json_object_new_string(*(const char *const *)entry));
 	}
 	return a;
 }
+
+#define NAMES(table, keep) names_array((table), sizeof((table)[0]), COUNT(table), (keep))
 
 static int keep_supported_flag(const void *entry)
 {
@@ -524,13 +528,10 @@ json_object *nsx_seccomp_features(void)
 	json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "enabled", json_object_new_boolean(1));
-	json_object_object_add(o, "actions",
-			       names_array(&actions[0].name, sizeof(actions[0]), COUNT(actions), NULL));
-	json_object_object_add(o, "operators",
-			       names_array(&operators[0].name, sizeof(operators[0]), COUNT(operators), NULL));
-	json_object_object_add(o, "archs", names_array(&archs[0].name, sizeof(archs[0]), COUNT(archs), NULL));
-	json_object_object_add(o, "knownFlags", names_array(&flags[0].name, sizeof(flags[0]), COUNT(flags), NULL));
-	json_object_object_add(o, "supportedFlags",
-			       names_array(&flags[0].name, sizeof(flags[0]), COUNT(flags), keep_supported_flag));
+	json_object_object_add(o, "actions", NAMES(actions, NULL));
+	json_object_object_add(o, "operators", NAMES(operators, NULL));
+	json_object_object_add(o, "archs", NAMES(archs, NULL));
+	json_object_object_add(o, "knownFlags", NAMES(flags, NULL));
+	json_object_object_add(o, "supportedFlags", NAMES(flags, keep_supported_flag));
 	return o;
 }

@@ -7,6 +7,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Linux 6.3+: asks for an executable memfd explicitly, which vm.memfd_noexec=1
+ * requires (older kernels reject the flag with EINVAL; then it is not needed). */
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+
 /* The seals that make the copy immutable: nothing may write, resize or unseal it. */
 #define NSX_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
@@ -28,7 +34,9 @@ static int sealed_copy_of(int exe_fd)
 
 	if (fstat(exe_fd, &st) < 0)
 		return -1;
-	memfd = memfd_create("rocker-nsexec", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	memfd = memfd_create("rocker-nsexec", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+	if (memfd < 0 && errno == EINVAL)
+		memfd = memfd_create("rocker-nsexec", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (memfd < 0)
 		return -1;
 	while (offset < st.st_size) {
