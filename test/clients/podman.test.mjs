@@ -13,9 +13,7 @@ import { existingCgroups } from './lib/cleanup.mjs';
 import { runtimesUnderTest, optionsFor } from './lib/runtimes.mjs';
 
 /** rocker subtests that cannot pass yet, each with the FINDINGS.md entry it waits on. */
-const ROCKER_GAPS = {
-  '*': 'create fails: "nsexec exited before pid" (nsexec-core: the C helper does not set up containers yet; FINDINGS.md F1)',
-};
+const ROCKER_GAPS = {};
 
 let workDir;
 let store;
