@@ -143,6 +143,23 @@ for (const runtime of runtimesUnderTest()) {
           assert.match(r.stdout, /\/dev\/pts\/\d+/);
         });
 
+        it('pause freezes and unpause thaws it', async () => {
+          const id = readFileSync(podman.cidFile('det'), 'utf8').trim();
+          const freezer = `/sys/fs/cgroup/freezer/${store.cgroupParent}/libpod-${id}/freezer.state`;
+          await podman.ok(['pause', name]);
+          assert.equal((await podman.ok(['inspect', '--format', '{{.State.Status}}', name])).stdout, 'paused\n');
+          assert.equal(readFileSync(freezer, 'utf8'), 'FROZEN\n');
+          await podman.ok(['unpause', name]);
+          assert.equal((await podman.ok(['inspect', '--format', '{{.State.Status}}', name])).stdout, 'running\n');
+          assert.equal(readFileSync(freezer, 'utf8'), 'THAWED\n');
+        });
+
+        it('update changes the limits seen inside', async () => {
+          await podman.ok(['update', '--memory', '128m', '--cpus', '0.25', name]);
+          const r = await podman.ok(['exec', name, 'cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes', '/sys/fs/cgroup/cpu/cpu.cfs_quota_us']);
+          assert.equal(r.stdout, '134217728\n25000\n');
+        });
+
         it('stop delivers SIGTERM', async () => {
           await podman.ok(['stop', '--time', '10', name]);
           const r = await podman.ok(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', name]);
