@@ -116,13 +116,15 @@ for (const runtime of runtimesUnderTest()) {
       const id = 'det';
       let initPid;
 
-      it('run -d leaves the task running in its cgroup', async () => {
-        const r = await ctr.run(ctrRun(['-d', BUSYBOX_REF, id, ...IDLE]));
+      it('run -d leaves the task running in its cgroup, with its limits', async () => {
+        const r = await ctr.run(ctrRun(['-d', '--memory-limit', '67108864', '--cpus', '0.5', BUSYBOX_REF, id, ...IDLE]));
         assert.equal(r.code, 0, describeResult(r));
         const info = await taskInfo(id);
         assert.equal(info?.status, 'RUNNING');
         initPid = info.pid;
         assert.match(readFileSync(`/proc/${initPid}/cgroup`, 'utf8'), new RegExp(`:memory:/${ns}/${id}\n`));
+        assert.equal(readFileSync(`/sys/fs/cgroup/memory/${ns}/${id}/memory.limit_in_bytes`, 'utf8'), '67108864\n');
+        assert.equal(readFileSync(`/sys/fs/cgroup/cpu/${ns}/${id}/cpu.cfs_quota_us`, 'utf8'), '50000\n');
       });
 
       it('task exec passes output and the exit code through', async () => {
