@@ -55,6 +55,11 @@ for (const runtime of runtimesUnderTest()) {
         assert.equal(existsSync(join(podman.stateRoot, id)), false, 'runtime state left behind');
       }
 
+      it('podman info shows the runtime --version', async () => {
+        const r = await podman.ok(['info', '--format', '{{.Host.OCIRuntime.Version}}']);
+        assert.match(r.stdout, /^\S+ version \S+\ncommit: \S+\nspec: \S+/);
+      });
+
       it('run --rm passes output and the exit code through', async () => {
         const r = await runRm('exit42', [], ['sh', '-c', 'echo hello; echo oops >&2; exit 42']);
         assert.equal(r.code, 42, describeResult(r));
