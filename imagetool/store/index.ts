@@ -107,8 +107,10 @@ export class Store {
     const layoutPath = join(this.root, 'oci-layout');
     const layoutOk = await readFile(layoutPath, 'utf8').then((t) => JSON.parse(t).imageLayoutVersion === '1.0.0', () => false);
     if (!layoutOk) await writeFileAtomic(layoutPath, LAYOUT, this.tmpDir);
-    const indexOk = await readFile(this.indexPath, 'utf8').then((t) => Array.isArray(JSON.parse(t).manifests), () => false);
-    if (!indexOk) await this.updateIndex(() => {});
+    // index.json is only ever replaced by rename, so a crash cannot damage it; one
+    // that is damaged anyway is reported by readIndex, never silently emptied.
+    const hasIndex = await stat(this.indexPath).then(() => true, () => false);
+    if (!hasIndex) await this.updateIndex(() => {});
     for (const dir of [this.tmpDir, this.leaseDir]) {
       for (const name of await readdir(dir)) {
         if (!ownerAlive(name)) await rm(join(dir, name), { force: true, recursive: true });
@@ -190,14 +192,15 @@ export class Store {
       return idx;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return structuredClone(EMPTY_INDEX);
-      throw e instanceof InvalidContentError ? e : new InvalidContentError(`${this.indexPath}: ${(e as Error).message}`);
+      if (e instanceof InvalidContentError) throw e;
+      throw new InvalidContentError(`${this.indexPath}: damaged (${(e as Error).message}); the blobs are intact: restore it or move it aside to start an empty index`);
     }
   }
 
   /** Read-modify-write of index.json under the lock; `fn` mutates the index in place. */
   updateIndex(fn: (idx: ImageIndex) => void | Promise<void>): Promise<void> {
     return this.withLock(async () => {
-      const idx = await this.readIndex().catch(() => structuredClone(EMPTY_INDEX));
+      const idx = await this.readIndex();
       await fn(idx);
       await writeFileAtomic(this.indexPath, JSON.stringify(idx), this.tmpDir);
     });
@@ -251,7 +254,7 @@ export class Store {
       for (const r of await this.listRefs()) {
         const img = await this.resolveDescriptor(r.descriptor, platform, r.name).catch(() => undefined);
         if (img && (digestHex(img.configDescriptor.digest).startsWith(id) || digestHex(img.manifestDescriptor.digest) === id || digestHex(r.descriptor.digest) === id)) {
-          hits.set(img.manifestDescriptor.digest, img);
+          if (!hits.has(img.manifestDescriptor.digest)) hits.set(img.manifestDescriptor.digest, { name: r.name, ...img });
         }
       }
       if (hits.size === 1) return [...hits.values()][0];
