@@ -54,11 +54,21 @@ async function main(argv: string[]): Promise<number> {
   return status;
 }
 
+let finished = false;
+// A command whose promise never settles would otherwise end with status 0.
+process.on('exit', () => {
+  if (finished) return;
+  process.stderr.write('rocker-image: internal error: the command stopped before completing\n');
+  process.exitCode = 1;
+});
+
 main(hideBin(process.argv)).then(
   (code) => {
+    finished = true;
     process.exitCode = code;
   },
   (e) => {
+    finished = true;
     process.exitCode = report(e);
   },
 );

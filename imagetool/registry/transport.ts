@@ -35,9 +35,39 @@ export const DEFAULT_RETRY: RetryPolicy = {
   maxDelayMs: 10_000,
 };
 
-const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 16 });
-const insecureHttpsAgent = new https.Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: false });
+/**
+ * node-fetch pipes the response into the body stream it returns, and a pipe
+ * does not pass on the source's failure: a connection lost mid-body would
+ * leave the body waiting forever. The agents therefore watch each request
+ * they carry, and the request's owner (fetchOnce) fails the body when the
+ * response closes incomplete.
+ */
+interface Watch {
+  lost?: Error;
+  onLost?: (e: Error) => void;
+}
+let nextWatch: Watch | undefined;
+
+function watchResponses<T extends http.Agent>(agent: T): T {
+  const add = (agent as unknown as { addRequest(req: http.ClientRequest, o: unknown): void }).addRequest.bind(agent);
+  (agent as unknown as { addRequest(req: http.ClientRequest, o: unknown): void }).addRequest = (req, o) => {
+    const watch = nextWatch;
+    nextWatch = undefined;
+    req.on('response', (res: http.IncomingMessage) => {
+      res.on('close', () => {
+        if (res.complete || !watch) return;
+        watch.lost = new Error('connection lost before the response was complete');
+        watch.onLost?.(watch.lost);
+      });
+    });
+    add(req, o);
+  };
+  return agent;
+}
+
+const httpAgent = watchResponses(new http.Agent({ keepAlive: true, maxSockets: 16 }));
+const httpsAgent = watchResponses(new https.Agent({ keepAlive: true, maxSockets: 16 }));
+const insecureHttpsAgent = watchResponses(new https.Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: false }));
 
 type NodeFetch = (url: string, init: Record<string, unknown>) => Promise<HttpResponse>;
 const fetchImpl = crossFetch as unknown as NodeFetch;
@@ -64,8 +94,16 @@ const RETRYABLE_STATUS = (s: number): boolean => s === 429 || s === 502 || s ===
 /** One request, no retries; `insecureTls` disables certificate checks (insecure registries). */
 export async function fetchOnce(url: string, init: RequestInit = {}, insecureTls = false): Promise<HttpResponse> {
   const agent = url.startsWith('https:') ? (insecureTls ? insecureHttpsAgent : httpsAgent) : httpAgent;
+  const watch: Watch = {};
   try {
-    return await fetchImpl(url, { ...init, agent, compress: false });
+    // node-fetch asks for the agent and hands it the request in the same tick.
+    const pending = fetchImpl(url, { ...init, agent: () => ((nextWatch = watch), agent), compress: false });
+    nextWatch = undefined;
+    const res = await pending;
+    const body = res.body as NodeJS.ReadableStream & { destroy(e: Error): void };
+    watch.onLost = (e) => body.destroy(e);
+    if (watch.lost) body.destroy(watch.lost);
+    return res;
   } catch (e) {
     throw new RegistryError(`${init.method ?? 'GET'} ${url}: ${(e as Error).message}`, url);
   }
