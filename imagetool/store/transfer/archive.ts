@@ -16,6 +16,7 @@ import { assertSchema, type ResolvedImage, type Store } from '../index.js';
 import { InvalidContentError, ImageNotFoundError, DigestMismatchError } from '../errors.js';
 import { MT, type Descriptor, type ImageConfig, type ImageManifest, type Platform } from '../mediatypes.js';
 import { tempPath } from '../fsutil.js';
+import { normalizeReference } from '../../reference/index.js';
 import { exportOciLayout, importOciLayout } from './oci-layout.js';
 
 const LAYOUT_ENTRIES = ['oci-layout', 'index.json', 'blobs'];
@@ -98,8 +99,10 @@ export function importDockerArchive(store: Store, file: string, ref: string | un
     }
     const entry = ref ? entries.find((e) => e.RepoTags?.includes(ref)) : entries.length === 1 ? entries[0] : undefined;
     if (!entry) throw ref ? new ImageNotFoundError(`${ref} (in ${file})`) : new InvalidContentError(`${file}: holds ${entries.length} images; name one as docker-archive:${file}:<name:tag>`);
-    const target = name ?? ref ?? entry.RepoTags?.[0];
-    if (!target) throw new InvalidContentError(`${file}: the image has no RepoTags; give a name to import it under`);
+    const tag = name ?? ref ?? entry.RepoTags?.[0];
+    if (!tag) throw new InvalidContentError(`${file}: the image has no RepoTags; give a name to import it under`);
+    // RepoTags are docker's short names ("busybox:latest"); the store keeps full ones.
+    const target = normalizeReference(tag);
     const configBytes = await readFile(inside(dir, entry.Config));
     const config = JSON.parse(configBytes.toString('utf8')) as ImageConfig;
     assertSchema(validateImageConfig, config, `${file}: ${entry.Config}`);
