@@ -38,6 +38,7 @@ async function main(argv: string[]): Promise<number> {
     .strict()
     .help()
     .version(false)
+    .exitProcess(false)
     .fail((msg, err) => {
       throw err ?? new UsageError(`${msg} (see rocker-image --help)`);
     }) as unknown as Argv<GlobalArgs>;
