@@ -23,6 +23,8 @@
 //        before it gets its name; createBlobWriter() for incremental writes
 //   await store.setRef(name, descriptor)              add/replace a ref (under the lock)
 //   await store.removeRef(name), store.listRefs(), store.updateIndex(fn)
+//   await store.lease(digests) / withLease(fn)        keep what a writer is about to
+//        reference (and blobs it writes meanwhile) safe from a concurrent gc
 //   await store.gc()                                  drop unreferenced blobs
 //   await store.verify()                              re-hash every blob
 //
@@ -41,11 +43,13 @@ import { BlobNotFoundError, DigestMismatchError, ImageNotFoundError, InvalidCont
 import { writeFileAtomic } from './fsutil.js';
 import { withStoreLock } from './lock.js';
 import { isIndexType, isManifestType, MT, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest, type Platform } from './mediatypes.js';
-import { ownerAlive, ownerToken } from './owner.js';
+import { ownerAlive } from './owner.js';
+import { Lease, liveLeases } from './lease.js';
 import { hostPlatform, selectManifest } from './platform.js';
 
 export { BlobWriter, VerifyingStream, sha256Digest, type BlobRef, type Expected } from './blobs.js';
 export * from './errors.js';
+export type { Lease } from './lease.js';
 export * from './mediatypes.js';
 export { hostPlatform, parsePlatform, formatPlatform, selectManifest, configPlatform } from './platform.js';
 
@@ -281,21 +285,25 @@ export class Store {
     return { descriptor, manifestDescriptor, manifest, configDescriptor: manifest.config, config, layers: manifest.layers };
   }
 
-  /** Declares digests this process is about to reference, so a concurrent gc keeps them. */
-  async lease(digests: string[]): Promise<void> {
-    const path = join(this.leaseDir, ownerToken());
-    await this.withLock(async () => {
-      const held: string[] = await readFile(path, 'utf8').then((t) => JSON.parse(t), () => []);
-      await writeFileAtomic(path, JSON.stringify([...new Set([...held, ...digests])]), this.tmpDir);
-    });
+  /** A lease protecting `digests`, and every blob written from now on, from gc until released. */
+  async lease(digests: string[] = []): Promise<Lease> {
+    const lease = await Lease.create(this.leaseDir, this.tmpDir, (fn) => this.withLock(fn));
+    if (digests.length) await lease.add(digests);
+    return lease;
   }
 
-  async releaseLease(): Promise<void> {
-    await unlink(join(this.leaseDir, ownerToken())).catch(() => {});
+  /** Runs fn with a lease held, released afterwards. */
+  async withLease<T>(fn: (lease: Lease) => Promise<T>): Promise<T> {
+    const lease = await this.lease();
+    try {
+      return await fn(lease);
+    } finally {
+      await lease.release();
+    }
   }
 
-  /** Every digest reachable from index.json, plus leased ones. */
-  private async liveDigests(): Promise<Set<string>> {
+  /** Every digest reachable from index.json. */
+  private async referencedDigests(): Promise<Set<string>> {
     const live = new Set<string>();
     const visit = async (d: Descriptor): Promise<void> => {
       if (live.has(d.digest)) return;
@@ -306,25 +314,23 @@ export class Store {
       for (const child of [...(doc.manifests ?? []), ...(doc.config ? [doc.config] : []), ...(doc.layers ?? [])]) await visit(child);
     };
     for (const d of (await this.readIndex()).manifests) await visit(d);
-    for (const name of await readdir(this.leaseDir)) {
-      if (!ownerAlive(name)) continue;
-      const held: string[] = await readFile(join(this.leaseDir, name), 'utf8').then((t) => JSON.parse(t), () => []);
-      held.forEach((d) => live.add(d));
-    }
     return live;
   }
 
   /** Removes blobs nothing references. Returns what was removed. */
   gc(): Promise<{ removed: string[]; bytes: number }> {
     return this.withLock(async () => {
-      const live = await this.liveDigests();
+      const referenced = await this.referencedDigests();
+      const leased = await liveLeases(this.leaseDir);
       const removed: string[] = [];
       let bytes = 0;
       for (const hex of await readdir(this.blobDir)) {
         const digest = `sha256:${hex}`;
-        if (live.has(digest)) continue;
+        if (referenced.has(digest) || leased.digests.has(digest)) continue;
         const path = join(this.blobDir, hex);
-        bytes += (await stat(path)).size;
+        const st = await stat(path);
+        if (st.mtimeMs >= leased.since) continue;
+        bytes += st.size;
         await unlink(path);
         removed.push(digest);
       }

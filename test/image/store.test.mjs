@@ -63,10 +63,17 @@ test('resolve by name, short name, image id and manifest digest; gc keeps leased
     await assert.rejects(store.resolve('nothere'), ImageNotFoundError);
     // A blob no ref needs goes, unless a live process leased it.
     const orphan = await store.writeBlob('orphan');
-    await store.lease([orphan.digest]);
+    const lease = await store.lease([orphan.digest]);
     assert.deepEqual((await store.gc()).removed, []);
-    await store.releaseLease();
-    assert.deepEqual((await store.gc()).removed, [orphan.digest]);
+    await lease.release();
+    // A lease also keeps blobs written after it began (digests not yet known to it).
+    const later = await store.withLease(async () => {
+      const b = await store.writeBlob('written under a lease');
+      assert.ok(!(await store.gc()).removed.includes(b.digest));
+      return b;
+    });
+    assert.ok((await store.gc()).removed.includes(later.digest));
+    assert.ok(!(await store.hasBlob(orphan.digest)));
     assert.equal(await store.removeRef('docker.io/library/busybox:latest'), true);
     assert.equal((await store.gc()).removed.length, 3);
     assert.deepEqual(await checkStore(root), []);

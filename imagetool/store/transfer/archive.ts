@@ -88,7 +88,8 @@ async function isGzip(path: string): Promise<boolean> {
 }
 
 export function importDockerArchive(store: Store, file: string, ref: string | undefined, name: string | undefined): Promise<string> {
-  return withScratch(store, async (dir) => {
+  // The lease keeps the blobs written here from a concurrent gc until the ref exists.
+  return store.withLease(() => withScratch(store, async (dir) => {
     await unpack(file, dir);
     let entries: DockerArchiveEntry[];
     try {
@@ -124,7 +125,7 @@ export function importDockerArchive(store: Store, file: string, ref: string | un
     const stored = await store.writeBlob(bytes);
     await store.setRef(target, { mediaType: MT.ociManifest, ...stored });
     return target;
-  });
+  }));
 }
 
 /** Copies a layer as an uncompressed tar (gunzipping if needed) and checks it against its diff id. */
