@@ -4,7 +4,8 @@
 //   const proxy = await startFaultProxy(registry.port)
 //   proxy.inject({ match: /\/blobs\//, fault: 'cut', times: 1 })
 //   faults: 'status' (with status, headers, body), 'cut' (send half the body,
-//   then drop the connection), 'corrupt' (flip one byte in the body)
+//   then drop the connection), 'stall' (send half the body, then nothing),
+//   'corrupt' (flip one byte in the body)
 import http from 'node:http';
 import { freePort } from './registry.mjs';
 
@@ -26,9 +27,11 @@ export async function startFaultProxy(upstreamPort) {
       let sent = 0;
       let flipped = false;
       ures.on('data', (chunk) => {
-        if (fault?.fault === 'cut' && sent + chunk.length >= total / 2) {
+        if ((fault?.fault === 'cut' || fault?.fault === 'stall') && sent + chunk.length >= total / 2) {
           res.write(chunk.subarray(0, Math.max(0, Math.floor(total / 2) - sent)));
           ures.destroy();
+          fault.onStall?.();
+          if (fault.fault === 'stall') return;
           // Let the half body reach the client, then drop the connection.
           res.socket?.end(() => res.socket?.destroy());
           return;

@@ -2,8 +2,11 @@
 // in a retry that succeeds or a clear error, and the store stays consistent.
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, readFile } from 'node:fs/promises';
+import { mkdtemp, rm, readFile, readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRegistry } from '../helpers/registry.mjs';
@@ -12,6 +15,7 @@ import { buildTestLayout, pushImage, skopeoInspect } from '../helpers/images.mjs
 import { checkStore } from '../helpers/store-check.mjs';
 import { rockerImage } from '../helpers/rocker-image.mjs';
 
+const BIN = fileURLToPath(new URL('../../bin/rocker-image', import.meta.url));
 let work, registry, proxy, layout, bigLayer, ref;
 
 before(async () => {
@@ -78,6 +82,25 @@ test('connection cut mid-layer: resumed with Range from the bytes already hashed
   assert.equal(gets[0].range, undefined);
   assert.match(gets[1].range, /^bytes=\d+-$/);
   assert.ok(Number(gets[1].range.slice(6, -1)) > 0, 'resumed past the start');
+});
+
+test('pull killed -9 mid-layer: the next command cleans up and a new pull completes', async () => {
+  const root = newRoot();
+  let stalled;
+  const reached = new Promise((r) => (stalled = r));
+  proxy.inject({ match: big(), fault: 'stall', onStall: stalled });
+  const child = spawn(process.execPath, [BIN, '--root', root, 'pull', ref], { env: { ...process.env, DOCKER_CONFIG: '/nonexistent-docker-config' }, stdio: 'ignore' });
+  await reached;
+  // The other layers may still be in flight; give them a moment, then crash the pull.
+  await new Promise((r) => setTimeout(r, 200));
+  child.kill('SIGKILL');
+  await once(child, 'exit');
+  assert.ok((await readdir(join(root, 'tmp'))).length > 0, 'the crash left a partial blob');
+  const images = await rockerImage(['images', '--format', 'json'], { root });
+  assert.equal(images.stdout.trim(), '[]');
+  assert.deepEqual(await checkStore(root), []);
+  proxy.clear();
+  await assertPulled(root, await rockerImage(['pull', ref], { root }));
 });
 
 test('500 twice then success; 500 for good gives up with the status', async () => {
