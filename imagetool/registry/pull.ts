@@ -178,6 +178,7 @@ async function downloadBlob(client: RegistryClient, store: Store, d: Descriptor,
           writer = await store.createBlobWriter(expected);
           continue;
         }
+        if (isLocalIOError(e)) throw e;
         if (++failures >= DEFAULT_RETRY.attempts) throw new RegistryError(`blob ${d.digest}: ${(e as Error).message} (gave up after ${failures} attempts)`);
         const delay = backoffDelay(failures - 1);
         progress?.retry?.(d.digest, `${(e as Error).message} at byte ${writer.written}; resuming in ${Math.round(delay)}ms`);
@@ -194,4 +195,9 @@ function rangeStartsAt(res: { status: number; headers: { get(n: string): string 
   if (res.status !== 206) return false;
   const m = /^bytes (\d+)-/.exec(res.headers.get('content-range') ?? '');
   return !!m && Number(m[1]) === offset;
+}
+
+/** A failure of the local disk (full, read-only, I/O error) is not the network's: no retry. */
+function isLocalIOError(e: unknown): boolean {
+  return ['open', 'write', 'writev', 'fsync', 'rename'].includes((e as NodeJS.ErrnoException).syscall ?? '');
 }
