@@ -5,7 +5,8 @@
 //   proxy.inject({ match: /\/blobs\//, fault: 'cut', times: 1 })
 //   faults: 'status' (with status, headers, body), 'cut' (send half the body,
 //   then drop the connection), 'stall' (send half the body, then nothing),
-//   'corrupt' (flip one byte in the body)
+//   'corrupt' (flip one byte in the body), 'ignore-range' (forward without the
+//   Range header, as a registry without Range support answers)
 import http from 'node:http';
 import { freePort } from './registry.mjs';
 
@@ -21,7 +22,9 @@ export async function startFaultProxy(upstreamPort) {
       res.end(fault.body ?? JSON.stringify({ errors: [{ code: 'INJECTED', message: `injected ${fault.status}` }] }));
       return;
     }
-    const up = http.request({ host: '127.0.0.1', port: upstreamPort, path: req.url, method: req.method, headers: req.headers }, (ures) => {
+    const headers = { ...req.headers };
+    if (fault?.fault === 'ignore-range') delete headers.range;
+    const up = http.request({ host: '127.0.0.1', port: upstreamPort, path: req.url, method: req.method, headers }, (ures) => {
       res.writeHead(ures.statusCode, ures.headers);
       const total = Number(ures.headers['content-length'] ?? 0);
       let sent = 0;

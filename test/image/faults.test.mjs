@@ -84,6 +84,14 @@ test('connection cut mid-layer: resumed with Range from the bytes already hashed
   assert.ok(Number(gets[1].range.slice(6, -1)) > 0, 'resumed past the start');
 });
 
+test('connection cut and the registry ignores Range: the layer restarts from byte 0', async () => {
+  const root = newRoot();
+  proxy.inject({ match: big(), fault: 'cut' });
+  proxy.inject({ match: big(), fault: 'ignore-range' });
+  await assertPulled(root, await rockerImage(['pull', ref], { root }));
+  assert.equal(blobGets(bigLayer).length, 2);
+});
+
 test('pull killed -9 mid-layer: the next command cleans up and a new pull completes', async () => {
   const root = newRoot();
   let stalled;

@@ -7,12 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { startRegistry, freePort } from '../helpers/registry.mjs';
 import { buildTestLayout, pushImage, skopeoInspect } from '../helpers/images.mjs';
 import { checkStore } from '../helpers/store-check.mjs';
 import { rockerImage } from '../helpers/rocker-image.mjs';
 
 const run = promisify(execFile);
+const BIN = fileURLToPath(new URL('../../bin/rocker-image', import.meta.url));
 let work, registry, layout, host;
 
 before(async () => {
@@ -61,6 +63,16 @@ test('pull an OCI image: verified store that skopeo and umoci read', async () =>
   // A second pull finds every blob present.
   const again = await pullOk(root, `${host}/busybox:latest`);
   assert.equal((again.stdout.match(/already exists/g) ?? []).length, 3);
+});
+
+test('progress: bars on a terminal, lines when piped, only the name with --quiet', async () => {
+  const root = newRoot();
+  const tty = await run('script', ['-qec', `${process.execPath} ${BIN} --root ${root} pull ${host}/busybox`, '/dev/null'], { env: { ...process.env, DOCKER_CONFIG: '/nonexistent', COLUMNS: '100' } });
+  assert.match(tty.stdout, /\x1b\[\d+A\x1b\[2K/, 'redrawn in place');
+  assert.match(tty.stdout, /\[=*\s*\] /);
+  assert.match(tty.stdout, /pull complete/);
+  const quiet = await rockerImage(['--quiet', 'pull', `${host}/busybox`], { root: newRoot() });
+  assert.equal(quiet.stdout, `${host}/busybox:latest\n`);
 });
 
 test('pull a Docker schema 2 image: stored as OCI with the same layers', async () => {
