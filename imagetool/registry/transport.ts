@@ -105,9 +105,14 @@ export async function fetchOnce(url: string, init: RequestInit = {}, insecureTls
     if (watch.lost) body.destroy(watch.lost);
     return res;
   } catch (e) {
-    throw new RegistryError(`${init.method ?? 'GET'} ${url}: ${(e as Error).message}`, url);
+    const err = new RegistryError(`${init.method ?? 'GET'} ${url}: ${(e as Error).message}`, url);
+    err.permanent = PERMANENT_ERRORS.test(String((e as NodeJS.ErrnoException).code ?? '')) || /certificate|self.signed/i.test((e as Error).message);
+    throw err;
   }
 }
+
+/** Failures no retry can fix: unknown host, TLS verification. */
+const PERMANENT_ERRORS = /^(ENOTFOUND|ERR_TLS_CERT_ALTNAME_INVALID|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN)/;
 
 export interface RetryEvents {
   onRetry?(reason: string, delayMs: number): void;
@@ -131,7 +136,7 @@ export async function fetchWithRetry(url: string, init: RequestInit = {}, opts: 
       delay = retryAfterMs(res.headers.get('retry-after')) ?? delay;
       await res.text().catch(() => '');
     } catch (e) {
-      if (last) throw e;
+      if (last || (e as RegistryError).permanent) throw e;
       reason = (e as Error).message;
     }
     opts.onRetry?.(reason, delay);
