@@ -135,6 +135,18 @@ test('concurrent pulls of the same image both succeed and store each blob once',
   assert.equal(index.manifests.length, 1);
   const { stdout } = await run('ls', [join(root, 'blobs/sha256')]);
   assert.equal(stdout.trim().split('\n').length, 5, 'manifest, config and 3 layers');
+  // Pulls racing gc (and rmi): every pull that succeeds leaves a complete image.
+  await rockerImage(['rmi', `${host}/busybox`], { root });
+  const mixed = await Promise.all([
+    rockerImage(['-q', 'pull', `${host}/busybox`], { root }),
+    rockerImage(['gc'], { root }),
+    rockerImage(['-q', 'pull', `${host}/busybox-docker`], { root }),
+    rockerImage(['gc'], { root }),
+    rockerImage(['-q', 'pull', `${host}/multi`], { root }),
+  ]);
+  for (const r of mixed) assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(await checkStore(root), []);
+  assert.equal(JSON.parse(await readFile(join(root, 'index.json'), 'utf8')).manifests.length, 3);
 });
 
 test('images, inspect, tag, rmi and gc', async () => {
