@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, readFile, writeFile, mkdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startRegistry } from '../helpers/registry.mjs';
+import { withRegistry } from '../helpers/registry.mjs';
 import { buildTestLayout, pushImage } from '../helpers/images.mjs';
 import { checkStore } from '../helpers/store-check.mjs';
 import { rockerImage } from '../helpers/rocker-image.mjs';
@@ -26,9 +26,8 @@ function fresh() {
   return { root: join(work, `root-${i}`), dockerConfig: join(work, `docker-${i}`) };
 }
 
-test('htpasswd Basic auth: refused without credentials, login/pull/logout', async () => {
-  const registry = await startRegistry({ auth: 'htpasswd', users: USERS });
-  try {
+test('htpasswd Basic auth: refused without credentials, login/pull/logout', () =>
+  withRegistry({ auth: 'htpasswd', users: USERS }, async (registry) => {
     await pushImage(layout, 'amd64', registry.host, 'private/busybox:latest', { creds: 'alice:secret-pw' });
     const env = fresh();
     const ref = `${registry.host}/private/busybox`;
@@ -51,14 +50,10 @@ test('htpasswd Basic auth: refused without credentials, login/pull/logout', asyn
     assert.equal(out.code, 0, out.stderr);
     assert.deepEqual(JSON.parse(await readFile(cfgPath, 'utf8')).auths, {});
     assert.equal((await rockerImage(['logout', registry.host], env)).code, 1);
-  } finally {
-    await registry.stop();
-  }
-});
+  }));
 
-test('token auth: anonymous pull, credentials from config.json, one token per scope', async () => {
-  const registry = await startRegistry({ auth: 'token', users: USERS, anonymousPull: true });
-  try {
+test('token auth: anonymous pull, credentials from config.json, one token per scope', () =>
+  withRegistry({ auth: 'token', users: USERS, anonymousPull: true }, async (registry) => {
     await pushImage(layout, 'amd64', registry.host, 'public/busybox:latest', { creds: 'alice:secret-pw' });
     await pushImage(layout, 'multi', registry.host, 'public/multi:latest', { creds: 'alice:secret-pw' });
     const requests = registry.token.state.requests;
@@ -81,14 +76,10 @@ test('token auth: anonymous pull, credentials from config.json, one token per sc
     const wrong = await rockerImage(['pull', `${registry.host}/public/busybox`], env);
     assert.equal(wrong.code, 1);
     assert.match(wrong.stderr, /token: unauthorized: incorrect username or password/);
-  } finally {
-    await registry.stop();
-  }
-});
+  }));
 
-test('token auth without anonymous access: login required, then pull works', async () => {
-  const registry = await startRegistry({ auth: 'token', users: USERS, anonymousPull: false });
-  try {
+test('token auth without anonymous access: login required, then pull works', () =>
+  withRegistry({ auth: 'token', users: USERS, anonymousPull: false }, async (registry) => {
     await pushImage(layout, 'amd64', registry.host, 'team/busybox:latest', { creds: 'alice:secret-pw' });
     const env = fresh();
     const anon = await rockerImage(['pull', `${registry.host}/team/busybox`], env);
@@ -98,7 +89,4 @@ test('token auth without anonymous access: login required, then pull works', asy
     const ok = await rockerImage(['pull', `${registry.host}/team/busybox`], env);
     assert.equal(ok.code, 0, ok.stderr);
     assert.deepEqual(await checkStore(env.root), []);
-  } finally {
-    await registry.stop();
-  }
-});
+  }));
