@@ -15,10 +15,7 @@ import exportCmd from './commands/export.js';
 import login from './commands/login.js';
 import logout from './commands/logout.js';
 
-/**
- * Every command; adding one is a module in commands/ and one entry here. Command
- * modules import their heavy parts (registry client, tar) inside run().
- */
+/** Every command; adding one is a module in commands/ and one entry here. */
 const COMMANDS: ImageCommand[] = [pull, images, inspect, tag, rmi, gc, importCmd, exportCmd, login, logout];
 
 function report(e: unknown): number {
