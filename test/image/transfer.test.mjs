@@ -105,6 +105,13 @@ test('hostile archives are refused and leave nothing behind', async () => {
   const r = await rockerImage(['import', `docker-archive:${file}`], { root });
   assert.equal(r.code, 1);
   assert.match(r.stderr, /escapes the archive/);
+  // Entries that climb out of the unpack dir.
+  await writeFile(join(work, 'outside.txt'), 'x');
+  const climbing = join(work, 'climb.tar');
+  await run('tar', ['-cf', climbing, '-P', '-C', src, '../outside.txt']);
+  const r1 = await rockerImage(['import', `oci-archive:${climbing}`, 'x'], { root });
+  assert.equal(r1.code, 1);
+  assert.match(r1.stderr, /cannot unpack archive: .*path contains '\.\.'/);
   // A layer that does not match its diff id.
   await writeFile(join(src, 'layer.tar'), 'not the layer the config names');
   await writeFile(join(src, 'manifest.json'), JSON.stringify([{ Config: 'cfg.json', RepoTags: ['evil:1'], Layers: ['layer.tar'] }]));
