@@ -48,11 +48,16 @@ interface Watch {
 }
 let nextWatch: Watch | undefined;
 
+/** ROCKER_IDLE_TIMEOUT_MS shortens it (tests). */
+const IDLE_TIMEOUT_MS = Number(process.env.ROCKER_IDLE_TIMEOUT_MS ?? 60_000);
+
 function watchResponses<T extends http.Agent>(agent: T): T {
   const add = (agent as unknown as { addRequest(req: http.ClientRequest, o: unknown): void }).addRequest.bind(agent);
   (agent as unknown as { addRequest(req: http.ClientRequest, o: unknown): void }).addRequest = (req, o) => {
     const watch = nextWatch;
     nextWatch = undefined;
+    // A connection that goes silent (headers or body) is dropped, to be retried or resumed.
+    req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(new Error(`no data from the registry for ${IDLE_TIMEOUT_MS / 1000}s`)));
     req.on('response', (res: http.IncomingMessage) => {
       res.on('close', () => {
         if (res.complete || !watch) return;

@@ -92,6 +92,15 @@ test('connection cut and the registry ignores Range: the layer restarts from byt
   assert.equal(blobGets(bigLayer).length, 2);
 });
 
+test('a connection that goes silent mid-layer is dropped and the layer resumed', async () => {
+  const root = newRoot();
+  proxy.inject({ match: big(), fault: 'stall' });
+  const r = await rockerImage(['pull', ref], { root, env: { ROCKER_IDLE_TIMEOUT_MS: '500' } });
+  await assertPulled(root, r);
+  assert.match(r.stderr, /no data from the registry for 0.5s at byte \d+; resuming/);
+  assert.match(blobGets(bigLayer)[1].range, /^bytes=[1-9]\d*-$/);
+});
+
 test('pull killed -9 mid-layer: the next command cleans up and a new pull completes', async () => {
   const root = newRoot();
   let stalled;
