@@ -12,7 +12,7 @@ APT_PACKAGES := build-essential cmake ninja-build pkg-config libjson-c-dev libse
 	containernetworking-plugins iptables iproute2 procps util-linux zstd jq \
 	apache2-utils hyperfine
 
-all: ts validators nsexec dist/build-info.json
+all: ts validators nsexec dist/rocker-devfilter dist/build-info.json
 
 # Everything a fresh Debian 12 machine needs, as root.
 deps:
@@ -35,6 +35,11 @@ dist/schemas/validators.js: schemas/compile-validators.mjs $(wildcard schemas/*/
 nsexec: node_modules/.package-lock.json
 	npm_config_nodedir=$${npm_config_nodedir:-/usr} $(NODE_BIN)/cmake-js build --directory nsexec --out build/nsexec
 	install -D -m 0755 build/nsexec/nsexec dist/nsexec
+
+# Attaches cgroup2 device programs (bpf(2) is out of Node's reach); see runtime/cgroups/device-bpf.ts.
+dist/rocker-devfilter: bpf/devfilter.c
+	mkdir -p dist
+	$(CC) -O2 -Wall -Wextra -o $@ $<
 
 dist/build-info.json: package.json
 	mkdir -p dist
