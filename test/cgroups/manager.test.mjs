@@ -160,13 +160,15 @@ test('a memory hog is OOM-killed at the memory limit and the kill is counted', a
 test('a fork bomb stops at the pids limit', async () => {
   const m = await open('forkbomb');
   await m.create({ pids: { limit: 8 } });
-  const c = await gatedShell('for i in $(seq 40); do sleep 30 & done; wait');
+  // The subshell gives up at the first failed fork, leaving its sleeps behind.
+  const c = await gatedShell('(for i in $(seq 40); do sleep 30 & done); sleep 30');
   await m.addProcess(c.pid);
   c.go();
   await waitFor(() => /max [1-9]/.test(read(m.paths.pids, 'pids.events')), 'pids.events max');
   const current = Number(read(m.paths.pids, 'pids.current'));
   assert.ok(current <= 8, `pids.current ${current} <= 8`);
-  assert.equal((await m.pids()).length, current);
+  const pids = await m.pids();
+  assert.ok(pids.length > 1 && pids.length <= 8, `${pids.length} processes`);
   for (const pid of await m.pids()) process.kill(pid, 'SIGKILL');
   await c.exited;
 });
