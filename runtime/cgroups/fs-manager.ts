@@ -7,9 +7,9 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RockerError } from '../errors.js';
 import type { CgroupManager, CgroupStats } from './manager.js';
-import { ApplyContext, CgroupDir, hugePageSizes } from './apply-context.js';
+import { ApplyContext, CgroupDir } from './apply-context.js';
 import { cgroupError, readOptional, readPids, writeCgroupFile } from './cgfs.js';
-import { probeHost, unifiedControllers } from './host.js';
+import { hostHugePageSizes, probeHost, unifiedControllers } from './host.js';
 import { applyDevices, applyResources, planResources, type ControllerHomes } from './resources.js';
 import { collectStats } from './stats.js';
 import type { Resources, Warn } from './types.js';
@@ -25,14 +25,6 @@ const CONFIG_SOURCE: ResourceSource = { file: 'config.json', prefix: 'linux.reso
 
 // Hierarchies whose pid lists are read for pids(), in order of preference.
 const PID_KEYS = ['pids', 'freezer', 'memory', 'cpu', ''];
-
-function listHugePageSizes(): string[] {
-  try {
-    return hugePageSizes(readdirSync('/sys/kernel/mm/hugepages'));
-  } catch {
-    return [];
-  }
-}
 
 export class FsCgroupManager implements CgroupManager {
   /** Directories this instance created, parents first. */
@@ -54,7 +46,7 @@ export class FsCgroupManager implements CgroupManager {
       v1: (c) => (c in this.paths && c !== '' ? new CgroupDir(this.paths[c]) : undefined),
       v2: v2 ? new CgroupDir(v2) : undefined,
       v2Available: host.unified ? unifiedControllers(host.unified.mountpoint) : new Set(),
-      hugePageSizes: listHugePageSizes(),
+      hugePageSizes: hostHugePageSizes(),
     };
   }
 
