@@ -263,3 +263,28 @@ test('destroy removes cgroups the container made inside its own, deepest first',
   assert.ok(!existsSync(m.paths.memory));
   assert.equal(uniquePath('x').startsWith(`/${TOP}/`), true);
 });
+
+test('a manager of only the cgroup2 tree: cgroup.freeze, pids, hugetlb, and refusal of what cgroup2 lacks here', async () => {
+  const dir = `/sys/fs/cgroup/unified/${TOP}-v2/c`;
+  const m = cg.loadCgroupManager({ '': dir });
+  await assert.rejects(m.create({ pids: { limit: 5 } }), /linux\.resources\.pids: the pids \(v1\) or pids \(cgroup2\) controller is not available/);
+  assert.ok(!existsSync(dir));
+  await m.create({ hugepageLimits: [{ pageSize: '2MB', limit: 2 * MiB }] });
+  try {
+    assert.equal(read(dir, 'hugetlb.2MB.max'), String(2 * MiB));
+    const c = await gatedShell('while :; do :; done');
+    await m.addProcess(c.pid);
+    c.go();
+    assert.deepEqual(await m.pids(), [c.pid]);
+    await m.freeze();
+    assert.equal(await m.isFrozen(), true);
+    assert.match(read(dir, 'cgroup.events'), /frozen 1/);
+    await m.thaw();
+    assert.equal(await m.isFrozen(), false);
+    c.kill('SIGKILL');
+    await c.exited;
+  } finally {
+    await m.destroy();
+  }
+  assert.ok(!existsSync(dir) && !existsSync(`/sys/fs/cgroup/unified/${TOP}-v2`), 'the dirs create() made are gone');
+});
