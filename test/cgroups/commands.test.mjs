@@ -137,6 +137,9 @@ test('events streams stats and reports an OOM kill, ending when the container st
   assert.equal(code, 0, stderr);
   assert.ok(events.some((e) => e.type === 'stats' && e.id === id && e.data.memory));
   assert.deepEqual(events.filter((e) => e.type === 'oom'), [{ type: 'oom', id }]);
+  const stopped = await rr(['events', '--stats', id]);
+  assert.equal(stopped.code, 1);
+  assert.match(stopped.stderr, new RegExp(`container with id ${id} is not running`));
 });
 
 test('delete --force kills every process of a paused container and leaves no cgroup', async () => {

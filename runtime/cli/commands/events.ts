@@ -8,11 +8,11 @@
 // cgroup2, memory.events raises inotify events, so it is watched, not polled.
 import { watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
-import { containerCgroup, requireRunning, type ContainerCgroup } from '../../cgroups/container.js';
+import { containerCgroup, type ContainerCgroup } from '../../cgroups/container.js';
 import { networkInterfaces, oomKillCount } from '../../cgroups/stats.js';
 import { countersToJson } from '../../cgroups/cgfs.js';
 import { deriveStatus } from '../../state/status.js';
-import { UsageError } from '../../errors.js';
+import { StateConflictError, UsageError } from '../../errors.js';
 import type { CommandSpec, ParsedArgs } from '../args.js';
 import type { CommandContext } from '../context.js';
 
@@ -72,7 +72,7 @@ export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<numb
   const id = parsed.args[0];
   const intervalMs = parseDuration(String(parsed.flags.interval));
   const c = await containerCgroup(ctx.global.root, id);
-  requireRunning(c);
+  if (c.status === 'stopped') throw new StateConflictError(`container with id ${id} is not running`);
   const stats = async (): Promise<void> =>
     emit({ type: 'stats', id, data: { ...(await c.cg.stats()), network_interfaces: networkInterfaces(c.st.pid) } });
   if (parsed.flags.stats) {
