@@ -142,6 +142,24 @@ test('events streams stats and reports an OOM kill, ending when the container st
   assert.match(stopped.stderr, new RegExp(`container with id ${id} is not running`));
 });
 
+test('events reports the OOM kill of a child as it happens, while the container runs on', async () => {
+  const go = join(root, 'oomchild-go');
+  const { id, init } = await container(
+    'oomchild',
+    { memory: { limit: 24 * MiB, swap: 24 * MiB } },
+    `while [ ! -e ${go} ]; do sleep 0.05; done; (cat /dev/zero | tail -c 400000000); sleep 60`,
+  );
+  // A long interval: the oom line must come from the kernel's notification, not a stats tick.
+  const stream = streamEvents(['--root', root, 'events', '--interval', '1h', id]);
+  await stream.firstLine;
+  writeFileSync(go, '');
+  await stream.saw('"type":"oom"');
+  assert.equal(init.exitCode, null, 'the init still runs');
+  stream.stop();
+  const { events } = await stream.done;
+  assert.deepEqual(events.filter((e) => e.type === 'oom'), [{ type: 'oom', id }]);
+});
+
 test('delete --force kills every process of a paused container and leaves no cgroup', async () => {
   const { id, m } = await container('delete', { pids: { limit: 20 } }, 'sleep 63 & sleep 64 & wait');
   await waitFor(async () => (await m.pids()).length === 3, 'three processes');

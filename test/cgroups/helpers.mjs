@@ -110,7 +110,8 @@ export function startTime(pid) {
 
 /**
  * Starts `rocker-runtime events` streaming; `firstLine` resolves at its first
- * line (so its OOM baseline is taken), `done` with {code, events} at its exit.
+ * line (so its OOM baseline is taken), `saw(text)` once the output has `text`,
+ * `done` with {code, events} at its exit.
  */
 export function streamEvents(args) {
   const child = spawn(process.execPath, [RUNTIME, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -118,9 +119,11 @@ export function streamEvents(args) {
   let err = '';
   let first;
   const firstLine = new Promise((resolve) => (first = resolve));
+  const waiters = [];
   child.stdout.setEncoding('utf8').on('data', (d) => {
     out += d;
     if (out.includes('\n')) first();
+    for (const w of waiters) if (out.includes(w.text)) w.resolve();
   });
   child.stderr.setEncoding('utf8').on('data', (d) => (err += d));
   const done = new Promise((resolve) =>
@@ -129,5 +132,12 @@ export function streamEvents(args) {
       resolve({ code, stderr: err, events: out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) });
     }),
   );
-  return { firstLine, done };
+  /** Resolves once the output contains `text`; rejects after `ms`. */
+  const saw = (text, ms = 15000) =>
+    new Promise((resolve, reject) => {
+      if (out.includes(text)) return resolve();
+      const timer = setTimeout(() => reject(new Error(`events printed no ${text} in ${ms} ms: ${out}`)), ms);
+      waiters.push({ text, resolve: () => (clearTimeout(timer), resolve()) });
+    });
+  return { firstLine, done, saw, stop: () => child.kill() };
 }
