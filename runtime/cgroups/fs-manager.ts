@@ -83,17 +83,27 @@ export class FsCgroupManager implements CgroupManager {
     }
   }
 
-  /** mkdir -p, remembering each level made here. */
+  /**
+   * mkdir -p, remembering each level made here. A parent that another runtime
+   * removes meanwhile (its failed create cleaning up) makes the walk start over.
+   */
   private mkdirs(dir: string): void {
     const mount = this.mountOf(dir);
-    let cur = mount;
-    for (const part of dir.slice(mount.length + 1).split('/')) {
-      cur = join(cur, part);
+    for (let attempt = 1; ; attempt++) {
+      let cur = mount;
       try {
-        mkdirSync(cur);
-        this.created.push(cur);
+        for (const part of dir.slice(mount.length + 1).split('/')) {
+          cur = join(cur, part);
+          try {
+            mkdirSync(cur);
+            this.created.push(cur);
+          } catch (e) {
+            if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+          }
+        }
+        return;
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw cgroupError('mkdir', cur, e);
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || attempt === 3) throw cgroupError('mkdir', cur, e);
       }
     }
   }
