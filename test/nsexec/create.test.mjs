@@ -127,6 +127,16 @@ test('mount destinations resolve inside the rootfs, never through a symlink out 
     const b = await drive(bad);
     assert.equal(eventOf(b, 'error')?.stage, 'mount', JSON.stringify(b.events));
     assert.equal(existsSync(outside), false, 'nothing may be created outside the rootfs');
+    // nothing but a procfs on /proc, and nothing over procfs files beyond lxcfs's few
+    for (const [destination, message] of [['/proc', '/proc cannot be mounted because it is not of type proc'],
+      ['/proc/sys/kernel/core_pattern', '/proc/sys/kernel/core_pattern cannot be mounted because it is inside /proc']]) {
+      const m = initMessage(fx.rootfs, ['true']);
+      m.mounts.push({ destination, type: 'bind', source: join(fx.dir, destination === '/proc' ? '' : 'src.txt'), options: ['rbind'] });
+      assert.equal(eventOf(await drive(m), 'error')?.message, message);
+    }
+    const lxcfs = initMessage(fx.rootfs, ['cat', '/proc/uptime']);
+    lxcfs.mounts.push({ destination: '/proc/uptime', type: 'bind', source: join(fx.dir, 'src.txt'), options: ['rbind'] });
+    assert.equal((await drive(lxcfs)).stdout, 'hello');
   } finally {
     for (const f of ['up', 'escape', 'tmp/f']) rmSync(join(fx.rootfs, f), { force: true });
   }
