@@ -48,7 +48,8 @@ int nsx_container_finish(struct nsx_ctx *ctx, struct nsx_error *e)
 	if (!ctx->no_new_keyring && nsx_join_session_keyring(e))
 		return -1;
 	if (nsx_set_rlimits(ctx->process, e) || nsx_set_oom_score_adj(ctx->process, e) ||
-	    nsx_set_personality(ctx->lnx, e) || nsx_set_umask(ctx->process, e))
+	    nsx_set_personality(ctx->lnx, e) || nsx_set_io_priority(ctx->process, e) ||
+	    nsx_set_scheduler(ctx->process, e) || nsx_set_umask(ctx->process, e))
 		return -1;
 	if (nnp && nsx_set_no_new_privs(e))
 		return -1;

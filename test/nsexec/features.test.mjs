@@ -167,3 +167,12 @@ test('a new time namespace gets its offsets before the container runs', async ()
   assert.equal(eventOf(r, 'exit')?.status, 0, JSON.stringify(r.events));
   assert.ok(parseFloat(r.stdout) >= 864000, r.stdout);
 });
+
+test('ioPriority and scheduler apply to the user program', async () => {
+  const r = await drive(initMessage(fx.rootfs, ['sh', '-c', 'ionice; cut -d" " -f19,41 /proc/self/stat'], {
+    process: { ioPriority: { class: 'IOPRIO_CLASS_BE', priority: 6 }, scheduler: { policy: 'SCHED_BATCH', nice: 7 } },
+  }));
+  assert.equal(eventOf(r, 'exit')?.status, 0, JSON.stringify(r.events));
+  // stat field 19 is the nice value, 41 the policy (3 = SCHED_BATCH)
+  assert.equal(r.stdout, 'best-effort: prio 6\n7 3\n');
+});
