@@ -21,7 +21,7 @@ test('foreground run: pid 1, hostname, mounts, default devices, caps, ids, rlimi
     'echo ids=$(id -u):$(id -g):$(id -G)', 'echo nofile=$(ulimit -n)', 'echo umask=$(umask)',
     'echo timer_list=$(stat -c %t:%T /proc/timer_list) acpi=$(ls -A /proc/acpi | wc -l)',
     'touch /proc/sys/kernel/x 2>/dev/null; echo sysro=$?',
-    'touch /rootw 2>/dev/null; echo rootro=$?', 'echo cwd=$(pwd)', 'echo env=$FOO',
+    'touch /rootw 2>/dev/null; echo rootro=$?', 'echo cwd=$(pwd)', 'echo env=$FOO home=$HOME',
   ].join('; ');
   const caps = ['CAP_CHOWN', 'CAP_KILL', 'CAP_NET_BIND_SERVICE', 'CAP_SETUID', 'CAP_SETGID'];
   const init = initMessage(fx.rootfs, ['sh', '-c', script], {
@@ -32,6 +32,7 @@ test('foreground run: pid 1, hostname, mounts, default devices, caps, ids, rlimi
       rlimits: [{ type: 'RLIMIT_NOFILE', hard: 512, soft: 256 }],
     },
   });
+  writeFileSync(join(fx.rootfs, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nu:x:1000:1001::/home/u1000:/bin/sh\n');
   const r = await drive(init);
   assert.deepEqual(r.events.map((e) => e.type), ['pid', 'sync', 'created', 'running', 'exit'], JSON.stringify(r.events) + r.stderr);
   assert.equal(eventOf(r, 'exit').status, 0, r.stderr);
@@ -61,7 +62,7 @@ test('foreground run: pid 1, hostname, mounts, default devices, caps, ids, rlimi
   assert.match(out, /^sysro=1$/m);
   assert.match(out, /^rootro=1$/m);
   assert.match(out, /^cwd=\/tmp$/m);
-  assert.match(out, /^env=bar$/m);
+  assert.match(out, /^env=bar home=\/home\/u1000$/m, 'HOME comes from the container\'s /etc/passwd');
 });
 
 test('root process keeps exactly the configured sets', async () => {
