@@ -142,3 +142,14 @@ test('mount destinations resolve inside the rootfs, never through a symlink out 
     for (const f of ['up', 'escape', 'tmp/f']) rmSync(join(fx.rootfs, f), { force: true });
   }
 });
+
+test('preserveFds hands fds 3.. to the container and nothing else', async () => {
+  let extra = '';
+  const init = initMessage(fx.rootfs, ['sh', '-c', 'echo to-fd3 >&3; ls /proc/$$/fd | tr "\\n" " "'], { preserveFds: 1 });
+  const r = await drive(init, { preserve: 1, onSpawn: (child) => child.stdio[3].on('data', (d) => { extra += d; }) });
+  assert.equal(eventOf(r, 'exit')?.status, 0, JSON.stringify(r.events));
+  assert.equal(extra, 'to-fd3\n');
+  assert.equal(r.stdout, '0 1 2 3 ');
+  const bad = await drive(initMessage(fx.rootfs, ['true'], { preserveFds: 1 }));
+  assert.equal(eventOf(bad, 'error')?.stage, 'protocol', 'the sync fd may not be among the preserved ones');
+});

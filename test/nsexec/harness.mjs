@@ -67,8 +67,10 @@ export function initMessage(rootfs, args, over = {}) {
 export function drive(init, opts = {}) {
   return new Promise((resolve, reject) => {
     const stdio = opts.stdio ?? ['ignore', 'pipe', 'pipe'];
-    const child = spawn(NSEXEC, ['3'], { stdio: [...stdio, 'pipe'] });
-    const sock = child.stdio[3];
+    // opts.preserve extra pipes become fds 3.., the socket comes after them
+    const syncFd = 3 + (opts.preserve ?? 0);
+    const child = spawn(NSEXEC, [String(syncFd)], { stdio: [...stdio, ...Array(syncFd - 3).fill('pipe'), 'pipe'] });
+    const sock = child.stdio[syncFd];
     opts.onSpawn?.(child);
     const result = { events: [], stdout: '', stderr: '', code: null };
     let buf = '';
