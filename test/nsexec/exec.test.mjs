@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { openSync, readSync, closeSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeRootfs, initMessage, drive, eventOf, mountsUnder, killAndWait } from './harness.mjs';
+import { makeRootfs, initMessage, drive, eventOf, mountsUnder, killAndWait, buildConsoleReceiver, listenConsole } from './harness.mjs';
 
 let fx;
 let pid;
@@ -67,6 +67,16 @@ test('detached exec: pid, then EOF with no error', async () => {
 test('detached exec of a missing binary reports the error', async () => {
   const r = await drive(execInit(['/nonexistent'], { foreground: false }), { stdio: ['ignore', 'ignore', 'ignore'] });
   assert.equal(eventOf(r, 'error')?.message, 'exec: "/nonexistent": stat /nonexistent: no such file or directory');
+});
+
+test('detached exec with a terminal sends the pty master to the console socket (containerd exec -t)', async () => {
+  const consoleClient = await listenConsole(buildConsoleReceiver(fx.dir), join(fx.dir, 'exec-console.sock'));
+  const r = await drive(execInit(['sh', '-c', 'tty; echo done'], {
+    foreground: false, consoleSocket: join(fx.dir, 'exec-console.sock'), process: { ...execInit([]).process, args: ['sh', '-c', 'tty; echo done'], terminal: true },
+  }), { stdio: ['ignore', 'ignore', 'ignore'] });
+  assert.deepEqual(r.events.map((e) => e.type), ['pid'], JSON.stringify(r.events));
+  await consoleClient.closed;
+  assert.match(consoleClient.output(), /^\/dev\/pts\/\d+\r\ndone\r$/m);
 });
 
 test('exec into a container with its own user namespace', async () => {
