@@ -21,7 +21,7 @@ test('foreground run: pid 1, hostname, mounts, default devices, caps, ids, rlimi
     'echo ids=$(id -u):$(id -g):$(id -G)', 'echo nofile=$(ulimit -n)', 'echo umask=$(umask)',
     'echo timer_list=$(stat -c %t:%T /proc/timer_list) acpi=$(ls -A /proc/acpi | wc -l)',
     'touch /proc/sys/kernel/x 2>/dev/null; echo sysro=$?',
-    'touch /rootw 2>/dev/null; echo rootro=$?', 'echo cwd=$(pwd)', 'echo env=$FOO home=$HOME',
+    'touch /rootw 2>/dev/null; echo rootro=$?', 'echo cwd=$(pwd)', 'echo env=$FOO home=$HOME', 'echo oom=$(cat /proc/self/oom_score_adj) arch=$(uname -m)',
   ].join('; ');
   const caps = ['CAP_CHOWN', 'CAP_KILL', 'CAP_NET_BIND_SERVICE', 'CAP_SETUID', 'CAP_SETGID'];
   const init = initMessage(fx.rootfs, ['sh', '-c', script], {
@@ -29,8 +29,9 @@ test('foreground run: pid 1, hostname, mounts, default devices, caps, ids, rlimi
     process: {
       cwd: '/tmp', env: ['PATH=/bin', 'FOO=bar'], user: { uid: 1000, gid: 1001, additionalGids: [5, 7], umask: 0o027 },
       capabilities: { bounding: caps, permitted: caps, effective: caps.slice(0, 2), inheritable: caps.slice(0, 1), ambient: caps.slice(0, 1) },
-      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 512, soft: 256 }],
+      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 512, soft: 256 }], oomScoreAdj: 123,
     },
+    linux: { personality: { domain: 'LINUX32' } },
   });
   writeFileSync(join(fx.rootfs, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nu:x:1000:1001::/home/u1000:/bin/sh\n');
   const r = await drive(init);
@@ -62,6 +63,7 @@ test('foreground run: pid 1, hostname, mounts, default devices, caps, ids, rlimi
   assert.match(out, /^sysro=1$/m);
   assert.match(out, /^rootro=1$/m);
   assert.match(out, /^cwd=\/tmp$/m);
+  assert.match(out, /^oom=123 arch=i686$/m);
   assert.match(out, /^env=bar home=\/home\/u1000$/m, 'HOME comes from the container\'s /etc/passwd');
 });
 
