@@ -97,23 +97,24 @@ int nsx_console_setup(int sock, json_object *process, bool bind_console, struct 
 	struct statfs sf;
 	int master, slave = -1, unlock = 0, rc = -1;
 
-	master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	/* the multiplexer of the devpts mounted in the container, whatever /dev/ptmx is */
+	master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC);
 	if (master < 0) {
-		nsx_fail(e, "console", "open", errno, "/dev/ptmx", "open /dev/ptmx");
+		nsx_fail(e, "console", "open", errno, "/dev/pts/ptmx", "open /dev/pts/ptmx");
 		goto out_sock;
 	}
 	if (fstatfs(master, &sf) < 0 || sf.f_type != DEVPTS_SUPER_MAGIC) {
-		nsx_fail(e, "console", NULL, 0, "/dev/ptmx", "/dev/ptmx is not a devpts ptmx");
+		nsx_fail(e, "console", NULL, 0, "/dev/pts/ptmx", "/dev/pts is not a devpts mount");
 		goto out;
 	}
 	if (ioctl(master, TIOCSPTLCK, &unlock) < 0) {
-		nsx_fail(e, "console", "ioctl", errno, "/dev/ptmx", "unlock the pty");
+		nsx_fail(e, "console", "ioctl", errno, "/dev/pts/ptmx", "unlock the pty");
 		goto out;
 	}
 	/* the peer straight from the master: no path lookup of /dev/pts/N */
 	slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (slave < 0) {
-		nsx_fail(e, "console", "ioctl", errno, "/dev/ptmx", "open the pty slave");
+		nsx_fail(e, "console", "ioctl", errno, "/dev/pts/ptmx", "open the pty slave");
 		goto out;
 	}
 	if (size_pty(master, process, e) || (bind_console && bind_on_console(slave, e)) || send_fd(sock, master, e))

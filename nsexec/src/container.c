@@ -3,7 +3,12 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <limits.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include <linux/capability.h>
 #include "caps.h"
 #include "console.h"
@@ -23,6 +28,48 @@ int nsx_container_connect_console(struct nsx_ctx *ctx, struct nsx_error *e)
 		return nsx_fail(e, "console", NULL, 0, NULL, "process.terminal is set but no console socket was given");
 	ctx->console_sock = nsx_console_connect(ctx->console_socket, e);
 	return ctx->console_sock < 0 ? -1 : 0;
+}
+
+/* runc's rule: without HOME in process.env, the user's home from the container's
+ * /etc/passwd (or "/") is added. Returns envp or a new vector. */
+static char **with_home(char **envp, uid_t uid)
+{
+	static char home[PATH_MAX + 8];
+	char line[1024];
+	size_t n = 0;
+	char **out;
+	struct stat st;
+	FILE *f = NULL;
+	int fd;
+
+	for (; envp[n]; n++)
+		if (!strncmp(envp[n], "HOME=", 5))
+			return envp;
+	snprintf(home, sizeof(home), "HOME=/");
+	/* the image's file: a regular one only (a fifo would hang us) */
+	fd = open("/etc/passwd", O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !(f = fdopen(fd, "r"))))
+		close(fd);
+	while (f && fgets(line, sizeof(line), f)) {
+		/* name:password:uid:gid:gecos:home:shell */
+		char *field[7] = { 0 }, *p = line;
+		int i = 0;
+
+		for (char *tok; i < 7 && (tok = strsep(&p, ":\n")); i++)
+			field[i] = tok;
+		if (i >= 6 && field[2] && strtoul(field[2], NULL, 10) == uid && field[5] && *field[5]) {
+			snprintf(home, sizeof(home), "HOME=%s", field[5]);
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	out = calloc(n + 2, sizeof(*out));
+	if (!out)
+		return envp;
+	memcpy(out, envp, n * sizeof(*out));
+	out[n] = home;
+	return out;
 }
 
 /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: when the process
@@ -48,7 +95,8 @@ int nsx_container_finish(struct nsx_ctx *ctx, struct nsx_error *e)
 	if (!ctx->no_new_keyring && nsx_join_session_keyring(e))
 		return -1;
 	if (nsx_set_rlimits(ctx->process, e) || nsx_set_oom_score_adj(ctx->process, e) ||
-	    nsx_set_personality(ctx->lnx, e) || nsx_set_umask(ctx->process, e))
+	    nsx_set_personality(ctx->lnx, e) || nsx_set_io_priority(ctx->process, e) ||
+	    nsx_set_scheduler(ctx->process, e) || nsx_set_umask(ctx->process, e))
 		return -1;
 	if (nnp && nsx_set_no_new_privs(e))
 		return -1;
@@ -56,6 +104,7 @@ int nsx_container_finish(struct nsx_ctx *ctx, struct nsx_error *e)
 		return -1;
 	if (nsx_set_identity(ctx->process, &caps, e) || nsx_set_cwd(ctx->process, e))
 		return -1;
+	envp = with_home(envp, getuid());
 	if (nsx_exec_lookup(argv[0], envp, path, sizeof(path), e))
 		return -1;
 	if (!ctx->exec_mode) {

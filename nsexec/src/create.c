@@ -63,7 +63,8 @@ static int before_pivot(struct nsx_ctx *ctx, bool in_userns, struct nsx_error *e
 		return -1;
 	if (nsx_rootfs_prepare(ctx, e) || nsx_container_connect_console(ctx, e))
 		return -1;
-	if (ctx->exec_fifo && (ctx->fifo_fd = nsx_fifo_open(ctx->exec_fifo, e)) < 0)
+	if (ctx->exec_fifo &&
+	    ((ctx->fifo_fd = nsx_fifo_open(ctx->exec_fifo, e)) < 0 || nsx_fifo_hold(ctx->fifo_fd, e) < 0))
 		return -1;
 	return 0;
 }
@@ -74,17 +75,10 @@ static int child(struct nsx_ctx *ctx, bool in_userns, struct nsx_error *e)
 
 	if (before_pivot(ctx, in_userns, e))
 		return -1;
-	{
-		json_object *o = json_object_new_object();
-		int rc;
-
-		json_object_object_add(o, "type", json_object_new_string("sync"));
-		json_object_object_add(o, "point", json_object_new_string("createRuntime"));
-		rc = nsx_sync_send(ctx->sync_fd, o, e);
-		json_object_put(o);
-		if (rc || nsx_sync_wait_continue(ctx->sync_fd, &ctx->state, e))
-			return -1;
-	}
+	/* the runtime runs prestart and createRuntime hooks meanwhile */
+	if (nsx_sync_send_str(ctx->sync_fd, "sync", "point", "createRuntime", e) ||
+	    nsx_sync_wait_continue(ctx->sync_fd, &ctx->state, e))
+		return -1;
 	if (nsx_run_hooks(ctx->hooks, "createContainer", ctx->state, e))
 		return -1;
 	if (nsx_pivot(ctx->rootfs_fd, ctx->no_pivot, e))

@@ -172,6 +172,9 @@ void nsx_monitor(struct nsx_ctx *ctx, pid_t child, int running_rfd, int relay_so
 		nsx_fail(&e, "monitor", "signalfd", errno, NULL, "watch the container process");
 		die(&m, &e);
 	}
+	/* a relayed reader that went away must not kill the monitor (this process
+	 * never execs, so the disposition reaches nobody else) */
+	signal(SIGPIPE, SIG_IGN);
 	reap(&m); /* a SIGCHLD from before the mask is lost */
 	while (!m.exited) {
 		struct pollfd p[5];

@@ -9,6 +9,8 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "jsonutil.h"
@@ -169,20 +171,44 @@ bool nsx_mount_is_bind(json_object *m)
 	return false;
 }
 
-/* Belt and braces on top of RESOLVE_IN_ROOT: the resolved target must still be
- * the rootfs or below it. */
-static int check_inside(int fd, const char *rootfs, const char *dest, struct nsx_error *e)
+/* Where a mount may land: still inside the rootfs (belt and braces on top of
+ * RESOLVE_IN_ROOT), and not on procfs files that would let the container reach
+ * kernel or host state (as runc: only /proc itself, by a procfs, and the files
+ * lxcfs emulates). source_is_proc: the mount brings a procfs. */
+static int check_target(int fd, const char *rootfs, const char *dest, bool source_is_proc, struct nsx_error *e)
 {
+	static const char *const proc_ok[] = { "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat",
+					       "/proc/swaps", "/proc/uptime", "/proc/loadavg", "/proc/slabinfo",
+					       "/proc/net/dev", "/proc/sys/kernel/ns_last_pid", NULL };
 	char link[32], real[PATH_MAX];
+	const char *rel;
 	ssize_t n = readlink(nsx_fdpath(fd, link), real, sizeof(real) - 1);
-	size_t rl = strlen(rootfs);
+	size_t rl = strcmp(rootfs, "/") ? strlen(rootfs) : 0;
 
 	if (n < 0)
 		return nsx_fail(e, "mount", "readlink", errno, dest, "check mount destination %s", dest);
 	real[n] = '\0';
-	if (strncmp(real, rootfs, rl) || (real[rl] && real[rl] != '/' && strcmp(rootfs, "/")))
+	if (strncmp(real, rootfs, rl) || (real[rl] && real[rl] != '/'))
 		return nsx_fail(e, "mount", NULL, EXDEV, dest, "mount destination %s resolves outside the rootfs (%s)", dest, real);
-	return 0;
+	rel = real[rl] ? real + rl : "/";
+	if (strncmp(rel, "/proc", 5) || (rel[5] && rel[5] != '/'))
+		return 0;
+	if (!rel[5]) {
+		if (source_is_proc)
+			return 0;
+		return nsx_fail(e, "mount", NULL, 0, dest, "%s cannot be mounted because it is not of type proc", dest);
+	}
+	for (size_t i = 0; proc_ok[i]; i++)
+		if (!strcmp(rel, proc_ok[i]))
+			return 0;
+	return nsx_fail(e, "mount", NULL, 0, dest, "%s cannot be mounted because it is inside /proc", dest);
+}
+
+static bool is_procfs(int fd)
+{
+	struct statfs sf;
+
+	return fstatfs(fd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC;
 }
 
 int nsx_remount_bind(int fd, unsigned long flags, const char *shown, const char *stage, struct nsx_error *e)
@@ -245,7 +271,7 @@ static int mount_bind(const struct nsx_mount_target *t, const char *source, cons
 	tgt = nsx_root_ensure(t->rootfd, dest, S_ISDIR(st.st_mode), "mount", e);
 	if (tgt < 0)
 		goto out;
-	if (check_inside(tgt, t->rootfs, dest, e) == 0) {
+	if (check_target(tgt, t->rootfs, dest, is_procfs(src), e) == 0) {
 		if (mount(nsx_fdpath(src, sp), nsx_fdpath(tgt, tp), NULL, MS_BIND | (o->flags & MS_REC), NULL) < 0)
 			nsx_fail(e, "mount", "mount", errno, dest, "error mounting \"%s\" to rootfs at \"%s\"", source, dest);
 		else
@@ -285,7 +311,7 @@ static int mount_fs(const struct nsx_mount_target *t, const char *type, const ch
 		close(tgt);
 		tgt = strict;
 	}
-	rc = check_inside(tgt, t->rootfs, dest, e);
+	rc = check_target(tgt, t->rootfs, dest, !strcmp(type, "proc"), e);
 	if (!rc && mount(source ? source : type, nsx_fdpath(tgt, tp), type, o->flags, o->data[0] ? o->data : NULL) < 0)
 		rc = nsx_fail(e, "mount", "mount", errno, dest, "error mounting \"%s\" to rootfs at \"%s\"", source ? source : type, dest);
 	close(tgt);

@@ -5,6 +5,7 @@
 #include <grp.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/sched/types.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -184,5 +185,78 @@ int nsx_set_cwd(json_object *process, struct nsx_error *e)
 		return -1;
 	if (chdir(cwd) < 0)
 		return nsx_fail(e, "cwd", "chdir", errno, cwd, "chdir to cwd (\"%s\") set in config.json failed", cwd);
+	return 0;
+}
+
+static int lookup(const char *name, const char *const *names, const int *values, int *out)
+{
+	for (size_t i = 0; names[i]; i++)
+		if (name && !strcmp(name, names[i])) {
+			*out = values[i];
+			return 0;
+		}
+	return -1;
+}
+
+int nsx_set_io_priority(json_object *process, struct nsx_error *e)
+{
+	static const char *const names[] = { "IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE", NULL };
+	static const int classes[] = { 1, 2, 3 };
+	json_object *io = NULL;
+	const char *cls = NULL;
+	int64_t prio = 0;
+	int c;
+
+	if (nsx_json_object(process, "ioPriority", &io, e) || !io)
+		return io ? -1 : 0;
+	if (nsx_json_string(io, "class", &cls, e) || nsx_json_int64(io, "priority", &prio, e))
+		return -1;
+	if (lookup(cls, names, classes, &c) || prio < 0 || prio > 7)
+		return nsx_fail(e, "ioPriority", NULL, 0, NULL, "invalid ioPriority class \"%s\" or priority %lld", cls ? cls : "",
+				(long long)prio);
+	/* IOPRIO_WHO_PROCESS, this process; class in the top bits (IOPRIO_CLASS_SHIFT 13) */
+	if (syscall(SYS_ioprio_set, 1, 0, (c << 13) | (int)prio) < 0)
+		return nsx_fail(e, "ioPriority", "ioprio_set", errno, NULL, "set the I/O priority");
+	return 0;
+}
+
+int nsx_set_scheduler(json_object *process, struct nsx_error *e)
+{
+	static const char *const policies[] = { "SCHED_OTHER", "SCHED_FIFO", "SCHED_RR", "SCHED_BATCH",
+						"SCHED_ISO", "SCHED_IDLE", "SCHED_DEADLINE", NULL };
+	static const int policy_values[] = { 0, 1, 2, 3, 4, 5, 6 };
+	static const char *const flags[] = { "SCHED_FLAG_RESET_ON_FORK", "SCHED_FLAG_RECLAIM", "SCHED_FLAG_DL_OVERRUN",
+					     "SCHED_FLAG_KEEP_POLICY", "SCHED_FLAG_KEEP_PARAMS",
+					     "SCHED_FLAG_UTIL_CLAMP_MIN", "SCHED_FLAG_UTIL_CLAMP_MAX", NULL };
+	static const int flag_values[] = { 0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40 };
+	json_object *sch = NULL, *fl = NULL;
+	const char *policy = NULL;
+	int64_t nice = 0, prio = 0, runtime = 0, deadline = 0, period = 0;
+	struct sched_attr attr = { .size = sizeof(attr) };
+	int v;
+
+	if (nsx_json_object(process, "scheduler", &sch, e) || !sch)
+		return sch ? -1 : 0;
+	if (nsx_json_string(sch, "policy", &policy, e) || nsx_json_int64(sch, "nice", &nice, e) ||
+	    nsx_json_int64(sch, "priority", &prio, e) || nsx_json_int64(sch, "runtime", &runtime, e) ||
+	    nsx_json_int64(sch, "deadline", &deadline, e) || nsx_json_int64(sch, "period", &period, e) ||
+	    nsx_json_array(sch, "flags", &fl, e))
+		return -1;
+	if (lookup(policy, policies, policy_values, &v))
+		return nsx_fail(e, "scheduler", NULL, 0, NULL, "unknown scheduler policy \"%s\"", policy ? policy : "");
+	attr.sched_policy = (uint32_t)v;
+	for (size_t i = 0; fl && i < json_object_array_length(fl); i++) {
+		const char *f = json_object_get_string(json_object_array_get_idx(fl, i));
+		if (lookup(f, flags, flag_values, &v))
+			return nsx_fail(e, "scheduler", NULL, 0, NULL, "unknown scheduler flag \"%s\"", f ? f : "");
+		attr.sched_flags |= (uint64_t)v;
+	}
+	attr.sched_nice = (int32_t)nice;
+	attr.sched_priority = (uint32_t)prio;
+	attr.sched_runtime = (uint64_t)runtime;
+	attr.sched_deadline = (uint64_t)deadline;
+	attr.sched_period = (uint64_t)period;
+	if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0)
+		return nsx_fail(e, "scheduler", "sched_setattr", errno, NULL, "set the scheduler policy %s", policy);
 	return 0;
 }

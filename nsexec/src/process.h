@@ -13,6 +13,9 @@ int nsx_set_personality(json_object *lnx, struct nsx_error *e);
 /* A fresh anonymous session keyring, so the host's keys are out of reach. */
 int nsx_join_session_keyring(struct nsx_error *e);
 int nsx_set_no_new_privs(struct nsx_error *e);
+/* process.ioPriority and process.scheduler (before privileges are dropped). */
+int nsx_set_io_priority(json_object *process, struct nsx_error *e);
+int nsx_set_scheduler(json_object *process, struct nsx_error *e);
 
 /* Drops the bounding set, switches to process.user (groups, gid, uid) keeping the
  * permitted capabilities across the switch, then sets the configured sets. */

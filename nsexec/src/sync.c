@@ -134,27 +134,33 @@ int nsx_sync_send(int fd, json_object *o, struct nsx_error *e)
 	return 0;
 }
 
-int nsx_sync_send_type(int fd, const char *type, struct nsx_error *e)
+/* {"type": type} plus one member when key is set */
+static int send_with(int fd, const char *type, const char *key, json_object *value, struct nsx_error *e)
 {
 	json_object *o = json_object_new_object();
 	int rc;
 
 	json_object_object_add(o, "type", json_object_new_string(type));
+	if (key)
+		json_object_object_add(o, key, value);
 	rc = nsx_sync_send(fd, o, e);
 	json_object_put(o);
 	return rc;
 }
 
+int nsx_sync_send_type(int fd, const char *type, struct nsx_error *e)
+{
+	return send_with(fd, type, NULL, NULL, e);
+}
+
 int nsx_sync_send_int(int fd, const char *type, const char *key, int value, struct nsx_error *e)
 {
-	json_object *o = json_object_new_object();
-	int rc;
+	return send_with(fd, type, key, json_object_new_int(value), e);
+}
 
-	json_object_object_add(o, "type", json_object_new_string(type));
-	json_object_object_add(o, key, json_object_new_int(value));
-	rc = nsx_sync_send(fd, o, e);
-	json_object_put(o);
-	return rc;
+int nsx_sync_send_str(int fd, const char *type, const char *key, const char *value, struct nsx_error *e)
+{
+	return send_with(fd, type, key, json_object_new_string(value), e);
 }
 
 int nsx_sync_wait_continue(int fd, char **state, struct nsx_error *e)

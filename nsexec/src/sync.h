@@ -17,6 +17,7 @@ int nsx_sync_send_type(int fd, const char *type, struct nsx_error *e);
 
 /* Sends {"type": type, key: value}. */
 int nsx_sync_send_int(int fd, const char *type, const char *key, int value, struct nsx_error *e);
+int nsx_sync_send_str(int fd, const char *type, const char *key, const char *value, struct nsx_error *e);
 
 /* Waits for {"type":"continue"}; *state (may be NULL) receives a malloc'd copy of
  * its optional "state" string, or NULL. */

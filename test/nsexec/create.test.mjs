@@ -21,7 +21,7 @@ test('foreground run: pid 1, hostname, mounts, default devices, caps, ids, rlimi
     'echo ids=$(id -u):$(id -g):$(id -G)', 'echo nofile=$(ulimit -n)', 'echo umask=$(umask)',
     'echo timer_list=$(stat -c %t:%T /proc/timer_list) acpi=$(ls -A /proc/acpi | wc -l)',
     'touch /proc/sys/kernel/x 2>/dev/null; echo sysro=$?',
-    'touch /rootw 2>/dev/null; echo rootro=$?', 'echo cwd=$(pwd)', 'echo env=$FOO',
+    'touch /rootw 2>/dev/null; echo rootro=$?', 'echo cwd=$(pwd)', 'echo env=$FOO home=$HOME', 'echo oom=$(cat /proc/self/oom_score_adj) arch=$(uname -m)',
   ].join('; ');
   const caps = ['CAP_CHOWN', 'CAP_KILL', 'CAP_NET_BIND_SERVICE', 'CAP_SETUID', 'CAP_SETGID'];
   const init = initMessage(fx.rootfs, ['sh', '-c', script], {
@@ -29,9 +29,11 @@ test('foreground run: pid 1, hostname, mounts, default devices, caps, ids, rlimi
     process: {
       cwd: '/tmp', env: ['PATH=/bin', 'FOO=bar'], user: { uid: 1000, gid: 1001, additionalGids: [5, 7], umask: 0o027 },
       capabilities: { bounding: caps, permitted: caps, effective: caps.slice(0, 2), inheritable: caps.slice(0, 1), ambient: caps.slice(0, 1) },
-      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 512, soft: 256 }],
+      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 512, soft: 256 }], oomScoreAdj: 123,
     },
+    linux: { personality: { domain: 'LINUX32' } },
   });
+  writeFileSync(join(fx.rootfs, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nu:x:1000:1001::/home/u1000:/bin/sh\n');
   const r = await drive(init);
   assert.deepEqual(r.events.map((e) => e.type), ['pid', 'sync', 'created', 'running', 'exit'], JSON.stringify(r.events) + r.stderr);
   assert.equal(eventOf(r, 'exit').status, 0, r.stderr);
@@ -61,7 +63,8 @@ test('foreground run: pid 1, hostname, mounts, default devices, caps, ids, rlimi
   assert.match(out, /^sysro=1$/m);
   assert.match(out, /^rootro=1$/m);
   assert.match(out, /^cwd=\/tmp$/m);
-  assert.match(out, /^env=bar$/m);
+  assert.match(out, /^oom=123 arch=i686$/m);
+  assert.match(out, /^env=bar home=\/home\/u1000$/m, 'HOME comes from the container\'s /etc/passwd');
 });
 
 test('root process keeps exactly the configured sets', async () => {
@@ -127,7 +130,28 @@ test('mount destinations resolve inside the rootfs, never through a symlink out 
     const b = await drive(bad);
     assert.equal(eventOf(b, 'error')?.stage, 'mount', JSON.stringify(b.events));
     assert.equal(existsSync(outside), false, 'nothing may be created outside the rootfs');
+    // nothing but a procfs on /proc, and nothing over procfs files beyond lxcfs's few
+    for (const [destination, message] of [['/proc', '/proc cannot be mounted because it is not of type proc'],
+      ['/proc/sys/kernel/core_pattern', '/proc/sys/kernel/core_pattern cannot be mounted because it is inside /proc']]) {
+      const m = initMessage(fx.rootfs, ['true']);
+      m.mounts.push({ destination, type: 'bind', source: join(fx.dir, destination === '/proc' ? '' : 'src.txt'), options: ['rbind'] });
+      assert.equal(eventOf(await drive(m), 'error')?.message, message);
+    }
+    const lxcfs = initMessage(fx.rootfs, ['cat', '/proc/uptime']);
+    lxcfs.mounts.push({ destination: '/proc/uptime', type: 'bind', source: join(fx.dir, 'src.txt'), options: ['rbind'] });
+    assert.equal((await drive(lxcfs)).stdout, 'hello');
   } finally {
     for (const f of ['up', 'escape', 'tmp/f']) rmSync(join(fx.rootfs, f), { force: true });
   }
+});
+
+test('preserveFds hands fds 3.. to the container and nothing else', async () => {
+  let extra = '';
+  const init = initMessage(fx.rootfs, ['sh', '-c', 'echo to-fd3 >&3; ls /proc/$$/fd | tr "\\n" " "'], { preserveFds: 1 });
+  const r = await drive(init, { preserve: 1, onSpawn: (child) => child.stdio[3].on('data', (d) => { extra += d; }) });
+  assert.equal(eventOf(r, 'exit')?.status, 0, JSON.stringify(r.events));
+  assert.equal(extra, 'to-fd3\n');
+  assert.equal(r.stdout, '0 1 2 3 ');
+  const bad = await drive(initMessage(fx.rootfs, ['true'], { preserveFds: 1 }));
+  assert.equal(eventOf(bad, 'error')?.stage, 'protocol', 'the sync fd may not be among the preserved ones');
 });

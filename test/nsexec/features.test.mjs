@@ -1,21 +1,17 @@
 // nsexec: terminal over a console socket, user namespaces, hooks, sysctl, seccomp, noPivot.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, chmodSync } from 'node:fs';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { makeRootfs, initMessage, drive, eventOf, mountsUnder } from './harness.mjs';
+import { join } from 'node:path';
+import { makeRootfs, initMessage, drive, eventOf, mountsUnder, buildConsoleReceiver, listenConsole } from './harness.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
 let fx;
 let recv;
 
 before(() => {
   fx = makeRootfs();
-  recv = join(fx.dir, 'console-recv');
-  const cc = spawnSync('cc', ['-O1', '-o', recv, join(here, 'console-recv.c')], { encoding: 'utf8' });
-  assert.equal(cc.status, 0, cc.stderr);
+  recv = buildConsoleReceiver(fx.dir);
 });
 after(() => {
   assert.deepEqual(mountsUnder(fx.dir), []);
@@ -24,15 +20,12 @@ after(() => {
 
 test('terminal: the pty master goes to the console socket, the slave is the controlling tty', async () => {
   const sockPath = join(fx.dir, 'console.sock');
-  const client = spawn(recv, [sockPath], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  const closed = new Promise((resolve) => client.on('close', resolve));
-  await new Promise((resolve) => client.stdout.on('data', (d) => { out += d; if (out.includes('ready\n')) resolve(); }));
-  client.stdout.on('data', (d) => { out += d; });
+  const consoleClient = await listenConsole(recv, sockPath);
   const r = await drive(initMessage(fx.rootfs, ['sh', '-c', 'tty; [ -t 0 ] && echo stdin-tty; stty size; ls -l /dev/console | cut -c1'], {
     consoleSocket: sockPath, process: { terminal: true, consoleSize: { height: 33, width: 101 } },
   }));
-  await closed;
+  await consoleClient.closed;
+  const out = consoleClient.output();
   assert.equal(eventOf(r, 'exit')?.status, 0, JSON.stringify(r.events));
   assert.equal(r.stdout, '', 'nothing goes to the original stdout');
   assert.match(out, /^fds=1$/m);
@@ -166,4 +159,13 @@ test('a new time namespace gets its offsets before the container runs', async ()
   }));
   assert.equal(eventOf(r, 'exit')?.status, 0, JSON.stringify(r.events));
   assert.ok(parseFloat(r.stdout) >= 864000, r.stdout);
+});
+
+test('ioPriority and scheduler apply to the user program', async () => {
+  const r = await drive(initMessage(fx.rootfs, ['sh', '-c', 'ionice; cut -d" " -f19,41 /proc/self/stat'], {
+    process: { ioPriority: { class: 'IOPRIO_CLASS_BE', priority: 6 }, scheduler: { policy: 'SCHED_BATCH', nice: 7 } },
+  }));
+  assert.equal(eventOf(r, 'exit')?.status, 0, JSON.stringify(r.events));
+  // stat field 19 is the nice value, 41 the policy (3 = SCHED_BATCH)
+  assert.equal(r.stdout, 'best-effort: prio 6\n7 3\n');
 });

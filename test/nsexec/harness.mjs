@@ -1,6 +1,6 @@
 // Drives dist/nsexec directly over its protocol socket (fd 3), against a
 // busybox-static rootfs in a temp dir. Shared by the nsexec tests.
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, copyFileSync, rmSync, readFileSync, existsSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -67,8 +67,10 @@ export function initMessage(rootfs, args, over = {}) {
 export function drive(init, opts = {}) {
   return new Promise((resolve, reject) => {
     const stdio = opts.stdio ?? ['ignore', 'pipe', 'pipe'];
-    const child = spawn(NSEXEC, ['3'], { stdio: [...stdio, 'pipe'] });
-    const sock = child.stdio[3];
+    // opts.preserve extra pipes become fds 3.., the socket comes after them
+    const syncFd = 3 + (opts.preserve ?? 0);
+    const child = spawn(NSEXEC, [String(syncFd)], { stdio: [...stdio, ...Array(syncFd - 3).fill('pipe'), 'pipe'] });
+    const sock = child.stdio[syncFd];
     opts.onSpawn?.(child);
     const result = { events: [], stdout: '', stderr: '', code: null };
     let buf = '';
@@ -117,4 +119,22 @@ export async function killAndWait(pid) {
     if (st === 'Z') return;
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** Compiles console-recv.c into dir; returns the binary's path. */
+export function buildConsoleReceiver(dir) {
+  const bin = join(dir, 'console-recv');
+  const cc = spawnSync('cc', ['-O1', '-o', bin, join(here, 'console-recv.c')], { encoding: 'utf8' });
+  if (cc.status !== 0) throw new Error(`cc console-recv.c: ${cc.stderr}`);
+  return bin;
+}
+
+/** Starts the console receiver on sockPath; resolves once it listens, with
+ *  { output(): string, closed: Promise } (output is what the pty master gave). */
+export async function listenConsole(bin, sockPath) {
+  const client = spawn(bin, [sockPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const closed = new Promise((resolve) => client.on('close', resolve));
+  await new Promise((resolve) => client.stdout.on('data', (d) => { out += d; if (out.includes('ready\n')) resolve(); }));
+  return { output: () => out, closed };
 }
