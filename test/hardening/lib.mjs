@@ -25,10 +25,21 @@ export function copySharedLibraries(binary, rootfs) {
  *  re-executed through `#!/proc/self/exe <arg>` with `env`, waits reading stdin (so an
  *  attacker can catch it alive). */
 function makeRuntime(name, argv, binaries, selfExec) {
-  const root = mkdtempSync(join(tmpdir(), `hardening-${name}-root-`));
-  const cmd = (args, opts = {}) => spawnSync(argv[0], [...argv.slice(1), '--root', root, ...args],
+  const rt = { name, argv, binaries, selfExec };
+  // The state root is made on first use and removed when the test process ends, so
+  // skipped suites leave nothing behind either.
+  Object.defineProperty(rt, 'root', {
+    get() {
+      const root = mkdtempSync(join(tmpdir(), `hardening-${name}-root-`));
+      process.on('exit', () => rmSync(root, { recursive: true, force: true }));
+      Object.defineProperty(rt, 'root', { value: root });
+      return root;
+    },
+    configurable: true,
+  });
+  rt.cmd = (args, opts = {}) => spawnSync(argv[0], [...argv.slice(1), '--root', rt.root, ...args],
     { encoding: 'utf8', timeout: 30000, ...opts });
-  return { name, root, argv, binaries, selfExec, cmd };
+  return rt;
 }
 
 export function runtimes() {
