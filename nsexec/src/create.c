@@ -63,7 +63,8 @@ static int before_pivot(struct nsx_ctx *ctx, bool in_userns, struct nsx_error *e
 		return -1;
 	if (nsx_rootfs_prepare(ctx, e) || nsx_container_connect_console(ctx, e))
 		return -1;
-	if (ctx->exec_fifo && (ctx->fifo_fd = nsx_fifo_open(ctx->exec_fifo, e)) < 0)
+	if (ctx->exec_fifo &&
+	    ((ctx->fifo_fd = nsx_fifo_open(ctx->exec_fifo, e)) < 0 || nsx_fifo_hold(ctx->fifo_fd, e) < 0))
 		return -1;
 	return 0;
 }

@@ -20,6 +20,21 @@ int nsx_fifo_open(const char *path, struct nsx_error *e)
 	return fd;
 }
 
+int nsx_fifo_hold(int fd, struct nsx_error *e)
+{
+	char p[32];
+	int r, w;
+
+	r = open(nsx_fdpath(fd, p), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (r < 0)
+		return nsx_fail(e, "fifo", "open", errno, NULL, "open exec fifo for reading");
+	w = open(p, O_WRONLY | O_CLOEXEC); /* a reader exists: does not block */
+	close(r);
+	if (w < 0)
+		return nsx_fail(e, "fifo", "open", errno, NULL, "open exec fifo for writing");
+	return w;
+}
+
 int nsx_fifo_wait(int fd, struct nsx_error *e)
 {
 	char p[32];

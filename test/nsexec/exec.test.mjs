@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { openSync, readSync, closeSync, readFileSync, readlinkSync } from 'node:fs';
+import { openSync, readSync, closeSync, readFileSync, readlinkSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { makeRootfs, initMessage, drive, eventOf, mountsUnder, killAndWait, buildConsoleReceiver, listenConsole } from './harness.mjs';
 
@@ -21,11 +21,16 @@ before(async () => {
   const r = await drive(init, { stdio: ['ignore', 'ignore', 'ignore'], until: 'created' });
   assert.deepEqual(r.events.map((e) => e.type), ['pid', 'sync', 'created'], JSON.stringify(r.events));
   pid = eventOf(r, 'pid').pid;
-  // `start`: reading the fifo releases the container into its exec
-  const fd = openSync(fifo, 'r');
+  // `start`, right after `created`: a non-blocking reader must never see EOF (the
+  // init holds a write end), only "no data yet" until the byte comes
+  const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
   const b = Buffer.alloc(1);
-  assert.equal(readSync(fd, b), 1);
+  let n = -1;
+  while (n < 0) {
+    try { n = readSync(fd, b); } catch (e) { assert.equal(e.code, 'EAGAIN'); await new Promise((r) => setTimeout(r, 5)); }
+  }
   closeSync(fd);
+  assert.equal(n, 1, 'a byte, not EOF');
   assert.equal(b.toString(), '0');
 });
 
