@@ -6,7 +6,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, existsSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { readFileSync, existsSync, rmSync, writeFileSync, chmodSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateState } from '../../dist/schemas/validators.js';
 import {
@@ -253,4 +253,23 @@ test('exec: output and exit status, env/cwd/user flags, --process, detached with
   assert.match(stopped.stderr, /cannot exec in a stopped container/);
   assert.equal((await rt(root, ['delete', id])).code, 0);
   assertGone(id);
+});
+
+test('a terminal run without a console socket relays the caller\'s tty', opts, async () => {
+  const b = bundle(['sh', '-c', 'tty; read x; echo got:$x; exit 5'], (c) => {
+    c.process.terminal = true;
+  });
+  symlinkSync('busybox', join(b, 'rootfs', 'bin', 'tty'));
+  // script(1) gives the runtime a terminal; its input reaches the container through the relay.
+  const cmd = `${process.execPath} ${RUNTIME} --root ${root} run -b ${b} ${uniqueId('tty')}`;
+  const child = spawn('script', ['-qec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d) => {
+    out += d;
+    if (/\/dev\/pts\/\d+/.test(out) && !child.stdin.writableEnded) child.stdin.end('hello\n');
+  });
+  const [code] = await once(child, 'exit');
+  assert.match(out, /^\/dev\/pts\/0\r?$/m);
+  assert.match(out, /got:hello/);
+  assert.equal(code, 5);
 });
