@@ -147,8 +147,13 @@ test('mount destinations resolve inside the rootfs, never through a symlink out 
 
 test('preserveFds hands fds 3.. to the container and nothing else', async () => {
   let extra = '';
+  let ended;
   const init = initMessage(fx.rootfs, ['sh', '-c', 'echo to-fd3 >&3; ls /proc/$$/fd | tr "\\n" " "'], { preserveFds: 1 });
-  const r = await drive(init, { preserve: 1, onSpawn: (child) => child.stdio[3].on('data', (d) => { extra += d; }) });
+  const r = await drive(init, {
+    preserve: 1,
+    onSpawn: (child) => { ended = new Promise((resolve) => child.stdio[3].on('data', (d) => { extra += d; }).on('end', resolve)); },
+  });
+  await ended;
   assert.equal(eventOf(r, 'exit')?.status, 0, JSON.stringify(r.events));
   assert.equal(extra, 'to-fd3\n');
   assert.equal(r.stdout, '0 1 2 3 ');
