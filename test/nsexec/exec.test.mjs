@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { openSync, readSync, closeSync, readFileSync, readlinkSync, constants } from 'node:fs';
+import { openSync, readSync, closeSync, readFileSync, readlinkSync, writeFileSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { makeRootfs, initMessage, drive, eventOf, mountsUnder, killAndWait, buildConsoleReceiver, listenConsole } from './harness.mjs';
 
@@ -105,5 +105,26 @@ test('exec into a container with its own user namespace', async () => {
     if (upid) await killAndWait(upid);
     assert.deepEqual(mountsUnder(ufx.dir), []);
     ufx.cleanup();
+  }
+});
+
+test('exec into a noPivot container lands in its root', async () => {
+  const nfx = makeRootfs('rocker-nsexec-nopivot-');
+  let npid;
+  try {
+    writeFileSync(join(nfx.rootfs, 'nopivot-marker'), '');
+    const init = initMessage(nfx.rootfs, ['sleep', '300'], { foreground: false, noPivot: true, hostname: 'nopivot', linux: { namespaces } });
+    const c = await drive(init, { stdio: ['ignore', 'ignore', 'ignore'], until: 'created' });
+    npid = eventOf(c, 'pid')?.pid;
+    assert.ok(npid, JSON.stringify(c.events));
+    const r = await drive({ ...execInit(['sh', '-c', 'hostname; ls /'], { joinPid: npid }) });
+    assert.equal(eventOf(r, 'exit')?.status, 0, JSON.stringify(r.events));
+    assert.match(r.stdout, /^nopivot\n/);
+    assert.match(r.stdout, /^proc$/m);
+    assert.match(r.stdout, /^nopivot-marker$/m, 'the container root, not the mount namespace\'s');
+  } finally {
+    if (npid) await killAndWait(npid);
+    assert.deepEqual(mountsUnder(nfx.dir), []);
+    nfx.cleanup();
   }
 });
