@@ -58,6 +58,13 @@ test('user namespace: maps written by the parent, devices bound from the host', 
     const r = await drive(init);
     assert.equal(eventOf(r, 'exit')?.status, 0, JSON.stringify(r.events) + r.stderr);
     assert.match(r.stdout, /^\s+0\s+100000\s+65536\n\s+0\s+100000\s+65536\n0\n1:3\nwrote\n$/);
+    // the console socket (root's, 0755) is reached by nsexec as the host's root
+    const sockPath = join(ufx.dir, 'console.sock');
+    const consoleClient = await listenConsole(recv, sockPath);
+    const t = await drive({ ...init, consoleSocket: sockPath, process: { ...init.process, terminal: true, args: ['tty'] } });
+    await consoleClient.closed;
+    assert.equal(eventOf(t, 'exit')?.status, 0, JSON.stringify(t.events));
+    assert.match(consoleClient.output(), /^\/dev\/pts\/0\r$/m);
     assert.deepEqual(mountsUnder(ufx.dir), []);
   } finally {
     ufx.cleanup();
