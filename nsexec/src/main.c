@@ -70,7 +70,7 @@ int main(int argc, char **argv, char **envp)
 	fd = parse_fd(argc == 2 ? argv[1] : NULL);
 
 	if (fd < 0 || fcntl(fd, F_GETFD) < 0) {
-		static const char usage[] = "usage: nsexec <sync-fd> (started by rocker-runtime)\n";
+		static const char usage[] = "usage: nsexec <sync-fd> (started by rocker-runtime) | nsexec --features\n";
 		if (write(2, usage, sizeof(usage) - 1) < 0)
 			return 2;
 		return 2;
