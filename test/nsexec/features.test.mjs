@@ -3,6 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeRootfs, initMessage, drive, eventOf, mountsUnder, buildConsoleReceiver, listenConsole } from './harness.mjs';
 
@@ -192,11 +193,16 @@ function podmanProfile() {
 }
 
 test('podman\'s default seccomp profile, loaded before the switch to uid 1000, lets nsexec finish', { skip: !existsSync('/usr/share/containers/seccomp.json') && 'no containers-common profile' }, async () => {
+  const fifo = join(fx.dir, 'podman.fifo');
+  execFileSync('mkfifo', ['-m', '0622', fifo]);
+  let released;
   const r = await drive(initMessage(fx.rootfs, ['sh', '-c', 'id -u; grep Seccomp: /proc/self/status'], {
+    execFifo: fifo,
     process: { user: { uid: 1000, gid: 0, additionalGids: [0] }, noNewPrivileges: false, capabilities: { bounding: ['CAP_KILL'] } },
     linux: { seccomp: podmanProfile() },
-  }));
+  }), { onEvent: (ev) => { if (ev.type === 'created') released = readFile(fifo, 'utf8'); } });
+  assert.equal(await released, '0');
   assert.equal(eventOf(r, 'exit')?.status, 0, JSON.stringify(r.events) + r.stderr);
-  // every step nsexec takes after the filter (user switch, capset, created, exec) passed it
+  // every step nsexec takes after the filter (user switch, capset, created, exec fifo, exec) passed it
   assert.match(r.stdout, /^1000\nSeccomp:\s+2\n$/);
 });
