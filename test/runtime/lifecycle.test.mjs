@@ -316,3 +316,22 @@ test('a runtime killed with SIGKILL during create leaves what delete --force rem
   })();
   assert.ok(stat === '' || / [ZX] /.test(stat.slice(stat.lastIndexOf(')'))), `init ${initPid} is gone`);
 });
+
+test('paused shows in state and refuses exec; kill --all signals every process of the container', opts, async () => {
+  const id = uniqueId('pause');
+  assert.equal((await rtDetached(root, ['run', '-d', '-b', bundle(['sleep', '100']), id])).code, 0);
+  assert.equal((await rtDetached(root, ['exec', '-d', id, 'sleep', '100'])).code, 0);
+  assert.equal((await rt(root, ['pause', id])).code, 0);
+  assert.equal(JSON.parse((await rt(root, ['state', id])).stdout).status, 'paused');
+  const ex = await rt(root, ['exec', id, 'true']);
+  assert.equal(ex.code, 255);
+  assert.match(ex.stderr, /cannot exec in a paused container/);
+  assert.equal((await rt(root, ['resume', id])).code, 0);
+  assert.equal(JSON.parse((await rt(root, ['state', id])).stdout).status, 'running');
+  const pids = JSON.parse((await rt(root, ['ps', '--format', 'json', id])).stdout);
+  assert.equal(pids.length, 2);
+  assert.equal((await rt(root, ['kill', '--all', id, 'SIGKILL'])).code, 0);
+  await waitStatus((args) => rt(root, args), id, 'stopped');
+  assert.equal((await rt(root, ['delete', id])).code, 0);
+  assertGone(id);
+});
