@@ -339,3 +339,25 @@ test('paused shows in state and refuses exec; kill --all signals every process o
   assert.equal((await rt(root, ['delete', id])).code, 0);
   assertGone(id);
 });
+
+test('create --console-socket hands the pty master over; the container\'s stdio is the pty', opts, async () => {
+  const { buildConsoleReceiver, listenConsole } = await import('../nsexec/harness.mjs');
+  const work = tempDir('console');
+  dirs.push(work);
+  const recv = buildConsoleReceiver(work);
+  const sock = join(work, 'console.sock');
+  const consoleClient = await listenConsole(recv, sock);
+  const id = uniqueId('console');
+  const b = bundle(['sh', '-c', 'tty; exit 4'], (c) => {
+    c.process.terminal = true;
+  });
+  symlinkSync('busybox', join(b, 'rootfs', 'bin', 'tty'));
+  const created = await rtDetached(root, ['create', '-b', b, '--console-socket', sock, id]);
+  assert.equal(created.code, 0, created.stderr);
+  assert.equal((await rt(root, ['start', id])).code, 0);
+  await consoleClient.closed;
+  assert.match(consoleClient.output(), /\/dev\/pts\/0/);
+  await waitStatus((args) => rt(root, args), id, 'stopped');
+  assert.equal((await rt(root, ['delete', id])).code, 0);
+  assertGone(id);
+});
