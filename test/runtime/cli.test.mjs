@@ -150,3 +150,10 @@ test('kill takes signal names and numbers and refuses unknown ones', async () =>
   assert.equal(r.code, 1);
   assert.match(r.stderr, /unknown signal \\?"NOPE\\?"/);
 });
+
+test('a terminal create without a console socket is refused before anything exists', async () => {
+  const b = bundle((c) => {
+    c.process.terminal = true;
+  });
+  await assertRejected(b, /cannot allocate tty if runc will detach without setting console socket/);
+});
