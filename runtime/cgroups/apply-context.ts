@@ -1,0 +1,62 @@
+// What resource writers share: where the resources came from (for errors that
+// name the field) and how to warn about what is accepted but ignored.
+import { join } from 'node:path';
+import { SpecError } from '../errors.js';
+import { fileExists, readNumber, writeCgroupFile } from './cgfs.js';
+import type { Warn } from './types.js';
+
+export class ApplyContext {
+  constructor(
+    /** "config.json", a --resources file, or "update flags". */
+    readonly source: string,
+    /** JSON path of the resources object in `source` ("linux.resources" or ""). */
+    readonly prefix: string,
+    readonly warn: Warn,
+  ) {}
+
+  field(path: string): string {
+    return this.prefix ? `${this.prefix}.${path}` : path;
+  }
+
+  refuse(path: string, detail: string): SpecError {
+    return new SpecError(this.source, this.field(path), detail);
+  }
+}
+
+/** One cgroup directory and its files. */
+export class CgroupDir {
+  constructor(readonly dir: string) {}
+  file(name: string): string {
+    return join(this.dir, name);
+  }
+  has(name: string): boolean {
+    return fileExists(this.file(name));
+  }
+  write(name: string, value: string | number): void {
+    writeCgroupFile(this.file(name), value);
+  }
+  number(name: string): number {
+    return readNumber(this.file(name), Number.MAX_SAFE_INTEGER);
+  }
+}
+
+export function deviceKey(d: { major: number; minor: number }): string {
+  return `${d.major}:${d.minor}`;
+}
+
+/** "2MB" -> the page sizes the host has, from /sys/kernel/mm/hugepages ("hugepages-2048kB"). */
+export function hugePageSizes(names: string[]): string[] {
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  return names
+    .map((n) => /^hugepages-(\d+)kB$/.exec(n))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => {
+      let size = Number(m[1]);
+      let u = 0;
+      while (size >= 1024 && size % 1024 === 0 && u < units.length - 1) {
+        size /= 1024;
+        u++;
+      }
+      return `${size}${units[u]}`;
+    });
+}
