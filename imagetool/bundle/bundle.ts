@@ -123,7 +123,7 @@ export async function createBundle(store: Store, imageName: string, dir: string,
     const spec = await makeConfig(image, dir, o);
     await writeFile(paths.config, JSON.stringify(spec, null, '\t') + '\n', { mode: 0o600 });
     const record: BundleRecord = {
-      image: imageName,
+      image: image.name ?? imageName,
       manifest: image.manifestDescriptor.digest,
       config: image.configDescriptor.digest,
       store: store.root,
