@@ -47,7 +47,7 @@ import { hostPlatform, selectManifest } from './platform.js';
 export { BlobWriter, VerifyingStream, sha256Digest, type BlobRef, type Expected } from './blobs.js';
 export * from './errors.js';
 export * from './mediatypes.js';
-export { hostPlatform, parsePlatform, formatPlatform, selectManifest } from './platform.js';
+export { hostPlatform, parsePlatform, formatPlatform, selectManifest, configPlatform } from './platform.js';
 
 export const REF_ANNOTATION = 'org.opencontainers.image.ref.name';
 const LAYOUT = JSON.stringify({ imageLayoutVersion: '1.0.0' });

@@ -2,7 +2,7 @@
 // matched against index entries the way containerd's default matcher does
 // (arm64 without a variant means v8; arm without one means v7).
 import { RockerError } from '../../runtime/errors.js';
-import type { Descriptor, Platform } from './mediatypes.js';
+import type { Descriptor, ImageConfig, Platform } from './mediatypes.js';
 
 export class PlatformError extends RockerError {}
 
@@ -49,4 +49,9 @@ export function selectManifest(entries: Descriptor[], want: Platform, what: stri
   if (found) return found;
   const have = entries.map((d) => (d.platform ? formatPlatform(d.platform) : 'unknown')).join(', ');
   throw new PlatformError(`${what}: no manifest for platform ${formatPlatform(want)} (available: ${have || 'none'})`);
+}
+
+/** The platform an image config declares. */
+export function configPlatform(c: ImageConfig): Platform {
+  return c.variant ? { os: c.os, architecture: c.architecture, variant: c.variant } : { os: c.os, architecture: c.architecture };
 }
