@@ -14,9 +14,13 @@ import importCmd from './commands/import.js';
 import exportCmd from './commands/export.js';
 import login from './commands/login.js';
 import logout from './commands/logout.js';
+import bundle from './commands/bundle.js';
+import unbundle from './commands/unbundle.js';
+import commit from './commands/commit.js';
+import push from './commands/push.js';
 
 /** Every command; adding one is a module in commands/ and one entry here. */
-const COMMANDS: ImageCommand[] = [pull, images, inspect, tag, rmi, gc, importCmd, exportCmd, login, logout];
+const COMMANDS: ImageCommand[] = [pull, images, inspect, tag, rmi, gc, importCmd, exportCmd, login, logout, bundle, unbundle, commit, push];
 
 function report(e: unknown): number {
   const msg = e instanceof Error ? e.message : String(e);
