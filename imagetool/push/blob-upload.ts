@@ -9,8 +9,8 @@ import type { Descriptor } from '../store/index.js';
 export type BlobOutcome = 'exists' | 'mounted' | 'uploaded';
 
 export interface UploadOptions {
-  /** Repositories on the same registry that may hold the blob already (the first is asked). */
-  mountFrom?: string[];
+  /** A repository on the same registry that should hold the blob already. */
+  mountFrom?: string;
   /** Upload in PATCH chunks of this many bytes; monolithic when unset. */
   chunkSize?: number;
 }
@@ -83,7 +83,7 @@ async function putChunked(client: RegistryClient, url: URL, d: Descriptor, path:
 export async function pushBlob(client: RegistryClient, d: Descriptor, path: string, o: UploadOptions = {}): Promise<BlobOutcome> {
   if (await exists(client, d)) return 'exists';
   // A refused mount still opens an upload session, which the upload then uses.
-  const session = await startUpload(client, d, o.mountFrom?.[0]);
+  const session = await startUpload(client, d, o.mountFrom);
   if (session === 'mounted') return 'mounted';
   if (o.chunkSize && d.size > o.chunkSize) await putChunked(client, session, d, path, o.chunkSize);
   else await putMonolithic(client, session, d, path);

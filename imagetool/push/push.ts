@@ -1,5 +1,5 @@
 // rocker-image push: a stored image to a registry. Blobs first (each checked,
-// mounted from a sibling repository when possible, else uploaded), the
+// mounted from another repository of the registry when possible, else uploaded), the
 // manifest last, so the tag never names an incomplete image.
 import { lookupCredentials } from '../registry/credentials.js';
 import { RegistryClient } from '../registry/client.js';
@@ -22,21 +22,25 @@ export interface PushResult {
   digest: string;
 }
 
-const BASE_NAME = 'org.opencontainers.image.base.name';
-
-/** Repositories on `domain` other than `path` that this image's blobs may already be in. */
-function mountSources(domain: string, path: string, names: (string | undefined)[]): string[] {
-  const out = new Set<string>();
-  for (const name of names) {
-    if (!name) continue;
+/**
+ * For each blob, a repository on the destination registry that should already
+ * hold it: one that another stored ref on the same registry names, with the
+ * blob in its image. The registry can then link it instead of receiving it.
+ */
+async function mountSources(store: Store, domain: string, path: string, platform: Platform | undefined): Promise<Map<string, string>> {
+  const sources = new Map<string, string>();
+  for (const entry of await store.listRefs()) {
+    let ref;
     try {
-      const ref = parseReference(name);
-      if (ref.domain === domain && ref.path !== path) out.add(ref.path);
+      ref = parseReference(entry.name);
     } catch {
-      // An annotation that is not a reference names no repository.
+      continue; // a layout ref that is not a registry reference (e.g. umoci's tags)
     }
+    if (ref.domain !== domain || ref.path === path) continue;
+    const image = await store.resolveDescriptor(entry.descriptor, platform).catch(() => null);
+    for (const d of image ? [...image.layers, image.configDescriptor] : []) if (!sources.has(d.digest)) sources.set(d.digest, ref.path);
   }
-  return [...out];
+  return sources;
 }
 
 export async function push(store: Store, source: string, destination: string | undefined, o: PushOptions): Promise<PushResult> {
@@ -46,9 +50,9 @@ export async function push(store: Store, source: string, destination: string | u
   const tag = dest.tag ?? 'latest';
   const endpoint = endpointsFor(dest.domain, o.registries, o.insecureRegistries ?? []).find((e) => !e.mirror)!;
   const client = new RegistryClient(endpoint, dest.path, { credentials: await lookupCredentials(dest.domain), actions: ['pull', 'push'] });
-  const mountFrom = mountSources(dest.domain, dest.path, [image.name, image.manifest.annotations?.[BASE_NAME]]);
+  const sources = await mountSources(store, dest.domain, dest.path, o.platform);
   for (const d of [...image.layers, image.configDescriptor]) {
-    o.onBlob?.(d, await pushBlob(client, d, store.blobPath(d.digest), { mountFrom, chunkSize: o.chunkSize }));
+    o.onBlob?.(d, await pushBlob(client, d, store.blobPath(d.digest), { mountFrom: sources.get(d.digest), chunkSize: o.chunkSize }));
   }
   const bytes = await store.readBlob(image.manifestDescriptor.digest);
   const res = await client.request(`manifests/${tag}`, {
