@@ -105,7 +105,8 @@ export class RegistryClient {
         this.challenge = ch;
         continue;
       }
-      throw new AuthError(`${init.method ?? 'GET'} ${url}: ${registryMessage(text) ?? (res.status === 401 ? 'unauthorized' : 'denied')} (HTTP ${res.status})`, url, res.status);
+      const hint = this.opts.credentials ? '' : ` (log in with: rocker-image login ${this.endpoint.registry})`;
+      throw new AuthError(`${init.method ?? 'GET'} ${url}: ${registryMessage(text) ?? (res.status === 401 ? 'unauthorized' : 'denied')} (HTTP ${res.status})${hint}`, url, res.status);
     }
   }
 
