@@ -2,7 +2,9 @@
 // every kind of entry an unpacker must get right, plus the tar files of
 // hand-made (and malicious) layers.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, linkSync, mkdirSync, rmSync, symlinkSync, writeFileSync, appendFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, linkSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { encodeHeader, blockPadding, END_OF_ARCHIVE } from '../../dist/imagetool/layer/tar-writer.js';
 import { FsOps } from '../../dist/imagetool/fsops/client.js';
@@ -111,5 +113,35 @@ export async function buildMultiLayerImage(dir) {
     ]),
   );
   run('umoci', ['raw', 'add-layer', '--image', `${layout}:multi`, tarPath]);
+  run('umoci', ['config', '--image', `${layout}:multi`, '--config.cmd', '/bin/sh']);
   return { layout, tag: 'multi' };
+}
+
+/**
+ * A copy of `layout` (at `dest`, without snapshots, so nothing is reused) in
+ * which image `tag` is also stored with its layers recompressed as
+ * `compression` ('zstd' or 'none'), tagged `<tag>-<compression>`.
+ */
+export function recompressImage(layout, tag, compression, dest) {
+  mkdirSync(dest, { recursive: true });
+  run('cp', ['-a', join(layout, 'oci-layout'), join(layout, 'index.json'), join(layout, 'blobs'), dest]);
+  const blobPath = (digest) => join(dest, 'blobs', 'sha256', digest.slice('sha256:'.length));
+  const writeBlob = (bytes) => {
+    const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    writeFileSync(blobPath(digest), bytes);
+    return { digest, size: bytes.length };
+  };
+  const index = JSON.parse(readFileSync(join(dest, 'index.json'), 'utf8'));
+  const entry = index.manifests.find((d) => d.annotations?.['org.opencontainers.image.ref.name'] === tag);
+  const manifest = JSON.parse(readFileSync(blobPath(entry.digest), 'utf8'));
+  manifest.layers = manifest.layers.map((l) => {
+    const tar = gunzipSync(readFileSync(blobPath(l.digest)));
+    const bytes = compression === 'zstd' ? execFileSync('zstd', ['-q', '-c'], { input: tar, maxBuffer: 1 << 30 }) : tar;
+    const mediaType = `application/vnd.oci.image.layer.v1.tar${compression === 'zstd' ? '+zstd' : ''}`;
+    return { mediaType, ...writeBlob(bytes) };
+  });
+  const newTag = `${tag}-${compression}`;
+  index.manifests.push({ mediaType: entry.mediaType, ...writeBlob(Buffer.from(JSON.stringify(manifest))), annotations: { 'org.opencontainers.image.ref.name': newTag } });
+  writeFileSync(join(dest, 'index.json'), JSON.stringify(index));
+  return newTag;
 }
