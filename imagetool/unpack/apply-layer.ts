@@ -138,12 +138,16 @@ export class LayerApplier {
 
   /**
    * A parent the layer did not list. In an overlay snapshot it would shadow the
-   * lower directory's owner and mode, so it copies them from the topmost lower.
+   * lower directory's owner and mode, so it copies them from the topmost lower;
+   * a lower symlink there is refused like a symlinked parent in flat mode.
    */
   async #implicitDir(rel: string, path: string): Promise<void> {
     this.#paths.add(rel);
     const lower = await this.#findInLowers(rel.split('/'));
-    if (!lower?.stat.isDirectory()) return;
+    if (!lower) return;
+    // What the container sees there must be a real directory, as in flat mode.
+    if (lower.stat.isSymbolicLink()) throw new UnsafePathError(`parent "${rel}" is a symlink (in a lower layer)`);
+    if (!lower.stat.isDirectory()) throw new UnsafePathError(`parent "${rel}" is not a directory (in a lower layer)`);
     await lchown(path, lower.stat.uid, lower.stat.gid);
     await chmod(path, lower.stat.mode & 0o7777);
   }
