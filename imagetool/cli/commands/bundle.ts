@@ -28,7 +28,8 @@ const command: ImageCommand = {
   async run(ctx, a) {
     const store = await ctx.openStore();
     const image = await store.resolve(String(a.image), ctx.platform);
-    const args = [...(list(a.args) ?? []), ...(list(a['--']) ?? [])];
+    // yargs leaves what follows `--` in `_`, after the command's own name.
+    const args = [...(list(a.args) ?? []), ...(list(a._) ?? []).slice(1)];
     await createBundle(
       store,
       String(a.image),
