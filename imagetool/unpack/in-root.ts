@@ -9,8 +9,9 @@ export class UnsafePathError extends Error {}
 
 /** The components of an archive name; [] is the root itself. Throws UnsafePathError. */
 export function splitEntryName(name: string): string[] {
-  if (name.startsWith('/')) throw new UnsafePathError('absolute path');
   const parts = name.split('/').filter((p) => p !== '' && p !== '.');
+  // "/" alone is the root itself (umoci writes its root entry so); anything else absolute is refused.
+  if (name.startsWith('/') && parts.length) throw new UnsafePathError('absolute path');
   if (parts.includes('..')) throw new UnsafePathError('path contains ".."');
   return parts;
 }

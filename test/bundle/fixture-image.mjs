@@ -103,6 +103,7 @@ export async function buildMultiLayerImage(dir) {
   writeFileSync(
     tarPath,
     makeTar([
+      { name: '/', type: 'dir', mode: 0o755 },
       { name: 'opq/', type: 'dir', mode: 0o755 },
       { name: 'opq/.wh..wh..opq', type: 'file' },
       { name: 'opq/c', type: 'file', data: 'c\n', uid: 1000, gid: 1001 },
