@@ -38,7 +38,10 @@ export class Context {
   }
 }
 
-/** The shape of every module in cli/commands/. */
+/**
+ * The shape of every module in cli/commands/. main.ts loads them all to build
+ * the help, so a module imports its heavy parts (registry client, tar) in run().
+ */
 export interface ImageCommand {
   /** yargs command string, e.g. 'tag <source> <target>'. */
   command: string;

@@ -42,6 +42,7 @@ async function main(argv: string[]): Promise<number> {
     .strict()
     .help()
     .version(false)
+    .exitProcess(false)
     .fail((msg, err) => {
       throw err ?? new UsageError(`${msg} (see rocker-image --help)`);
     }) as unknown as Argv<GlobalArgs>;
@@ -58,11 +59,21 @@ async function main(argv: string[]): Promise<number> {
   return status;
 }
 
+let finished = false;
+// A command whose promise never settles would otherwise end with status 0.
+process.on('exit', () => {
+  if (finished) return;
+  process.stderr.write('rocker-image: internal error: the command stopped before completing\n');
+  process.exitCode = 1;
+});
+
 main(hideBin(process.argv)).then(
   (code) => {
+    finished = true;
     process.exitCode = code;
   },
   (e) => {
+    finished = true;
     process.exitCode = report(e);
   },
 );

@@ -5,8 +5,9 @@ import type { PullProgress } from '../registry/pull.js';
 
 const short = (d: Descriptor): string => d.digest.slice(7, 19);
 
+/** `what` is a blob digest (shown short, as in the progress lines) or a registry host. */
 function retryLine(what: string, reason: string): void {
-  process.stderr.write(`${what.replace(/^sha256:/, '').slice(0, 12)}: ${reason}\n`);
+  process.stderr.write(`${what.startsWith('sha256:') ? what.slice(7, 19) : what}: ${reason}\n`);
 }
 
 export function humanSize(bytes: number): string {

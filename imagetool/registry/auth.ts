@@ -3,6 +3,7 @@
 // their lifetime) and Basic auth.
 import { AuthError } from './errors.js';
 import { fetchWithRetry } from './transport.js';
+import { isLoopback } from './hosts.js';
 import type { Credentials } from './credentials.js';
 
 export interface Challenge {
@@ -44,18 +45,30 @@ export function tokenKey(ch: Challenge, scope: string, creds?: Credentials): str
   return [ch.params.realm, ch.params.service ?? '', scope, creds?.username ?? ''].join('|');
 }
 
-/** A bearer token for `scope` (e.g. repository:library/nginx:pull), from cache or the realm. */
-export async function bearerToken(ch: Challenge, scope: string, creds: Credentials | undefined, insecureTls: boolean): Promise<string> {
+/**
+ * A bearer token for `scope` (e.g. repository:library/nginx:pull), from cache or
+ * the realm. `insecure` (the registry may use plain HTTP) also allows a plain
+ * HTTP realm; otherwise credentials only travel to a loopback or https realm.
+ */
+export async function bearerToken(ch: Challenge, scope: string, creds: Credentials | undefined, insecure: boolean): Promise<string> {
   const key = tokenKey(ch, scope, creds);
   const cached = tokenCache.get(key);
   if (cached && cached.expiresAt > Date.now()) return cached.token;
   const realm = ch.params.realm;
   if (!realm) throw new AuthError('registry sent a Bearer challenge without a realm');
-  const url = new URL(realm);
+  let url: URL;
+  try {
+    url = new URL(realm);
+  } catch {
+    throw new AuthError(`registry sent an invalid token realm "${realm}"`);
+  }
+  if (creds && url.protocol !== 'https:' && !insecure && !isLoopback(url.host)) {
+    throw new AuthError(`${realm}: refusing to send credentials to a token server over plain HTTP`, realm);
+  }
   if (ch.params.service) url.searchParams.set('service', ch.params.service);
   if (scope) url.searchParams.set('scope', scope);
   const headers: Record<string, string> = creds ? { authorization: basicAuth(creds) } : {};
-  const res = await fetchWithRetry(url.toString(), { headers }, { insecureTls });
+  const res = await fetchWithRetry(url.toString(), { headers }, { insecureTls: insecure });
   const text = await res.text();
   if (res.status === 401 || res.status === 403) {
     throw new AuthError(`${realm}: ${creds ? 'unauthorized: incorrect username or password' : 'anonymous token refused; log in first'} (HTTP ${res.status})`, realm, res.status);

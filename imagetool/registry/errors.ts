@@ -2,6 +2,8 @@
 import { RockerError } from '../../runtime/errors.js';
 
 export class RegistryError extends RockerError {
+  /** Set when retrying cannot help (unknown host, certificate rejected). */
+  permanent = false;
   constructor(message: string, readonly url?: string, readonly status?: number) {
     super(message, { url, status });
   }

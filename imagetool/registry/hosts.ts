@@ -63,6 +63,9 @@ export function endpointsFor(registry: string, cfg: RegistriesConfig, insecureFl
   const mirrors = (cfg.mirrors[registry] ?? []).map((url): Endpoint => {
     const m = /^(?:(https?):\/\/)?([^/]+)\/?$/.exec(url);
     if (!m) throw new RockerError(`registries.json: invalid mirror URL "${url}" (expected [scheme://]host[:port])`);
+    if (m[1] === 'http' && !insecure(m[2])) {
+      throw new RockerError(`registries.json: mirror "${url}" uses plain HTTP; list "${m[2]}" under "insecure" (or --insecure-registry) to allow it`);
+    }
     return { registry, host: m[2], scheme: m[1] as Endpoint['scheme'], insecure: insecure(m[2]), mirror: true };
   });
   const host = registry === DEFAULT_DOMAIN ? HUB_ENDPOINT : registry;

@@ -1,9 +1,9 @@
 // login/logout: verify credentials against a registry, then keep or drop them
 // in docker's config.json.
 import { DEFAULT_DOMAIN } from '../reference/index.js';
-import { RegistryClient } from './client.js';
+import { originClient } from './index.js';
 import { removeCredentials, storeCredentials, type Credentials } from './credentials.js';
-import { endpointsFor, type RegistriesConfig } from './hosts.js';
+import type { RegistriesConfig } from './hosts.js';
 
 /** "https://index.docker.io/v1/" or "registry-1.docker.io" -> "docker.io"; "http://h:5000/" -> "h:5000". */
 export function registryHost(server: string | undefined): string {
@@ -14,8 +14,8 @@ export function registryHost(server: string | undefined): string {
 
 export async function login(server: string | undefined, creds: Credentials, registries: RegistriesConfig, insecure: string[]): Promise<string> {
   const host = registryHost(server);
-  const endpoint = endpointsFor(host, { ...registries, mirrors: {} }, insecure)[0];
-  await new RegistryClient(endpoint, '', { credentials: creds }).checkCredentials();
+  const client = await originClient({ domain: host, path: '' }, { registries, insecureRegistries: insecure, credentials: creds });
+  await client.checkCredentials();
   await storeCredentials(host, creds);
   return host;
 }

@@ -8,7 +8,7 @@ import { formatReference, parseReference, type Reference } from '../reference/in
 import {
   assertSchema, configPlatform, dockerManifestToOci, DigestMismatchError, InvalidContentError, isIndexType, isManifestType,
   MT, selectManifest, SizeMismatchError, sha256Digest, type BlobWriter, type Descriptor, type ImageConfig,
-  type ImageIndex, type ImageManifest, type Platform, type Store,
+  type ImageIndex, type ImageManifest, type Lease, type Platform, type Store,
 } from '../store/index.js';
 import { RegistryClient, type FetchedManifest } from './client.js';
 import { lookupCredentials } from './credentials.js';
@@ -55,13 +55,11 @@ export async function pull(store: Store, input: string, opts: PullOptions): Prom
       onRetry: (reason, delay) => opts.progress?.retry?.(ep.host, `${reason}; retrying in ${Math.round(delay)}ms`),
     });
     try {
-      return await pullFrom(client, store, ref, opts);
+      return await store.withLease((lease) => pullFrom(client, store, lease, ref, opts));
     } catch (e) {
       // A mirror that fails is skipped; the registry itself is the last word.
       if (!ep.mirror) throw e;
       opts.progress?.retry?.(ep.host, `mirror failed (${(e as Error).message}); trying next`);
-    } finally {
-      await store.releaseLease();
     }
   }
   throw new RegistryError(`no endpoint for ${ref.domain}`);
@@ -88,7 +86,7 @@ async function resolveManifest(client: RegistryClient, ref: Reference, platform:
   return fetched;
 }
 
-async function pullFrom(client: RegistryClient, store: Store, ref: Reference, opts: PullOptions): Promise<PullResult> {
+async function pullFrom(client: RegistryClient, store: Store, lease: Lease, ref: Reference, opts: PullOptions): Promise<PullResult> {
   const name = formatReference(ref);
   const fetched = await resolveManifest(client, ref, opts.platform, name);
   const source = parseJSON<ImageManifest>(fetched.bytes, `manifest ${name}`);
@@ -96,7 +94,7 @@ async function pullFrom(client: RegistryClient, store: Store, ref: Reference, op
   const manifestBytes = fetched.mediaType === MT.dockerManifest ? Buffer.from(JSON.stringify(dockerManifestToOci(source))) : fetched.bytes;
   const manifest = parseJSON<ImageManifest>(manifestBytes, `manifest ${name}`);
   const manifestDigest = sha256Digest(manifestBytes);
-  await store.lease([manifestDigest, manifest.config.digest, ...manifest.layers.map((l) => l.digest)]);
+  await lease.add([manifestDigest, manifest.config.digest, ...manifest.layers.map((l) => l.digest)]);
 
   const config = await fetchConfig(client, store, manifest.config, name);
   await forEachBounded(manifest.layers, opts.concurrency ?? 3, async (layer) => {
@@ -180,6 +178,7 @@ async function downloadBlob(client: RegistryClient, store: Store, d: Descriptor,
           writer = await store.createBlobWriter(expected);
           continue;
         }
+        if (isLocalIOError(e)) throw e;
         if (++failures >= DEFAULT_RETRY.attempts) throw new RegistryError(`blob ${d.digest}: ${(e as Error).message} (gave up after ${failures} attempts)`);
         const delay = backoffDelay(failures - 1);
         progress?.retry?.(d.digest, `${(e as Error).message} at byte ${writer.written}; resuming in ${Math.round(delay)}ms`);
@@ -196,4 +195,9 @@ function rangeStartsAt(res: { status: number; headers: { get(n: string): string 
   if (res.status !== 206) return false;
   const m = /^bytes (\d+)-/.exec(res.headers.get('content-range') ?? '');
   return !!m && Number(m[1]) === offset;
+}
+
+/** A failure of the local disk (full, read-only, I/O error) is not the network's: no retry. */
+function isLocalIOError(e: unknown): boolean {
+  return ['open', 'write', 'writev', 'fsync', 'rename'].includes((e as NodeJS.ErrnoException).syscall ?? '');
 }

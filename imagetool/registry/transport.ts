@@ -35,9 +35,44 @@ export const DEFAULT_RETRY: RetryPolicy = {
   maxDelayMs: 10_000,
 };
 
-const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 16 });
-const insecureHttpsAgent = new https.Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: false });
+/**
+ * node-fetch pipes the response into the body stream it returns, and a pipe
+ * does not pass on the source's failure: a connection lost mid-body would
+ * leave the body waiting forever. The agents therefore watch each request
+ * they carry, and the request's owner (fetchOnce) fails the body when the
+ * response closes incomplete.
+ */
+interface Watch {
+  lost?: Error;
+  onLost?: (e: Error) => void;
+}
+let nextWatch: Watch | undefined;
+
+/** ROCKER_IDLE_TIMEOUT_MS shortens it (tests). */
+const IDLE_TIMEOUT_MS = Number(process.env.ROCKER_IDLE_TIMEOUT_MS ?? 60_000);
+
+function watchResponses<T extends http.Agent>(agent: T): T {
+  const add = (agent as unknown as { addRequest(req: http.ClientRequest, o: unknown): void }).addRequest.bind(agent);
+  (agent as unknown as { addRequest(req: http.ClientRequest, o: unknown): void }).addRequest = (req, o) => {
+    const watch = nextWatch;
+    nextWatch = undefined;
+    // A connection that goes silent (headers or body) is dropped, to be retried or resumed.
+    req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(new Error(`no data from the registry for ${IDLE_TIMEOUT_MS / 1000}s`)));
+    req.on('response', (res: http.IncomingMessage) => {
+      res.on('close', () => {
+        if (res.complete || !watch) return;
+        watch.lost = new Error('connection lost before the response was complete');
+        watch.onLost?.(watch.lost);
+      });
+    });
+    add(req, o);
+  };
+  return agent;
+}
+
+const httpAgent = watchResponses(new http.Agent({ keepAlive: true, maxSockets: 16 }));
+const httpsAgent = watchResponses(new https.Agent({ keepAlive: true, maxSockets: 16 }));
+const insecureHttpsAgent = watchResponses(new https.Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: false }));
 
 type NodeFetch = (url: string, init: Record<string, unknown>) => Promise<HttpResponse>;
 const fetchImpl = crossFetch as unknown as NodeFetch;
@@ -64,12 +99,25 @@ const RETRYABLE_STATUS = (s: number): boolean => s === 429 || s === 502 || s ===
 /** One request, no retries; `insecureTls` disables certificate checks (insecure registries). */
 export async function fetchOnce(url: string, init: RequestInit = {}, insecureTls = false): Promise<HttpResponse> {
   const agent = url.startsWith('https:') ? (insecureTls ? insecureHttpsAgent : httpsAgent) : httpAgent;
+  const watch: Watch = {};
   try {
-    return await fetchImpl(url, { ...init, agent, compress: false });
+    // node-fetch asks for the agent and hands it the request in the same tick.
+    const pending = fetchImpl(url, { ...init, agent: () => ((nextWatch = watch), agent), compress: false });
+    nextWatch = undefined;
+    const res = await pending;
+    const body = res.body as NodeJS.ReadableStream & { destroy(e: Error): void };
+    watch.onLost = (e) => body.destroy(e);
+    if (watch.lost) body.destroy(watch.lost);
+    return res;
   } catch (e) {
-    throw new RegistryError(`${init.method ?? 'GET'} ${url}: ${(e as Error).message}`, url);
+    const err = new RegistryError(`${init.method ?? 'GET'} ${url}: ${(e as Error).message}`, url);
+    err.permanent = PERMANENT_ERRORS.test(String((e as NodeJS.ErrnoException).code ?? '')) || /certificate|self.signed/i.test((e as Error).message);
+    throw err;
   }
 }
+
+/** Failures no retry can fix: unknown host, TLS verification. */
+const PERMANENT_ERRORS = /^(ENOTFOUND|ERR_TLS_CERT_ALTNAME_INVALID|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN)/;
 
 export interface RetryEvents {
   onRetry?(reason: string, delayMs: number): void;
@@ -93,7 +141,7 @@ export async function fetchWithRetry(url: string, init: RequestInit = {}, opts: 
       delay = retryAfterMs(res.headers.get('retry-after')) ?? delay;
       await res.text().catch(() => '');
     } catch (e) {
-      if (last) throw e;
+      if (last || (e as RegistryError).permanent) throw e;
       reason = (e as Error).message;
     }
     opts.onRetry?.(reason, delay);

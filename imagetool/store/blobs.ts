@@ -7,6 +7,8 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { DigestMismatchError, SizeMismatchError } from './errors.js';
 import { fsyncDir, tempPath } from './fsutil.js';
 
+const FLUSH_BYTES = 1 << 20;
+
 export interface Expected {
   digest?: string;
   size?: number;
@@ -21,6 +23,8 @@ export class BlobWriter {
   private readonly hash: Hash = createHash('sha256');
   private bytes = 0;
   private done = false;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
 
   private constructor(
     private readonly fh: FileHandle,
@@ -44,9 +48,23 @@ export class BlobWriter {
       throw new SizeMismatchError(this.expected.digest ?? 'blob', this.expected.size, this.bytes + chunk.length);
     }
     this.hash.update(chunk);
-    let off = 0;
-    while (off < chunk.length) off += (await this.fh.write(chunk, off, chunk.length - off)).bytesWritten;
     this.bytes += chunk.length;
+    // Network chunks are small; one write per MiB keeps the thread-pool round trips down.
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes >= FLUSH_BYTES) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    let bufs = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    while (bufs.length) {
+      let n = (await this.fh.writev(bufs)).bytesWritten;
+      // A short write: drop what went out and retry the rest.
+      while (bufs.length && n >= bufs[0].length) n -= bufs.shift()!.length;
+      if (n > 0) bufs[0] = bufs[0].subarray(n);
+    }
   }
 
   async writeAll(source: AsyncIterable<Buffer | Uint8Array | string>): Promise<void> {
@@ -62,6 +80,7 @@ export class BlobWriter {
         throw new SizeMismatchError(this.expected.digest ?? digest, this.expected.size, size);
       }
       if (this.expected.digest && digest !== this.expected.digest) throw new DigestMismatchError(this.expected.digest, digest);
+      await this.flush();
       await this.fh.sync();
       await this.fh.close();
       this.done = true;

@@ -23,6 +23,8 @@
 //        before it gets its name; createBlobWriter() for incremental writes
 //   await store.setRef(name, descriptor)              add/replace a ref (under the lock)
 //   await store.removeRef(name), store.listRefs(), store.updateIndex(fn)
+//   await store.lease(digests) / withLease(fn)        keep what a writer is about to
+//        reference (and blobs it writes meanwhile) safe from a concurrent gc
 //   await store.gc()                                  drop unreferenced blobs
 //   await store.verify()                              re-hash every blob
 //
@@ -41,11 +43,13 @@ import { BlobNotFoundError, DigestMismatchError, ImageNotFoundError, InvalidCont
 import { writeFileAtomic } from './fsutil.js';
 import { withStoreLock } from './lock.js';
 import { isIndexType, isManifestType, MT, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest, type Platform } from './mediatypes.js';
-import { ownerAlive, ownerToken } from './owner.js';
+import { ownerAlive } from './owner.js';
+import { Lease, liveLeases } from './lease.js';
 import { hostPlatform, selectManifest } from './platform.js';
 
 export { BlobWriter, VerifyingStream, sha256Digest, type BlobRef, type Expected } from './blobs.js';
 export * from './errors.js';
+export type { Lease } from './lease.js';
 export * from './mediatypes.js';
 export { hostPlatform, parsePlatform, formatPlatform, selectManifest, configPlatform } from './platform.js';
 
@@ -107,8 +111,10 @@ export class Store {
     const layoutPath = join(this.root, 'oci-layout');
     const layoutOk = await readFile(layoutPath, 'utf8').then((t) => JSON.parse(t).imageLayoutVersion === '1.0.0', () => false);
     if (!layoutOk) await writeFileAtomic(layoutPath, LAYOUT, this.tmpDir);
-    const indexOk = await readFile(this.indexPath, 'utf8').then((t) => Array.isArray(JSON.parse(t).manifests), () => false);
-    if (!indexOk) await this.updateIndex(() => {});
+    // index.json is only ever replaced by rename, so a crash cannot damage it; one
+    // that is damaged anyway is reported by readIndex, never silently emptied.
+    const hasIndex = await stat(this.indexPath).then(() => true, () => false);
+    if (!hasIndex) await this.updateIndex(() => {});
     for (const dir of [this.tmpDir, this.leaseDir]) {
       for (const name of await readdir(dir)) {
         if (!ownerAlive(name)) await rm(join(dir, name), { force: true, recursive: true });
@@ -190,14 +196,15 @@ export class Store {
       return idx;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return structuredClone(EMPTY_INDEX);
-      throw e instanceof InvalidContentError ? e : new InvalidContentError(`${this.indexPath}: ${(e as Error).message}`);
+      if (e instanceof InvalidContentError) throw e;
+      throw new InvalidContentError(`${this.indexPath}: damaged (${(e as Error).message}); the blobs are intact: restore it or move it aside to start an empty index`);
     }
   }
 
   /** Read-modify-write of index.json under the lock; `fn` mutates the index in place. */
   updateIndex(fn: (idx: ImageIndex) => void | Promise<void>): Promise<void> {
     return this.withLock(async () => {
-      const idx = await this.readIndex().catch(() => structuredClone(EMPTY_INDEX));
+      const idx = await this.readIndex();
       await fn(idx);
       await writeFileAtomic(this.indexPath, JSON.stringify(idx), this.tmpDir);
     });
@@ -251,7 +258,7 @@ export class Store {
       for (const r of await this.listRefs()) {
         const img = await this.resolveDescriptor(r.descriptor, platform, r.name).catch(() => undefined);
         if (img && (digestHex(img.configDescriptor.digest).startsWith(id) || digestHex(img.manifestDescriptor.digest) === id || digestHex(r.descriptor.digest) === id)) {
-          hits.set(img.manifestDescriptor.digest, img);
+          if (!hits.has(img.manifestDescriptor.digest)) hits.set(img.manifestDescriptor.digest, { name: r.name, ...img });
         }
       }
       if (hits.size === 1) return [...hits.values()][0];
@@ -278,21 +285,25 @@ export class Store {
     return { descriptor, manifestDescriptor, manifest, configDescriptor: manifest.config, config, layers: manifest.layers };
   }
 
-  /** Declares digests this process is about to reference, so a concurrent gc keeps them. */
-  async lease(digests: string[]): Promise<void> {
-    const path = join(this.leaseDir, ownerToken());
-    await this.withLock(async () => {
-      const held: string[] = await readFile(path, 'utf8').then((t) => JSON.parse(t), () => []);
-      await writeFileAtomic(path, JSON.stringify([...new Set([...held, ...digests])]), this.tmpDir);
-    });
+  /** A lease protecting `digests`, and every blob written from now on, from gc until released. */
+  async lease(digests: string[] = []): Promise<Lease> {
+    const lease = await Lease.create(this.leaseDir, this.tmpDir, (fn) => this.withLock(fn));
+    if (digests.length) await lease.add(digests);
+    return lease;
   }
 
-  async releaseLease(): Promise<void> {
-    await unlink(join(this.leaseDir, ownerToken())).catch(() => {});
+  /** Runs fn with a lease held, released afterwards. */
+  async withLease<T>(fn: (lease: Lease) => Promise<T>): Promise<T> {
+    const lease = await this.lease();
+    try {
+      return await fn(lease);
+    } finally {
+      await lease.release();
+    }
   }
 
-  /** Every digest reachable from index.json, plus leased ones. */
-  private async liveDigests(): Promise<Set<string>> {
+  /** Every digest reachable from index.json. */
+  private async referencedDigests(): Promise<Set<string>> {
     const live = new Set<string>();
     const visit = async (d: Descriptor): Promise<void> => {
       if (live.has(d.digest)) return;
@@ -303,25 +314,23 @@ export class Store {
       for (const child of [...(doc.manifests ?? []), ...(doc.config ? [doc.config] : []), ...(doc.layers ?? [])]) await visit(child);
     };
     for (const d of (await this.readIndex()).manifests) await visit(d);
-    for (const name of await readdir(this.leaseDir)) {
-      if (!ownerAlive(name)) continue;
-      const held: string[] = await readFile(join(this.leaseDir, name), 'utf8').then((t) => JSON.parse(t), () => []);
-      held.forEach((d) => live.add(d));
-    }
     return live;
   }
 
   /** Removes blobs nothing references. Returns what was removed. */
   gc(): Promise<{ removed: string[]; bytes: number }> {
     return this.withLock(async () => {
-      const live = await this.liveDigests();
+      const referenced = await this.referencedDigests();
+      const leased = await liveLeases(this.leaseDir);
       const removed: string[] = [];
       let bytes = 0;
       for (const hex of await readdir(this.blobDir)) {
         const digest = `sha256:${hex}`;
-        if (live.has(digest)) continue;
+        if (referenced.has(digest) || leased.digests.has(digest)) continue;
         const path = join(this.blobDir, hex);
-        bytes += (await stat(path)).size;
+        const st = await stat(path);
+        if (st.mtimeMs >= leased.since) continue;
+        bytes += st.size;
         await unlink(path);
         removed.push(digest);
       }

@@ -2,7 +2,7 @@
 // busybox-static, and pushed by skopeo. Reusable by any test that needs images
 // in an OCI layout or in a registry.
 //
-//   const layout = await buildTestLayout(dir)
+//   const layout = await buildTestLayout(dir[, { noiseBytes }])
 //     -> { dir, refs: { amd64, arm64, multi } }: a 3-layer busybox image per
 //        platform (linux/amd64, linux/arm64/v8) and 'multi', an OCI index of both
 //   await pushImage(layout, 'amd64', registry.host, 'busybox:latest', { format: 'v2s2', creds })
@@ -25,14 +25,14 @@ async function manifestOf(dir, ref) {
   return index.manifests.find((d) => d.annotations?.['org.opencontainers.image.ref.name'] === ref);
 }
 
-/** Builds the test images into an OCI layout at `<parent>/layout`. */
-export async function buildTestLayout(parent) {
+/** Builds the test images into an OCI layout at `<parent>/layout` (noiseBytes: size of the random layer). */
+export async function buildTestLayout(parent, { noiseBytes = 512 * 1024 } = {}) {
   const dir = join(parent, 'layout');
   const files = join(parent, 'files');
   await mkdir(files, { recursive: true });
   await writeFile(join(files, 'hello.txt'), 'hello from rocker tests\n');
   // Incompressible, so this layer is big enough to be cut or corrupted mid-way.
-  await writeFile(join(files, 'noise.bin'), randomBytes(512 * 1024));
+  await writeFile(join(files, 'noise.bin'), randomBytes(noiseBytes));
   await run('umoci', ['init', '--layout', dir]);
   await run('umoci', ['new', '--image', `${dir}:amd64`]);
   await run('umoci', ['insert', '--image', `${dir}:amd64`, '/bin/busybox', '/bin/busybox']);

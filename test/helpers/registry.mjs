@@ -126,3 +126,13 @@ ${authYaml}`);
     },
   };
 }
+
+/** Runs fn(registry) with a registry started by startRegistry(options), stopped afterwards. */
+export async function withRegistry(options, fn) {
+  const registry = await startRegistry(options);
+  try {
+    return await fn(registry);
+  } finally {
+    await registry.stop();
+  }
+}

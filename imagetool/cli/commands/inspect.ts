@@ -6,8 +6,8 @@ const command: ImageCommand = {
   describe: 'show an image\'s manifest and config as JSON',
   builder: (y) =>
     y
-      .option('manifest', { type: 'boolean', default: false, describe: 'print only the manifest' })
-      .option('config', { type: 'boolean', default: false, describe: 'print only the config' })
+      .option('manifest', { type: 'boolean', describe: 'print only the manifest' })
+      .option('config', { type: 'boolean', describe: 'print only the config' })
       .conflicts('manifest', 'config'),
   async run(ctx, args) {
     const img = await (await ctx.openStore()).resolve(String(args.image), ctx.platform);

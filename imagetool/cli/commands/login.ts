@@ -1,6 +1,5 @@
 // rocker-image login [server]: check credentials and save them in docker's config.json.
 import { UsageError } from '../../../runtime/errors.js';
-import { login } from '../../registry/login.js';
 import type { ImageCommand } from '../context.js';
 
 async function readStdin(): Promise<string> {
@@ -21,6 +20,7 @@ const command: ImageCommand = {
     const username = args.username as string | undefined;
     const password = args['password-stdin'] ? await readStdin() : (args.password as string | undefined);
     if (!username || !password) throw new UsageError('login needs --username and --password (or --password-stdin)');
+    const { login } = await import('../../registry/login.js');
     const host = await login(args.server as string | undefined, { username, password }, await ctx.registries(), ctx.global['insecure-registry']);
     if (!ctx.quiet) ctx.out(`Login Succeeded (${host})`);
   },

@@ -1,5 +1,4 @@
 // rocker-image pull <image>: fetch an image from its registry into the store.
-import { pull } from '../../registry/pull.js';
 import { makeProgress } from '../progress.js';
 import type { ImageCommand } from '../context.js';
 
@@ -8,6 +7,7 @@ const command: ImageCommand = {
   describe: 'pull an image from a registry into the store',
   builder: (y) => y.option('concurrency', { type: 'number', default: 3, describe: 'layers downloaded at once' }),
   async run(ctx, args) {
+    const { pull } = await import('../../registry/pull.js');
     const store = await ctx.openStore();
     const result = await pull(store, String(args.image), {
       platform: ctx.platform,

@@ -1,7 +1,13 @@
 // rocker-image rmi <image...>: remove names, then the blobs no name needs.
 import { UsageError } from '../../../runtime/errors.js';
 import { humanSize } from '../progress.js';
-import type { ImageCommand } from '../context.js';
+import type { Context, ImageCommand } from '../context.js';
+import type { Store } from '../../store/index.js';
+
+async function namesOf(store: Store, id: string, ctx: Context): Promise<string[]> {
+  const img = await store.resolve(id, ctx.platform);
+  return (await store.listRefs()).filter((r) => r.descriptor.digest === img.descriptor.digest).map((r) => r.name);
+}
 
 const command: ImageCommand = {
   command: 'rmi <images..>',
@@ -15,11 +21,9 @@ const command: ImageCommand = {
     let status = 0;
     for (const input of args.images as string[]) {
       try {
-        const img = await store.resolve(String(input), ctx.platform);
-        // Given an id, every ref to that image goes; docker asks for -f when there are several.
-        const names = img.name
-          ? [img.name]
-          : (await store.listRefs()).filter((r) => r.descriptor.digest === img.descriptor.digest).map((r) => r.name);
+        // A name removes that name; an id removes every name of the image (docker asks for -f then).
+        const ref = await store.findRef(String(input));
+        const names = ref ? [ref.name] : await namesOf(store, String(input), ctx);
         if (names.length > 1 && !args.force) {
           throw new UsageError(`${input} is referenced by ${names.length} names (${names.join(', ')}); use --force`);
         }

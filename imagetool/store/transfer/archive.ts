@@ -16,6 +16,7 @@ import { assertSchema, type ResolvedImage, type Store } from '../index.js';
 import { InvalidContentError, ImageNotFoundError, DigestMismatchError } from '../errors.js';
 import { MT, type Descriptor, type ImageConfig, type ImageManifest, type Platform } from '../mediatypes.js';
 import { tempPath } from '../fsutil.js';
+import { normalizeReference } from '../../reference/index.js';
 import { exportOciLayout, importOciLayout } from './oci-layout.js';
 
 const LAYOUT_ENTRIES = ['oci-layout', 'index.json', 'blobs'];
@@ -87,7 +88,8 @@ async function isGzip(path: string): Promise<boolean> {
 }
 
 export function importDockerArchive(store: Store, file: string, ref: string | undefined, name: string | undefined): Promise<string> {
-  return withScratch(store, async (dir) => {
+  // The lease keeps the blobs written here from a concurrent gc until the ref exists.
+  return store.withLease(() => withScratch(store, async (dir) => {
     await unpack(file, dir);
     let entries: DockerArchiveEntry[];
     try {
@@ -98,8 +100,10 @@ export function importDockerArchive(store: Store, file: string, ref: string | un
     }
     const entry = ref ? entries.find((e) => e.RepoTags?.includes(ref)) : entries.length === 1 ? entries[0] : undefined;
     if (!entry) throw ref ? new ImageNotFoundError(`${ref} (in ${file})`) : new InvalidContentError(`${file}: holds ${entries.length} images; name one as docker-archive:${file}:<name:tag>`);
-    const target = name ?? ref ?? entry.RepoTags?.[0];
-    if (!target) throw new InvalidContentError(`${file}: the image has no RepoTags; give a name to import it under`);
+    const tag = name ?? ref ?? entry.RepoTags?.[0];
+    if (!tag) throw new InvalidContentError(`${file}: the image has no RepoTags; give a name to import it under`);
+    // RepoTags are docker's short names ("busybox:latest"); the store keeps full ones.
+    const target = normalizeReference(tag);
     const configBytes = await readFile(inside(dir, entry.Config));
     const config = JSON.parse(configBytes.toString('utf8')) as ImageConfig;
     assertSchema(validateImageConfig, config, `${file}: ${entry.Config}`);
@@ -121,7 +125,7 @@ export function importDockerArchive(store: Store, file: string, ref: string | un
     const stored = await store.writeBlob(bytes);
     await store.setRef(target, { mediaType: MT.ociManifest, ...stored });
     return target;
-  });
+  }));
 }
 
 /** Copies a layer as an uncompressed tar (gunzipping if needed) and checks it against its diff id. */

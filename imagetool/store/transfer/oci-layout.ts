@@ -5,7 +5,7 @@ import { readFile, rmdir } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { validateImageIndex, validateImageManifest } from '../../../schemas/validators.js';
-import { assertSchema, REF_ANNOTATION, Store, type ResolvedImage } from '../index.js';
+import { assertSchema, REF_ANNOTATION, Store, type Lease, type ResolvedImage } from '../index.js';
 import { ImageNotFoundError, InvalidContentError } from '../errors.js';
 import { dockerManifestToOci, isIndexType, isManifestType, MT, type Descriptor, type ImageIndex, type ImageManifest, type Platform } from '../mediatypes.js';
 import { configPlatform, selectManifest } from '../platform.js';
@@ -52,7 +52,11 @@ async function pickEntry(dir: string, ref: string | undefined): Promise<Descript
  * Imports one image from the layout at `dir` under `name` (default: its ref in
  * the source). An index is narrowed to `platform`. Returns the stored name.
  */
-export async function importOciLayout(store: Store, dir: string, ref: string | undefined, name: string | undefined, platform: Platform): Promise<string> {
+export function importOciLayout(store: Store, dir: string, ref: string | undefined, name: string | undefined, platform: Platform): Promise<string> {
+  return store.withLease((lease) => copyFromLayout(store, lease, dir, ref, name, platform));
+}
+
+async function copyFromLayout(store: Store, lease: Lease, dir: string, ref: string | undefined, name: string | undefined, platform: Platform): Promise<string> {
   const entry = await pickEntry(dir, ref);
   const target = name ?? entry.annotations?.[REF_ANNOTATION];
   if (!target) throw new InvalidContentError(`${dir}: the image has no ref name; give one to import it under`);
@@ -66,6 +70,7 @@ export async function importOciLayout(store: Store, dir: string, ref: string | u
   const source = JSON.parse((await readVerified(dir, md)).toString('utf8')) as ImageManifest;
   assertSchema(validateImageManifest, source, `${dir}: manifest ${md.digest}`);
   const manifest = md.mediaType === MT.dockerManifest ? dockerManifestToOci(source) : source;
+  await lease.add([manifest.config, ...manifest.layers].map((b) => b.digest));
   for (const blob of [manifest.config, ...manifest.layers]) {
     if (await store.hasBlob(blob.digest, blob.size)) continue;
     await store.writeBlob(createReadStream(layoutBlobPath(dir, blob.digest)), { digest: blob.digest, size: blob.size });
