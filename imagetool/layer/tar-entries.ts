@@ -160,8 +160,11 @@ async function* entries(reader: ByteReader): AsyncGenerator<TarEntry> {
       body: body(),
     };
     // Skip what the consumer did not read, then the padding to the next block.
-    const skip = (type === 'file' ? remaining : headerSize) + (blocks(headerSize) - headerSize);
-    if ((await reader.skip(skip)) < skip) throw new TarFormatError(`entry "${name}": truncated tar entry`);
+    const unread = type === 'file' ? remaining : headerSize;
+    if ((await reader.skip(unread)) < unread) throw new TarFormatError(`entry "${name}": truncated tar entry`);
+    // Some writers (umoci insert) end the stream right after the last entry's data,
+    // without padding or end-of-archive blocks; the data is complete, so that is accepted.
+    await reader.skip(blocks(headerSize) - headerSize);
     local = { xattrs: new Map() };
   }
 }
