@@ -5,20 +5,21 @@ import { createReadStream, type Stats } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FsOps } from '../fsops/client.js';
-import { blockPadding, encodeHeader, END_OF_ARCHIVE, type TarHeaderInput } from '../layer/tar-writer.js';
-import type { EntryType } from '../layer/tar-entries.js';
+import { blockPadding, encodeHeader, END_OF_ARCHIVE } from '../layer/tar-writer.js';
+import type { EntryType, TarHeaderFields } from '../layer/tar-entries.js';
 import { OPAQUE_XATTR } from '../unpack/apply-layer.js';
 
 const isWhiteout = (st: Stats) => st.isCharacterDevice() && st.rdev === 0;
 
-function entryType(st: Stats): EntryType | null {
+/** The layer entry type of a file; null for sockets, which do not go into layers. */
+export function entryType(st: Stats): EntryType | null {
   if (st.isFile()) return 'file';
   if (st.isDirectory()) return 'dir';
   if (st.isSymbolicLink()) return 'symlink';
   if (st.isCharacterDevice()) return 'chardev';
   if (st.isBlockDevice()) return 'blockdev';
   if (st.isFIFO()) return 'fifo';
-  return null; // sockets do not go into layers
+  return null;
 }
 
 // glibc's dev_t encoding; the high word is read arithmetically (JS shifts are 32-bit).
@@ -49,7 +50,7 @@ export async function* upperDiffTar(upper: string, fsops: FsOps, exclude: string
       const allXattrs = await fsops.listXattrs(path);
       const opaque = allXattrs.get(OPAQUE_XATTR)?.toString() === 'y';
       const xattrs = new Map([...allXattrs].filter(([k]) => !k.startsWith('trusted.overlay.')));
-      const header: TarHeaderInput = { name: type === 'dir' ? `${relPath}/` : relPath, type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: 0, mtime, xattrs };
+      const header: TarHeaderFields = { name: type === 'dir' ? `${relPath}/` : relPath, type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: 0, mtime, xattrs };
       const inodeKey = `${st.dev}:${st.ino}`;
       if (type !== 'dir' && st.nlink > 1 && inodes.has(inodeKey)) {
         yield encodeHeader({ ...header, type: 'hardlink', linkname: inodes.get(inodeKey), xattrs: undefined });

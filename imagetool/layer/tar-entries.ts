@@ -7,7 +7,8 @@ import { ByteReader } from './byte-reader.js';
 
 export type EntryType = 'file' | 'hardlink' | 'symlink' | 'chardev' | 'blockdev' | 'dir' | 'fifo';
 
-export interface TarEntry {
+/** An entry's header fields, as read from a layer and as written into one. */
+export interface TarHeaderFields {
   /** The name as stored in the archive (not yet checked or normalised). */
   name: string;
   type: EntryType;
@@ -15,8 +16,16 @@ export interface TarEntry {
   mode: number;
   uid: number;
   gid: number;
+  /** Data size; only regular files have data. */
   size: number;
   mtime: Date;
+  linkname?: string;
+  devMajor?: number;
+  devMinor?: number;
+  xattrs?: Map<string, Buffer>;
+}
+
+export interface TarEntry extends TarHeaderFields {
   atime?: Date;
   linkname: string;
   devMajor: number;
