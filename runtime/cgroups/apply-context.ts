@@ -36,27 +36,18 @@ export class CgroupDir {
     writeCgroupFile(this.file(name), value);
   }
   number(name: string): number {
-    return readNumber(this.file(name), Number.MAX_SAFE_INTEGER);
+    return Number(readNumber(this.file(name), Number.MAX_SAFE_INTEGER));
   }
 }
 
+/** The blockIO throttle fields with their v1 file and their cgroup2 io.max key. */
+export const THROTTLES = [
+  { field: 'throttleReadBpsDevice', v1: 'blkio.throttle.read_bps_device', v2: 'rbps' },
+  { field: 'throttleWriteBpsDevice', v1: 'blkio.throttle.write_bps_device', v2: 'wbps' },
+  { field: 'throttleReadIOPSDevice', v1: 'blkio.throttle.read_iops_device', v2: 'riops' },
+  { field: 'throttleWriteIOPSDevice', v1: 'blkio.throttle.write_iops_device', v2: 'wiops' },
+] as const;
+
 export function deviceKey(d: { major: number; minor: number }): string {
   return `${d.major}:${d.minor}`;
-}
-
-/** "2MB" -> the page sizes the host has, from /sys/kernel/mm/hugepages ("hugepages-2048kB"). */
-export function hugePageSizes(names: string[]): string[] {
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  return names
-    .map((n) => /^hugepages-(\d+)kB$/.exec(n))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => {
-      let size = Number(m[1]);
-      let u = 0;
-      while (size >= 1024 && size % 1024 === 0 && u < units.length - 1) {
-        size /= 1024;
-        u++;
-      }
-      return `${size}${units[u]}`;
-    });
 }

@@ -48,12 +48,8 @@ export async function createContainer(req: CreateRequest): Promise<CreatedContai
   const cd = containerDir(req.root, req.id);
   const bundle = loadBundle(req.bundle);
   const proc = bundle.config.process!;
-  if (proc.terminal && !req.consoleSocket) {
-    throw new UsageError(
-      req.foreground
-        ? 'a terminal run without --console-socket is not supported yet: use --console-socket'
-        : 'cannot allocate tty if runc will detach without setting console socket',
-    );
+  if (proc.terminal && !req.consoleSocket && !req.foreground) {
+    throw new UsageError('cannot allocate tty if runc will detach without setting console socket');
   }
   if (!proc.terminal && req.consoleSocket) {
     throw new UsageError('cannot use console socket if runc will not detach or allocate tty');
@@ -93,9 +89,12 @@ export async function createContainer(req: CreateRequest): Promise<CreatedContai
         ),
         mkfifo(cd.execFifo),
       ]);
+      // Recorded only once create() succeeded: a refused cgroup (one that already has
+      // processes) must never reach teardown, which kills everything in the recorded cgroups.
+      // create() removes what it made when it fails.
+      await cg.create(bundle.config.linux?.resources);
       state.cgroupPaths = cg.paths;
       writeState(cd, state);
-      await cg.create(bundle.config.linux?.resources);
 
       const hooks = bundle.config.hooks ?? {};
       const hooksInside = Boolean(hooks.createContainer?.length || hooks.startContainer?.length);
