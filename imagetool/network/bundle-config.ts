@@ -92,7 +92,7 @@ export async function networkConfigFor(o: NetworkOptions): Promise<NetworkConfig
     const subnet = parseCidr(net.subnet);
     const ip = parseIPv4(o.ip, '--ip');
     if (!isHostAddress(subnet, ip) || o.ip === net.gateway) {
-      throw new NetworkError(`invalid --ip ${o.ip}: not a free host address of network ${network} (${net.subnet}, gateway ${net.gateway})`);
+      throw new NetworkError(`invalid --ip ${o.ip}: not a host address of network ${network} (${net.subnet}, gateway ${net.gateway})`);
     }
   }
   const files = writeEtcFiles(etcDir, hostname, o.dns);

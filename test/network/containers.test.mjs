@@ -3,8 +3,9 @@
 // 127.0.0.1 and to containers on the networks these tests create.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { Sandbox, snapshot, chainHash, freePort, keepIpForward } from './helpers.mjs';
+import { readFileSync, existsSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { Sandbox, snapshot, chainHash, freePort, keepIpForward, faultyCniPath, RUNTIME } from './helpers.mjs';
 import { inspectNetwork, removeNetwork } from '../../dist/imagetool/network/index.js';
 
 let sb;
@@ -34,6 +35,8 @@ function assertNothingLeft(netName, facts, ids) {
   const veths = ids.flatMap((id) => sb.veths.get(id) ?? []);
   const links = [...now.links].filter((l) => !baseline.links.has(l) && veths.includes(l));
   assert.deepEqual(links, [], 'veths left behind');
+  const ports = spawnSync('ip', ['-o', 'link', 'show', 'master', facts.bridge], { encoding: 'utf8' }).stdout;
+  assert.equal(ports, '', `interfaces still on bridge ${facts.bridge}`);
   assert.deepEqual(sb.leases(netName), [], 'IP leases left behind');
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(`${sb.dir}/state/netns/`));
   assert.deepEqual(mounts, [], 'pinned netns left behind');
@@ -102,4 +105,54 @@ test('a host port published by another container is refused, leaving nothing beh
   assert.equal((await fetch(`http://127.0.0.1:${port}/`)).status, 200, 'the first container still serves');
   assert.equal(sb.delete('ports1').status, 0);
   assertNothingLeft('ports', net, ['ports1', 'ports2']);
+});
+
+test('a missing plugin fails create with a clear error and leaves no rule, veth or lease', async () => {
+  const net = await sb.network('noplug');
+  const cniPath = faultyCniPath(`${sb.dir}/cni-missing`, 'missing');
+  const port = await freePort();
+  const r = await sb.create('noplug1', await sb.bundle('noplug1', SLEEP, { network: 'noplug', publish: [`${port}:80`], cniPath }));
+  assert.notEqual(r.code, 0);
+  assert.match(r.output, /plugin \\?"firewall\\?" not found in CNI path/);
+  sb.delete('noplug1');
+  assertNothingLeft('noplug', net, ['noplug1']);
+});
+
+test('delete --force after the attach hook was killed half-way removes its rules and lease', async () => {
+  const net = await sb.network('crash');
+  const cniPath = faultyCniPath(`${sb.dir}/cni-crash`, 'crash');
+  const port = await freePort();
+  const r = await sb.create('crash1', await sb.bundle('crash1', SLEEP, { network: 'crash', publish: [`${port}:80`], cniPath }));
+  assert.notEqual(r.code, 0);
+  assert.match(r.output, /hook/);
+  sb.delete('crash1');
+  assertNothingLeft('crash', net, ['crash1']);
+});
+
+test('20 containers created in parallel get 20 distinct addresses, all released on delete', async () => {
+  const net = await sb.network('many');
+  const ids = Array.from({ length: 20 }, (_, i) => `many${i}`);
+  const bundles = await Promise.all(ids.map((id) => sb.bundle(id, SLEEP, { network: 'many' })));
+  const results = await Promise.all(ids.map((id, i) => sb.create(id, bundles[i])));
+  results.forEach((r, i) => assert.equal(r.code, 0, `${ids[i]}: ${r.output}`));
+  ids.forEach((id) => sb.recordVeths(id));
+  const ips = inspectNetwork(sb.dirs, 'many').containers.map((c) => c.ip);
+  assert.equal(ips.length, 20);
+  assert.equal(new Set(ips).size, 20, `addresses: ${ips.join(' ')}`);
+  assert.equal(sb.leases('many').length, 20);
+  const deletes = ids.map((id) => new Promise((resolve) => {
+    const c = spawn(RUNTIME, ['--root', sb.root, 'delete', '--force', id], { stdio: 'ignore' });
+    c.on('close', resolve);
+  }));
+  assert.deepEqual(await Promise.all(deletes), ids.map(() => 0));
+  assertNothingLeft('many', net, ids);
+});
+
+test('removing the networks removes their bridges and lease stores: ip link is back to where it was', async () => {
+  for (const [name] of sb.networks) await removeNetwork(sb.dirs, name);
+  const now = snapshot();
+  for (const [, facts] of sb.networks) assert.ok(!now.links.has(facts.bridge), `bridge ${facts.bridge} removed`);
+  assert.deepEqual([...now.links].filter((l) => !baseline.links.has(l) && /^rk-/.test(l)), []);
+  for (const [name] of sb.networks) assert.ok(!existsSync(`${sb.dirs.stateDir}/ipam/${name}`));
+  sb.networks.clear();
 });

@@ -218,3 +218,17 @@ export function keepIpForward() {
   const before = readFileSync(file, 'utf8');
   return () => writeFileSync(file, before);
 }
+
+/**
+ * A CNI path with the real plugins except: `firewall` missing (`missing`), or a
+ * `firewall` that SIGKILLs its caller during ADD (`crash`), to fake a hook
+ * that dies half-way through attaching.
+ */
+export function faultyCniPath(dir, fault) {
+  mkdirSync(dir, { recursive: true });
+  for (const p of ['bridge', 'host-local', 'portmap', 'loopback']) symlinkSync(`/usr/lib/cni/${p}`, join(dir, p));
+  if (fault === 'crash') {
+    writeFileSync(join(dir, 'firewall'), '#!/bin/sh\n[ "$CNI_COMMAND" = ADD ] && kill -9 $PPID\nexec /usr/lib/cni/firewall\n', { mode: 0o755 });
+  }
+  return dir;
+}
