@@ -110,3 +110,30 @@ export async function networkConfigFor(o: NetworkOptions): Promise<NetworkConfig
     hostname,
   };
 }
+
+/** The parts of a config.json `applyNetwork` touches (structural, so any config type fits). */
+export interface SpecLike {
+  hostname?: string;
+  mounts?: { destination: string }[];
+  hooks?: { [stage: string]: unknown[] | undefined };
+  annotations?: { [key: string]: string };
+  linux?: { namespaces?: { type: string; path?: string }[] };
+}
+
+/**
+ * Merges the network pieces into `spec`: its network namespace replaced, hooks
+ * appended, /etc files mounted over any earlier mounts of the same paths,
+ * annotations added. The hostname is the spec's when set (e.g. --hostname).
+ */
+export async function applyNetwork(spec: SpecLike, o: NetworkOptions): Promise<void> {
+  const n = await networkConfigFor({ ...o, hostname: o.hostname || spec.hostname });
+  spec.hostname = n.hostname;
+  spec.linux ??= {};
+  spec.linux.namespaces = [...(spec.linux.namespaces ?? []).filter((ns) => ns.type !== 'network'), ...n.namespaces];
+  if (!spec.linux.namespaces.some((ns) => ns.type === 'uts')) spec.linux.namespaces.push({ type: 'uts' });
+  spec.hooks ??= {};
+  for (const [stage, hooks] of Object.entries(n.hooks)) spec.hooks[stage] = [...(spec.hooks[stage] ?? []), ...hooks];
+  const taken = new Set(n.mounts.map((m) => m.destination));
+  spec.mounts = [...(spec.mounts ?? []).filter((m) => !taken.has(m.destination)), ...n.mounts];
+  spec.annotations = { ...spec.annotations, ...n.annotations };
+}

@@ -9,7 +9,7 @@ import { createHash, randomInt } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import {
-  networkConfigFor, createNetwork, removeNetwork, inspectNetwork, detach, networkDirs,
+  applyNetwork, createNetwork, removeNetwork, inspectNetwork, detach, networkDirs,
 } from '../../dist/imagetool/network/index.js';
 
 export const RUNTIME = process.env.ROCKER_TEST_RUNTIME || 'runc';
@@ -124,13 +124,8 @@ export class Sandbox {
   async bundle(id, args, net = {}) {
     const dir = join(this.dir, 'bundles', id);
     mkdirSync(dir, { recursive: true });
-    const n = await networkConfigFor({ bundleDir: dir, configDir: this.dirs.configDir, stateDir: this.dirs.stateDir, ...net });
     const cfg = baseConfig(this.rootfs, args);
-    cfg.hostname = n.hostname;
-    cfg.linux.namespaces.push(...n.namespaces);
-    cfg.hooks = n.hooks;
-    cfg.mounts.push(...n.mounts);
-    cfg.annotations = n.annotations;
+    await applyNetwork(cfg, { bundleDir: dir, configDir: this.dirs.configDir, stateDir: this.dirs.stateDir, ...net });
     writeFileSync(join(dir, 'config.json'), JSON.stringify(cfg, null, 2));
     return dir;
   }
