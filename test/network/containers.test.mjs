@@ -107,27 +107,23 @@ test('a host port published by another container is refused, leaving nothing beh
   assertNothingLeft('ports', net, ['ports1', 'ports2']);
 });
 
-test('a missing plugin fails create with a clear error and leaves no rule, veth or lease', async () => {
-  const net = await sb.network('noplug');
-  const cniPath = faultyCniPath(`${sb.dir}/cni-missing`, 'missing');
-  const port = await freePort();
-  const r = await sb.create('noplug1', await sb.bundle('noplug1', SLEEP, { network: 'noplug', publish: [`${port}:80`], cniPath }));
-  assert.notEqual(r.code, 0);
-  assert.match(r.output, /plugin \\?"firewall\\?" not found in CNI path/);
-  sb.delete('noplug1');
-  assertNothingLeft('noplug', net, ['noplug1']);
-});
-
-test('delete --force after the attach hook was killed half-way removes its rules and lease', async () => {
-  const net = await sb.network('crash');
-  const cniPath = faultyCniPath(`${sb.dir}/cni-crash`, 'crash');
-  const port = await freePort();
-  const r = await sb.create('crash1', await sb.bundle('crash1', SLEEP, { network: 'crash', publish: [`${port}:80`], cniPath }));
-  assert.notEqual(r.code, 0);
-  assert.match(r.output, /hook/);
-  sb.delete('crash1');
-  assertNothingLeft('crash', net, ['crash1']);
-});
+const faults = [
+  ['missing', 'a missing plugin fails create with a clear error', /plugin \\?"firewall\\?" not found in CNI path/],
+  ['crash', 'the attach hook killed half-way fails create', /error running hook/],
+];
+for (const [fault, title, message] of faults) {
+  test(`${title}; delete --force leaves no rule, veth or lease`, async () => {
+    const net = await sb.network(fault);
+    const cniPath = faultyCniPath(`${sb.dir}/cni-${fault}`, fault);
+    const port = await freePort();
+    const id = `${fault}1`;
+    const r = await sb.create(id, await sb.bundle(id, SLEEP, { network: fault, publish: [`${port}:80`], cniPath }));
+    assert.notEqual(r.code, 0);
+    assert.match(r.output, message);
+    sb.delete(id);
+    assertNothingLeft(fault, net, [id]);
+  });
+}
 
 test('20 containers created in parallel get 20 distinct addresses, all released on delete', async () => {
   const net = await sb.network('many');
