@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, mkdtempSync, rmSync } from 'node
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import yargs from 'yargs';
-import * as networkCommand from '../../dist/imagetool/cli/commands/network.js';
+import networkCommand from '../../dist/imagetool/cli/commands/network.js';
 import {
   createNetwork, listNetworks, removeNetwork, networkConfigFor, networkDirs, DEFAULT_NETWORK,
 } from '../../dist/imagetool/network/index.js';
@@ -19,14 +19,18 @@ const d = networkDirs(join(dir, 'conf'), join(dir, 'state'));
 const used = new Set();
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs `rocker-image network ...` through the command module; returns stdout or throws the error. */
+/**
+ * Runs `rocker-image network ...` through the command module, registered the
+ * way rocker-image's main registers its commands; returns stdout or throws.
+ */
 async function cli(...args) {
   let out = '';
   const write = process.stdout.write;
   process.stdout.write = (s) => ((out += s), true);
   try {
     await yargs([...args, '--config-dir', d.configDir, '--state-dir', d.stateDir])
-      .command(networkCommand)
+      .option('quiet', { alias: 'q', type: 'boolean', default: false, global: true })
+      .command(networkCommand.command, networkCommand.describe, networkCommand.builder, (a) => networkCommand.run({ quiet: a.quiet }, a))
       .strict()
       .exitProcess(false)
       .fail((msg, err) => {
@@ -55,6 +59,9 @@ test('network create, ls, inspect and rm', async () => {
   assert.equal(await cli('network', 'rm', 'front'), 'front\n');
   assert.equal(await cli('network', 'ls', '-q'), '');
   await assert.rejects(cli('network', 'inspect', 'front'), /network front not found/);
+  await assert.rejects(cli('network', 'rm', 'front'), /network front not found/);
+  await assert.rejects(cli('network', 'create'), /network create: a network name is required/);
+  await assert.rejects(cli('network', 'frob'), /Invalid values:[\s\S]*action/);
 });
 
 test('bad input is refused with a clear error and no network is written', async () => {

@@ -2,87 +2,52 @@
 // bundles attach to. They live with the image tool because networks are an
 // engine-level resource; rocker-runtime stays a plain runc-compatible runtime
 // and only runs the hooks a networked bundle carries.
-import type { Argv, CommandModule } from 'yargs';
-import {
-  createNetwork,
-  listNetworks,
-  inspectNetwork,
-  removeNetwork,
-  networkDirs,
-} from '../../network/index.js';
+import type { Argv } from 'yargs';
+import { createNetwork, listNetworks, inspectNetwork, removeNetwork, networkDirs } from '../../network/index.js';
+import { UsageError } from '../../../runtime/errors.js';
 
-interface DirArgs {
-  'config-dir'?: string;
-  'state-dir'?: string;
+const ACTIONS = ['create', 'ls', 'inspect', 'rm'] as const;
+const str = (v: unknown): string | undefined => (v === undefined ? undefined : String(v));
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('   ').trimEnd() + '\n').join('');
 }
 
-const dirs = (a: DirArgs) => networkDirs(a['config-dir'], a['state-dir']);
-
-function withDirs<T>(y: Argv<T>) {
-  return y
-    .option('config-dir', { type: 'string', describe: 'network conflists (default $ROCKER_NETWORK_CONFIG_DIR or /etc/rocker/networks)' })
-    .option('state-dir', { type: 'string', describe: 'leases and attachments (default $ROCKER_NETWORK_STATE_DIR or /run/rocker-network)' });
-}
-
-const create: CommandModule<DirArgs, DirArgs & { name: string; subnet?: string; gateway?: string; driver: string }> = {
-  command: 'create <name>',
-  describe: 'create a bridge network',
-  builder: (y) =>
+/** The shape of rocker-image's command modules (cli/context.ts's ImageCommand). */
+const command = {
+  command: 'network <action> [name]',
+  describe: 'manage CNI bridge networks: create NAME, ls, inspect NAME, rm NAME',
+  builder: <T>(y: Argv<T>) =>
     y
-      .positional('name', { type: 'string', demandOption: true })
-      .option('subnet', { type: 'string', describe: 'IPv4 subnet in CIDR form (default: a free /24 of 10.210.0.0/16)' })
-      .option('gateway', { type: 'string', describe: 'gateway address (default: the first host address)' })
-      .option('driver', { type: 'string', default: 'bridge', describe: 'network driver (only bridge)' }),
-  handler: async (a) => {
-    const n = await createNetwork(dirs(a), { name: a.name, subnet: a.subnet, gateway: a.gateway, driver: a.driver });
-    process.stdout.write(`${n.name}\n`);
-  },
-};
-
-const ls: CommandModule<DirArgs, DirArgs & { quiet?: boolean }> = {
-  command: 'ls',
-  aliases: ['list'],
-  describe: 'list networks',
-  builder: (y) => y.option('quiet', { alias: 'q', type: 'boolean', describe: 'only names' }),
-  handler: (a) => {
-    const nets = listNetworks(dirs(a));
-    if (a.quiet) {
-      process.stdout.write(nets.map((n) => `${n.name}\n`).join(''));
-      return;
+      .positional('action', { choices: ACTIONS, describe: 'what to do' })
+      .positional('name', { type: 'string', describe: 'network name' })
+      .option('subnet', { type: 'string', describe: 'create: IPv4 subnet in CIDR form (default: a free /24 of 10.210.0.0/16)' })
+      .option('gateway', { type: 'string', describe: 'create: gateway address (default: the first host address)' })
+      .option('driver', { type: 'string', default: 'bridge', describe: 'create: network driver (only bridge)' })
+      .option('config-dir', { type: 'string', describe: 'network conflists (default $ROCKER_NETWORK_CONFIG_DIR or /etc/rocker/networks)' })
+      .option('state-dir', { type: 'string', describe: 'leases and attachments (default $ROCKER_NETWORK_STATE_DIR or /run/rocker-network)' }),
+  async run(ctx: { quiet: boolean }, a: Record<string, unknown>): Promise<number> {
+    const d = networkDirs(str(a['config-dir']), str(a['state-dir']));
+    const action = String(a.action);
+    const name = str(a.name);
+    if (action === 'ls') {
+      const nets = listNetworks(d);
+      const rows = nets.map((n) => [n.name, n.driver, n.subnet, n.gateway, n.bridge]);
+      process.stdout.write(ctx.quiet ? nets.map((n) => `${n.name}\n`).join('') : table([['NAME', 'DRIVER', 'SUBNET', 'GATEWAY', 'BRIDGE'], ...rows]));
+      return 0;
     }
-    const rows = [['NAME', 'DRIVER', 'SUBNET', 'GATEWAY', 'BRIDGE'], ...nets.map((n) => [n.name, n.driver, n.subnet, n.gateway, n.bridge])];
-    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-    process.stdout.write(rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('   ').trimEnd() + '\n').join(''));
+    if (!name) throw new UsageError(`network ${action}: a network name is required`);
+    if (action === 'create') {
+      await createNetwork(d, { name, subnet: str(a.subnet), gateway: str(a.gateway), driver: str(a.driver) });
+      process.stdout.write(`${name}\n`);
+    } else if (action === 'inspect') {
+      process.stdout.write(JSON.stringify(inspectNetwork(d, name), null, 2) + '\n');
+    } else {
+      await removeNetwork(d, name);
+      process.stdout.write(`${name}\n`);
+    }
+    return 0;
   },
 };
-
-const inspect: CommandModule<DirArgs, DirArgs & { name: string }> = {
-  command: 'inspect <name>',
-  describe: 'show a network and the containers attached to it (with their addresses)',
-  builder: (y) => y.positional('name', { type: 'string', demandOption: true }),
-  handler: (a) => {
-    process.stdout.write(JSON.stringify(inspectNetwork(dirs(a), a.name), null, 2) + '\n');
-  },
-};
-
-const rm: CommandModule<DirArgs, DirArgs & { name: string }> = {
-  command: 'rm <name>',
-  aliases: ['remove'],
-  describe: 'remove a network (refused while containers are attached)',
-  builder: (y) => y.positional('name', { type: 'string', demandOption: true }),
-  handler: async (a) => {
-    await removeNetwork(dirs(a), a.name);
-    process.stdout.write(`${a.name}\n`);
-  },
-};
-
-export const command = 'network';
-export const describe = 'manage CNI bridge networks';
-export const builder = (y: Argv) =>
-  withDirs(y)
-    .command(create as unknown as CommandModule)
-    .command(ls as unknown as CommandModule)
-    .command(inspect as unknown as CommandModule)
-    .command(rm as unknown as CommandModule)
-    .demandCommand(1, 'network: a subcommand is required (create, ls, inspect, rm)');
-export const handler = () => {};
+export default command;
