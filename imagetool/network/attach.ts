@@ -1,6 +1,7 @@
 // The work of the OCI hooks: attach a container's network namespace to a
 // network (CNI ADD) and detach it (CNI DEL). Both leave nothing behind on
 // failure, and detach is idempotent: it undoes whatever the record says exists.
+import { existsSync } from 'node:fs';
 import { cniAdd, cniDel, loopbackUp, type CniInvocation, type PortMapping, DEFAULT_CNI_PATH } from './cni.js';
 import { type NetworkDirs, netnsPath, attachmentPath } from './dirs.js';
 import { readAttachment, writeAttachment, removeAttachment, validateId, type Attachment } from './attachment.js';
@@ -10,7 +11,6 @@ import { pinNetns, unpinNetns, isPinned } from './netns.js';
 import { withLock } from './lock.js';
 import { writeHostsFile } from './etc-files.js';
 import { NetworkError } from './errors.js';
-import { existsSync } from 'node:fs';
 
 export const IFNAME = 'eth0';
 
