@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Sandbox, snapshot, chainHash, freePort, faultyCniPath, keepIpForward } from './helpers.mjs';
 
@@ -91,4 +91,16 @@ test('bad hook input: not JSON, a path-like id, no pid', async () => {
   assert.match(noPid.stderr, /invalid container pid/);
   assert.deepEqual(sb.leases('badin'), []);
   assert.equal(hook('frobnicate', { id: 'x' }).status, 1);
+});
+
+test('a port reservation left by a container that has no attachment any more is taken over', async () => {
+  await sb.network('stale');
+  const port = await freePort();
+  mkdirSync(`${sb.dirs.stateDir}/ports`, { recursive: true });
+  writeFileSync(`${sb.dirs.stateDir}/ports/tcp-${port}`, 'ghost');
+  const a = hook('attach', { id: 'st1', pid: netnsProcess() }, '--network', 'stale', '--publish', `${port}:80`);
+  assert.equal(a.status, 0, a.stderr);
+  assert.equal(readFileSync(`${sb.dirs.stateDir}/ports/tcp-${port}`, 'utf8'), 'st1');
+  assert.equal(hook('detach', { id: 'st1' }).status, 0);
+  assert.ok(!existsSync(`${sb.dirs.stateDir}/ports/tcp-${port}`));
 });
