@@ -10,7 +10,7 @@ VERSION := $(shell node -p "require('./package.json').version")
 APT_PACKAGES := build-essential cmake ninja-build pkg-config libjson-c-dev libseccomp-dev \
 	busybox-static runc crun skopeo umoci docker-registry containerd podman \
 	containernetworking-plugins iptables iproute2 procps util-linux zstd jq \
-	apache2-utils hyperfine
+	apache2-utils hyperfine time
 
 all: ts validators nsexec dist/build-info.json
 
