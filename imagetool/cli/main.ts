@@ -1,0 +1,86 @@
+// rocker-image entry point: global options, then one module per command.
+import { readFileSync } from 'node:fs';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import type { Argv } from 'yargs';
+import { RockerError, UsageError } from '../../runtime/errors.js';
+import { Context, type GlobalArgs, type ImageCommand } from './context.js';
+import pull from './commands/pull.js';
+import images from './commands/images.js';
+import inspect from './commands/inspect.js';
+import tag from './commands/tag.js';
+import rmi from './commands/rmi.js';
+import gc from './commands/gc.js';
+import importCmd from './commands/import.js';
+import exportCmd from './commands/export.js';
+import login from './commands/login.js';
+import logout from './commands/logout.js';
+
+/** Every command; adding one is a module in commands/ and one entry here. */
+const COMMANDS: ImageCommand[] = [pull, images, inspect, tag, rmi, gc, importCmd, exportCmd, login, logout];
+
+function versionText(): string {
+  try {
+    const info = JSON.parse(readFileSync(new URL('../../build-info.json', import.meta.url), 'utf8')) as { version: string; commit: string };
+    return `rocker-image version ${info.version}\ncommit: ${info.commit}`;
+  } catch {
+    // A tree built without `make` has no build-info.json.
+    return 'rocker-image version unknown';
+  }
+}
+
+function report(e: unknown): number {
+  const msg = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`rocker-image: ${msg}\n`);
+  if (process.env.ROCKER_DEBUG && e instanceof Error && !(e instanceof RockerError)) process.stderr.write(`${e.stack}\n`);
+  return e instanceof RockerError ? e.exitCode : 1;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let status = 0;
+  let cli = yargs(argv)
+    .scriptName('rocker-image')
+    .usage('$0 [global options] <command> [options]')
+    .option('root', { type: 'string', default: '/var/lib/rocker', describe: 'image store (an OCI layout)', global: true })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only essential output', global: true })
+    .option('insecure-registry', { type: 'string', array: true, default: [] as string[], describe: 'registry host[:port] allowed over plain HTTP / unverified TLS (repeatable)', global: true })
+    .option('platform', { type: 'string', describe: 'os/arch[/variant] to select (default: this host)', global: true })
+    .demandCommand(1, 'a command is required')
+    .strict()
+    .help()
+    .version(versionText())
+    .exitProcess(false)
+    .fail((msg, err) => {
+      throw err ?? new UsageError(`${msg} (see rocker-image --help)`);
+    }) as unknown as Argv<GlobalArgs>;
+  for (const cmd of COMMANDS) {
+    cli = cli.command(cmd.command, cmd.describe, (y: Argv<GlobalArgs>) => (cmd.builder ? cmd.builder(y) : y), async (args: Record<string, unknown>) => {
+      status = (await cmd.run(new Context(args as unknown as GlobalArgs), args)) ?? 0;
+    });
+  }
+  try {
+    await cli.parseAsync();
+  } catch (e) {
+    return report(e);
+  }
+  return status;
+}
+
+let finished = false;
+// A command whose promise never settles would otherwise end with status 0.
+process.on('exit', () => {
+  if (finished) return;
+  process.stderr.write('rocker-image: internal error: the command stopped before completing\n');
+  process.exitCode = 1;
+});
+
+main(hideBin(process.argv)).then(
+  (code) => {
+    finished = true;
+    process.exitCode = code;
+  },
+  (e) => {
+    finished = true;
+    process.exitCode = report(e);
+  },
+);

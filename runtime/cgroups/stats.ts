@@ -1,0 +1,184 @@
+// Statistics of a container's cgroup, shaped like runc's `events` "data" object
+// (cpu, memory, pids, blkio, hugetlb). Each controller is read from its v1
+// directory when it has one, otherwise from the cgroup2 directory.
+import { join } from 'node:path';
+import { hostHugePageSizes } from './host.js';
+import { readKeyValues, readNumber, readOptional, toCounter } from './cgfs.js';
+
+// cpuacct.stat counts USER_HZ ticks; Linux fixes USER_HZ at 100.
+const NS_PER_TICK = 1e9 / 100;
+
+type Paths = Record<string, string>;
+type Obj = Record<string, unknown>;
+
+function cpuStats(paths: Paths): Obj | undefined {
+  const acct = paths.cpuacct;
+  const cpu = paths.cpu;
+  const v2 = paths[''];
+  if (acct) {
+    const percpu = (readOptional(join(acct, 'cpuacct.usage_percpu')) ?? '').trim().split(/\s+/).filter(Boolean).map(toCounter);
+    const st = readKeyValues(join(acct, 'cpuacct.stat'));
+    const usage: Obj = {
+      total: readNumber(join(acct, 'cpuacct.usage')),
+      percpu,
+      kernel: Number(st.system ?? 0) * NS_PER_TICK,
+      user: Number(st.user ?? 0) * NS_PER_TICK,
+    };
+    const t = cpu ? readKeyValues(join(cpu, 'cpu.stat')) : {};
+    return {
+      usage,
+      throttling: { periods: t.nr_periods ?? 0, throttledPeriods: t.nr_throttled ?? 0, throttledTime: t.throttled_time ?? 0 },
+    };
+  }
+  if (!v2) return undefined;
+  const s = readKeyValues(join(v2, 'cpu.stat'));
+  return {
+    usage: { total: Number(s.usage_usec ?? 0) * 1000, percpu: [], kernel: Number(s.system_usec ?? 0) * 1000, user: Number(s.user_usec ?? 0) * 1000 },
+    throttling: { periods: s.nr_periods ?? 0, throttledPeriods: s.nr_throttled ?? 0, throttledTime: Number(s.throttled_usec ?? 0) * 1000 },
+  };
+}
+
+function memEntryV1(dir: string, prefix: string): Obj {
+  return {
+    limit: readNumber(join(dir, `${prefix}.limit_in_bytes`)),
+    usage: readNumber(join(dir, `${prefix}.usage_in_bytes`)),
+    max: readNumber(join(dir, `${prefix}.max_usage_in_bytes`)),
+    failcnt: readNumber(join(dir, `${prefix}.failcnt`)),
+  };
+}
+
+function memoryStats(paths: Paths): Obj | undefined {
+  const v1 = paths.memory;
+  if (v1) {
+    const raw = readKeyValues(join(v1, 'memory.stat'));
+    return {
+      cache: raw.total_cache ?? raw.cache ?? 0,
+      usage: memEntryV1(v1, 'memory'),
+      swap: memEntryV1(v1, 'memory.memsw'),
+      kernel: memEntryV1(v1, 'memory.kmem'),
+      kernelTCP: memEntryV1(v1, 'memory.kmem.tcp'),
+      raw,
+    };
+  }
+  const v2 = paths[''];
+  if (!v2 || readOptional(join(v2, 'memory.current')) === undefined) return undefined;
+  const raw = readKeyValues(join(v2, 'memory.stat'));
+  const events = readKeyValues(join(v2, 'memory.events'));
+  return {
+    cache: raw.file ?? 0,
+    usage: { limit: readNumber(join(v2, 'memory.max')), usage: readNumber(join(v2, 'memory.current')), max: readNumber(join(v2, 'memory.peak')), failcnt: events.max ?? 0 },
+    swap: { limit: readNumber(join(v2, 'memory.swap.max')), usage: readNumber(join(v2, 'memory.swap.current')), max: readNumber(join(v2, 'memory.swap.peak')), failcnt: 0 },
+    raw,
+  };
+}
+
+function pidsStats(paths: Paths): Obj | undefined {
+  const dir = paths.pids ?? paths[''];
+  if (!dir || readOptional(join(dir, 'pids.current')) === undefined) return undefined;
+  return { current: readNumber(join(dir, 'pids.current')), limit: readNumber(join(dir, 'pids.max')) };
+}
+
+/** "8:0 Read 4096" lines (v1) -> runc's blkio entries. */
+function blkioEntriesV1(text: string | undefined): Obj[] {
+  const out: Obj[] = [];
+  for (const line of (text ?? '').split('\n')) {
+    const m = /^(\d+):(\d+) (\S+) (\d+)$/.exec(line.trim());
+    if (m) out.push({ major: Number(m[1]), minor: Number(m[2]), op: m[3], value: Number(m[4]) });
+  }
+  return out;
+}
+
+function blkioStats(paths: Paths): Obj {
+  const v1 = paths.blkio;
+  if (v1) {
+    // CFQ, BFQ and the throttle layer each keep their own counters; the first present wins.
+    const pick = (kind: string): string | undefined =>
+      [`blkio.${kind}_recursive`, `blkio.bfq.${kind}_recursive`, `blkio.throttle.${kind}_recursive`]
+        .map((f) => readOptional(join(v1, f)))
+        .find((t) => t !== undefined && t.trim() !== '' && t.trim() !== 'Total 0');
+    return {
+      ioServiceBytesRecursive: blkioEntriesV1(pick('io_service_bytes')),
+      ioServicedRecursive: blkioEntriesV1(pick('io_serviced')),
+    };
+  }
+  const v2 = paths[''];
+  const bytes: Obj[] = [];
+  const ios: Obj[] = [];
+  for (const line of (v2 ? readOptional(join(v2, 'io.stat')) ?? '' : '').split('\n')) {
+    const [dev, ...kv] = line.trim().split(/\s+/);
+    const m = /^(\d+):(\d+)$/.exec(dev ?? '');
+    if (!m) continue;
+    const f = Object.fromEntries(kv.map((p) => p.split('=')).map(([k, v]) => [k, Number(v)]));
+    const d = { major: Number(m[1]), minor: Number(m[2]) };
+    bytes.push({ ...d, op: 'Read', value: f.rbytes ?? 0 }, { ...d, op: 'Write', value: f.wbytes ?? 0 });
+    ios.push({ ...d, op: 'Read', value: f.rios ?? 0 }, { ...d, op: 'Write', value: f.wios ?? 0 });
+  }
+  return { ioServiceBytesRecursive: bytes, ioServicedRecursive: ios };
+}
+
+function hugetlbStats(paths: Paths): Obj {
+  const out: Obj = {};
+  for (const size of hostHugePageSizes()) {
+    const v1 = paths.hugetlb;
+    if (v1) {
+      out[size] = {
+        usage: readNumber(join(v1, `hugetlb.${size}.usage_in_bytes`)),
+        max: readNumber(join(v1, `hugetlb.${size}.max_usage_in_bytes`)),
+        failcnt: readNumber(join(v1, `hugetlb.${size}.failcnt`)),
+      };
+    } else if (paths[''] && readOptional(join(paths[''], `hugetlb.${size}.current`)) !== undefined) {
+      const v2 = paths[''];
+      out[size] = {
+        usage: readNumber(join(v2, `hugetlb.${size}.current`)),
+        max: readNumber(join(v2, `hugetlb.${size}.max`)),
+        failcnt: readKeyValues(join(v2, `hugetlb.${size}.events`)).max ?? 0,
+      };
+    }
+  }
+  return out;
+}
+
+export function collectStats(paths: Paths): Obj {
+  const out: Obj = {};
+  const cpu = cpuStats(paths);
+  if (cpu) out.cpu = cpu;
+  const memory = memoryStats(paths);
+  if (memory) out.memory = memory;
+  const pids = pidsStats(paths);
+  if (pids) out.pids = pids;
+  out.blkio = blkioStats(paths);
+  out.hugetlb = hugetlbStats(paths);
+  return out;
+}
+
+/** How many times the OOM killer has killed in the cgroup (v1 memory.oom_control, v2 memory.events). */
+export function oomKillCount(paths: Paths): number {
+  const v1 = paths.memory;
+  const kv = v1 ? readKeyValues(join(v1, 'memory.oom_control')) : paths[''] ? readKeyValues(join(paths[''], 'memory.events')) : {};
+  return Number(kv.oom_kill ?? 0);
+}
+
+/** runc's network_interfaces entries for the interfaces (but lo) in `pid`'s network namespace. */
+export function networkInterfaces(pid: number): Obj[] {
+  const out: Obj[] = [];
+  // Header lines first; then "name: rx bytes packets errs drop fifo frame compressed multicast tx bytes packets errs drop ...".
+  for (const line of (readOptional(`/proc/${pid}/net/dev`) ?? '').split('\n').slice(2)) {
+    const colon = line.indexOf(':');
+    if (colon < 0) continue;
+    const name = line.slice(0, colon).trim();
+    const f = line.slice(colon + 1).trim().split(/\s+/).map(toCounter);
+    if (name === 'lo' || f.length < 12) continue;
+    out.push({
+      name,
+      rx_bytes: f[0],
+      rx_packets: f[1],
+      rx_errors: f[2],
+      rx_dropped: f[3],
+      tx_bytes: f[8],
+      tx_packets: f[9],
+      tx_errors: f[10],
+      tx_dropped: f[11],
+    });
+  }
+  return out;
+}

@@ -1,0 +1,48 @@
+// `run <id>`: create and start; in the foreground (the default) the output
+// and exit status of the container pass through and the container is deleted
+// when it exits; with -d the runtime returns once it runs.
+import { createContainer } from '../../launch/create.js';
+import { startContainer } from '../../launch/start.js';
+import { waitForeground } from '../../launch/foreground.js';
+import { lockContainer } from '../../state/lock.js';
+import { teardown } from '../../state/destroy.js';
+import { createFlags, createRequest } from '../create-flags.js';
+import type { CommandSpec, ParsedArgs } from '../args.js';
+import type { CommandContext } from '../context.js';
+
+export const spec: CommandSpec = {
+  name: 'run',
+  usage: '<container-id>',
+  description: 'create and run a container',
+  flags: [...createFlags, { name: 'detach', alias: ['d'], type: 'boolean', description: 'detach from the container\'s process' }],
+  minArgs: 1,
+  maxArgs: 1,
+};
+
+export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<number> {
+  const detach = Boolean(parsed.flags.detach);
+  const req = createRequest(ctx, parsed, !detach);
+  const created = await createContainer(req);
+  const { cd, state, channel } = created;
+  if (detach) {
+    channel.close();
+    await startContainer(req.root, req.id, ctx.logger);
+    return 0;
+  }
+  const exited = waitForeground(channel, state.pid, Boolean(state.config.process?.terminal && !req.consoleSocket));
+  // Awaited below; a failed start must not turn its rejection into an unhandled one.
+  exited.catch(() => undefined);
+  let status: number;
+  try {
+    await startContainer(req.root, req.id, ctx.logger);
+    status = await exited;
+  } finally {
+    const lock = await lockContainer(req.root, req.id);
+    try {
+      await teardown(cd, state, (m) => ctx.logger.warn(m));
+    } finally {
+      lock.release();
+    }
+  }
+  return status;
+}

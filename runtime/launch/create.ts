@@ -1,0 +1,141 @@
+// The create operation (lifecycle steps 1-5), shared by `create` and `run`:
+// validate the bundle, make the state dir and cgroups, drive nsexec through
+// pid -> createRuntime hooks -> created. Any failure, including nsexec dying
+// mid-way, tears everything down again before the error is reported.
+import { mkdirSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { loadBundle } from '../spec/load.js';
+import { containerDir, ensureRoot, type ContainerDir } from '../state/container-dir.js';
+import { writeState, type ContainerState } from '../state/state-file.js';
+import { lockContainer } from '../state/lock.js';
+import { readProcStat } from '../state/proc.js';
+import { cgroupsModule } from '../state/cgroups.js';
+import { teardown } from '../state/destroy.js';
+import { ociState } from '../state/oci-state.js';
+import { runHooks } from '../hooks/run-hooks.js';
+import { NsexecChannel } from './channel.js';
+import { createInit } from './init-message.js';
+import { writePidFile } from './pid-file.js';
+import { StateConflictError, SystemError, UsageError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+
+export interface CreateRequest {
+  root: string;
+  id: string;
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  noPivot: boolean;
+  noNewKeyring: boolean;
+  preserveFds: number;
+  systemdCgroup: boolean;
+  /** nsexec's parent stays, reporting `running` and `exit` (run without -d). */
+  foreground: boolean;
+  logger: Logger;
+}
+
+export interface CreatedContainer {
+  cd: ContainerDir;
+  state: ContainerState;
+  /** Still open: a foreground run reads `running` and `exit` from it. */
+  channel: NsexecChannel;
+}
+
+const mkfifo = (path: string) => promisify(execFile)('/usr/bin/mkfifo', ['-m', '0622', path]);
+
+export async function createContainer(req: CreateRequest): Promise<CreatedContainer> {
+  const cd = containerDir(req.root, req.id);
+  const bundle = loadBundle(req.bundle);
+  const proc = bundle.config.process!;
+  if (proc.terminal && !req.consoleSocket && !req.foreground) {
+    throw new UsageError('cannot allocate tty if runc will detach without setting console socket');
+  }
+  if (!proc.terminal && req.consoleSocket) {
+    throw new UsageError('cannot use console socket if runc will not detach or allocate tty');
+  }
+  ensureRoot(req.root);
+  const lock = await lockContainer(req.root, req.id);
+  try {
+    try {
+      mkdirSync(cd.dir, { mode: 0o711 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new StateConflictError(`container with id exists: ${req.id}`);
+      throw new SystemError('mkdir', cd.dir, e as Error);
+    }
+    const state: ContainerState = {
+      id: req.id,
+      pid: 0,
+      pidStartTime: 0,
+      bundle: bundle.dir,
+      rootfs: bundle.rootfs,
+      created: new Date().toISOString(),
+      owner: '',
+      cgroupPaths: {},
+      config: bundle.config,
+    };
+    let channel: NsexecChannel | undefined;
+    try {
+      // Written first, so a runtime killed from here on leaves something `delete --force` can clean.
+      writeState(cd, state);
+      const [cg] = await Promise.all([
+        cgroupsModule().then((m) =>
+          m.openCgroupManager({
+            id: req.id,
+            cgroupsPath: bundle.config.linux?.cgroupsPath,
+            systemd: req.systemdCgroup,
+            warn: (msg: string) => req.logger.warn(msg),
+          }),
+        ),
+        mkfifo(cd.execFifo),
+      ]);
+      // Recorded only once create() succeeded: a refused cgroup (one that already has
+      // processes) must never reach teardown, which kills everything in the recorded cgroups.
+      // create() removes what it made when it fails.
+      await cg.create(bundle.config.linux?.resources);
+      state.cgroupPaths = cg.paths;
+      writeState(cd, state);
+
+      const hooks = bundle.config.hooks ?? {};
+      const hooksInside = Boolean(hooks.createContainer?.length || hooks.startContainer?.length);
+      channel = NsexecChannel.start(
+        createInit({
+          config: bundle.config,
+          bundle: bundle.dir,
+          rootfs: bundle.rootfs,
+          execFifo: cd.execFifo,
+          foreground: req.foreground,
+          consoleSocket: req.consoleSocket,
+          preserveFds: req.preserveFds,
+          noPivot: req.noPivot,
+          noNewKeyring: req.noNewKeyring,
+        }),
+        req.preserveFds,
+      );
+      const { pid } = await channel.expect('pid');
+      state.pid = pid;
+      state.pidStartTime = readProcStat(pid)?.startTime ?? 0;
+      writeState(cd, state);
+      await cg.addProcess(pid);
+      const stateArg = () => (hooksInside ? { state: JSON.stringify(ociState(state, 'creating')) } : {});
+      channel.send({ type: 'continue', ...stateArg() });
+
+      for (;;) {
+        const ev = await channel.expect('sync', 'created');
+        if (ev.type === 'created') break;
+        const creating = ociState(state, 'creating');
+        await runHooks('prestart', hooks.prestart, creating);
+        await runHooks('createRuntime', hooks.createRuntime, creating);
+        channel.send({ type: 'continue', ...stateArg() });
+      }
+      if (req.pidFile) writePidFile(req.pidFile, pid);
+      return { cd, state, channel };
+    } catch (e) {
+      channel?.abort();
+      await teardown(cd, state, (m) => req.logger.warn(m));
+      throw e;
+    }
+  } finally {
+    lock.release();
+  }
+}

@@ -1,0 +1,42 @@
+// The start operation (lifecycle steps 6-9): release a created init through
+// its exec fifo, then run the poststart hooks. A failing poststart hook stops
+// and destroys the container (runtime.md step 9).
+import { rmSync } from 'node:fs';
+import { containerDir } from '../state/container-dir.js';
+import { readState, type ContainerState } from '../state/state-file.js';
+import { deriveStatus } from '../state/status.js';
+import { ociState } from '../state/oci-state.js';
+import { lockContainer } from '../state/lock.js';
+import { teardown } from '../state/destroy.js';
+import { runHooks } from '../hooks/run-hooks.js';
+import { releaseExecFifo } from './exec-fifo.js';
+import { StateConflictError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+
+const NOT_STARTABLE: Record<string, string> = {
+  running: 'cannot start an already running container',
+  paused: 'cannot start a container in the paused state',
+  stopped: 'cannot start a container that has stopped',
+  creating: 'cannot start a container that is still being created',
+};
+
+export async function startContainer(root: string, id: string, logger: Logger): Promise<ContainerState> {
+  const cd = containerDir(root, id);
+  const lock = await lockContainer(root, id);
+  try {
+    const st = readState(cd);
+    const status = await deriveStatus(cd, st);
+    if (status !== 'created') throw new StateConflictError(NOT_STARTABLE[status]);
+    await releaseExecFifo(cd.execFifo);
+    rmSync(cd.execFifo, { force: true });
+    try {
+      await runHooks('poststart', st.config.hooks?.poststart, ociState(st, 'running'));
+    } catch (e) {
+      await teardown(cd, st, (m) => logger.warn(m));
+      throw e;
+    }
+    return st;
+  } finally {
+    lock.release();
+  }
+}

@@ -1,0 +1,55 @@
+// Tearing a container down: kill what is left of it, remove its cgroups and
+// its state dir. Used by delete and by every failed create, so a failure at
+// any point (or a runtime killed mid-create) leaves nothing behind.
+import { rmSync } from 'node:fs';
+import { initAlive } from './status.js';
+import { loadCgroups } from './cgroups.js';
+import type { ContainerDir } from './container-dir.js';
+import type { ContainerState } from './state-file.js';
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // Already gone.
+  }
+}
+
+/**
+ * SIGKILLs the init and every process in the container's cgroup, then removes
+ * the cgroup (the manager waits briefly for killed tasks to leave it). A task
+ * forked while this ran is caught by the next round.
+ */
+export async function killAndRemoveCgroups(st: ContainerState): Promise<void> {
+  if (initAlive(st)) signal(st.pid, 'SIGKILL');
+  const cg = await loadCgroups(st.cgroupPaths);
+  if (!cg) return;
+  for (let round = 1; ; round++) {
+    for (const pid of await cg.pids().catch(() => [] as number[])) signal(pid, 'SIGKILL');
+    try {
+      await cg.destroy();
+      return;
+    } catch (e) {
+      if (round === 3) throw e;
+    }
+  }
+}
+
+export function removeStateDir(cd: ContainerDir): void {
+  rmSync(cd.dir, { recursive: true, force: true });
+}
+
+/**
+ * Lifecycle steps 12 and 13: destroy what create made, then run the poststop
+ * hooks, whose failures are only warnings.
+ */
+export async function teardown(cd: ContainerDir, st: ContainerState, warn: (msg: string) => void): Promise<void> {
+  await killAndRemoveCgroups(st);
+  const poststop = st.config.hooks?.poststop;
+  if (poststop?.length) {
+    const { runHooks } = await import('../hooks/run-hooks.js');
+    const { ociState } = await import('./oci-state.js');
+    await runHooks('poststop', poststop, ociState(st, 'stopped')).catch((e: Error) => warn(e.message));
+  }
+  removeStateDir(cd);
+}
