@@ -15,9 +15,10 @@ import importCmd from './commands/import.js';
 import exportCmd from './commands/export.js';
 import login from './commands/login.js';
 import logout from './commands/logout.js';
+import network from './commands/network.js';
 
 /** Every command; adding one is a module in commands/ and one entry here. */
-const COMMANDS: ImageCommand[] = [pull, images, inspect, tag, rmi, gc, importCmd, exportCmd, login, logout];
+const COMMANDS: ImageCommand[] = [pull, images, inspect, tag, rmi, gc, importCmd, exportCmd, login, logout, network];
 
 function versionText(): string {
   try {
