@@ -127,3 +127,21 @@ test('bad flags and unknown users are refused without leaving a bundle', async (
     assert.throws(() => readFileSync(join(bundle, 'config.json')), { code: 'ENOENT' });
   }
 });
+
+test('network flags hand the spec to the network module', async () => {
+  const bundle = join(dir, 'net');
+  await rockerImageOk(store, 'bundle', image, bundle, '--network', 'none', '--dns', '192.0.2.53', '--hostname', 'netbox', '--', 'cat /etc/resolv.conf; cat /proc/sys/kernel/hostname');
+  try {
+    const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
+    assert.ok(spec.linux.namespaces.some((ns) => ns.type === 'network' && !ns.path));
+    assert.ok(spec.mounts.some((m) => m.destination === '/etc/resolv.conf'));
+    assert.equal(spec.annotations['org.rocker.network'], 'none');
+    for (const runtime of Object.keys(RUNTIMES)) {
+      const out = await runBundle(runtime, bundle);
+      assert.match(out, /nameserver 192\.0\.2\.53/, runtime);
+      assert.match(out, /netbox\n$/, runtime);
+    }
+  } finally {
+    await rockerImageOk(store, 'unbundle', bundle);
+  }
+});
