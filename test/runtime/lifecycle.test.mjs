@@ -6,11 +6,11 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, existsSync, rmSync, writeFileSync, chmodSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateState } from '../../dist/schemas/validators.js';
 import {
-  rt, rtDetached, runCmd, makeBundle, tempDir, uniqueId, cgroupDirsFor, cleanupRoot, nsexecSpeaksProtocol, RUNTIME,
+  rt, rtDetached, runCmd, runDetached, makeBundle, tempDir, uniqueId, cgroupDirsFor, cleanupRoot, nsexecSpeaksProtocol, RUNTIME,
 } from './helpers.mjs';
 
 const ready = await nsexecSpeaksProtocol();
@@ -106,7 +106,7 @@ test('create/start/kill/delete walk the statuses exactly as runc does', opts, as
   const b = bundle(['sleep', '100']);
   const mine = await statusWalk((args, detached) => (detached ? rtDetached : rt)(root, args), b, uniqueId('walk'));
   const runcCall = (args, detached) =>
-    detached ? runCmd('runc', ['--root', runcRoot, ...args], { spawn: { stdio: ['ignore', 'ignore', 'pipe'] } }) : runCmd('runc', ['--root', runcRoot, ...args]);
+    (detached ? runDetached : runCmd)('runc', ['--root', runcRoot, ...args]);
   const theirs = await statusWalk(runcCall, b, uniqueId('walk-runc'));
   assert.deepEqual(mine.map((s) => s.status), ['created', 'running', 'stopped', 'gone']);
   assert.deepEqual(mine.map((s) => s.status), theirs.map((s) => s.status));
@@ -117,11 +117,12 @@ test('create/start/kill/delete walk the statuses exactly as runc does', opts, as
 test('the container sees its pid 1, hostname, uid, capabilities, rlimits and mounts as configured', opts, async () => {
   const shared = tempDir('shared');
   dirs.push(shared);
-  writeFileSync(join(shared, 'file'), 'from the host\n');
+  chmodSync(shared, 0o755);
+  writeFileSync(join(shared, 'file'), 'from the host\n', { mode: 0o644 });
   const script = [
     'echo pid=$$',
     'echo host=$(hostname)',
-    'echo uid=$(id -u):$(id -g)',
+    'echo ids=$(id -u):$(id -g):$(id -G)',
     'grep CapEff /proc/self/status',
     'echo nofile=$(ulimit -n)',
     'cat /mnt/file',
@@ -130,17 +131,17 @@ test('the container sees its pid 1, hostname, uid, capabilities, rlimits and mou
   ].join('; ');
   const b = bundle(['sh', '-c', script], (c) => {
     c.hostname = 'inside-test';
-    c.process.user = { uid: 1000, gid: 1001 };
+    c.process.user = { uid: 0, gid: 1001, additionalGids: [2000] };
     c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 512, hard: 1024 }];
     c.mounts.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev'] });
     c.mounts.push({ destination: '/mnt', type: 'bind', source: shared, options: ['rbind', 'ro'] });
   });
   const r = await rt(root, ['run', '-b', b, uniqueId('see')]);
   assert.equal(r.code, 0, r.stderr);
-  // CAP_AUDIT_WRITE (29), CAP_KILL (5), CAP_NET_BIND_SERVICE (10), kept for uid 1000 through the ambient set.
+  // CAP_AUDIT_WRITE (29), CAP_KILL (5), CAP_NET_BIND_SERVICE (10); runc prints exactly this for the same bundle.
   assert.equal(
     r.stdout,
-    'pid=1\nhost=inside-test\nuid=1000:1001\nCapEff:\t0000000020000420\nnofile=512\nfrom the host\n1\ndata=ro\n',
+    'pid=1\nhost=inside-test\nids=0:1001:1001 2000\nCapEff:\t0000000020000420\nnofile=512\nfrom the host\n1\ndata=ro\n',
   );
 });
 
@@ -239,7 +240,7 @@ test('exec: output and exit status, env/cwd/user flags, --process, detached with
   assert.equal(detached.code, 0, detached.stderr);
   const pid = readFileSync(pidFile, 'utf8');
   assert.match(pid, /^\d+$/);
-  assert.match(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), /^sleep\0100\0$/);
+  assert.match(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), /^sleep\x00100\x00$/);
 
   const missing = await rtDetached(root, ['exec', '-d', id, '/no/such/binary']);
   assert.equal(missing.code, 255);
@@ -252,4 +253,66 @@ test('exec: output and exit status, env/cwd/user flags, --process, detached with
   assert.match(stopped.stderr, /cannot exec in a stopped container/);
   assert.equal((await rt(root, ['delete', id])).code, 0);
   assertGone(id);
+});
+
+test('a terminal run without a console socket relays the caller\'s tty', opts, async () => {
+  const b = bundle(['sh', '-c', 'tty; read x; echo got:$x; exit 5'], (c) => {
+    c.process.terminal = true;
+  });
+  symlinkSync('busybox', join(b, 'rootfs', 'bin', 'tty'));
+  // script(1) gives the runtime a terminal; its input reaches the container through the relay.
+  const cmd = `${process.execPath} ${RUNTIME} --root ${root} run -b ${b} ${uniqueId('tty')}`;
+  const child = spawn('script', ['-qec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d) => {
+    out += d;
+    if (/\/dev\/pts\/\d+/.test(out) && !child.stdin.writableEnded) child.stdin.end('hello\n');
+  });
+  const [code] = await once(child, 'exit');
+  assert.match(out, /^\/dev\/pts\/0\r?$/m);
+  assert.match(out, /got:hello/);
+  assert.equal(code, 5);
+});
+
+test('nsexec failing mid-way (a bind mount of a missing source) fails create and leaves nothing', opts, async () => {
+  const id = uniqueId('badmount');
+  const b = bundle(['true'], (c) => {
+    c.mounts.push({ destination: '/mnt', type: 'bind', source: '/no/such/source', options: ['rbind'] });
+  });
+  const log = join(b, 'log.json');
+  const r = await rtDetached(root, ['--log', log, '--log-format', 'json', 'create', '-b', b, id]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /\/no\/such\/source/);
+  const last = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.level === 'error').at(-1);
+  assert.match(last.msg, /\/no\/such\/source/);
+  assertGone(id);
+});
+
+test('a runtime killed with SIGKILL during create leaves what delete --force removes completely', opts, async () => {
+  const id = uniqueId('killed');
+  const marks = tempDir('marks');
+  dirs.push(marks);
+  // The prestart hook stalls create after nsexec reported the init; it records its own pid to be cleaned up.
+  const b = bundle(['sleep', '100'], (c) => {
+    c.hooks = { prestart: [{ path: '/bin/sh', args: ['sh', '-c', `echo $$ > ${marks}/hook.pid; exec sleep 30`] }] };
+  });
+  const child = spawn(process.execPath, [RUNTIME, '--root', root, 'create', '-b', b, id], { stdio: 'ignore' });
+  const hookPidFile = join(marks, 'hook.pid');
+  for (let i = 0; i < 500 && !existsSync(hookPidFile); i++) await new Promise((res) => setTimeout(res, 10));
+  const initPid = JSON.parse(readFileSync(join(root, id, 'state.json'), 'utf8')).pid;
+  assert.ok(initPid > 0, 'the init was reported before the hook ran');
+  child.kill('SIGKILL');
+  await once(child, 'exit');
+  process.kill(Number(readFileSync(hookPidFile, 'utf8')), 'SIGKILL');
+
+  assert.equal((await rt(root, ['delete', '--force', id])).code, 0);
+  assertGone(id);
+  const stat = (() => {
+    try {
+      return readFileSync(`/proc/${initPid}/stat`, 'utf8');
+    } catch {
+      return '';
+    }
+  })();
+  assert.ok(stat === '' || / [ZX] /.test(stat.slice(stat.lastIndexOf(')'))), `init ${initPid} is gone`);
 });
