@@ -6,6 +6,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startRegistry } from '../helpers/registry.mjs';
 import { pushImage } from '../helpers/images.mjs';
@@ -36,6 +37,7 @@ after(async () => {
 });
 
 const RUNTIMES = {
+  'rocker-runtime': [process.execPath, fileURLToPath(new URL('../../bin/rocker-runtime', import.meta.url))],
   runc: ['runc'],
 };
 
