@@ -1,6 +1,7 @@
-// Bundle benchmark: `rocker-image bundle` of a stored image against
-// `umoci unpack` of the same image (the test fixture's busybox + random layer),
-// a fresh target each run. rocker is timed cold (no snapshots yet: every layer
+// Bundle benchmark: `rocker-image bundle` of an image pulled from a loopback
+// registry against `umoci unpack` of the same image (the test fixture's
+// busybox + random layer, in the layout it was pushed from), a fresh target
+// each run. rocker is timed cold (no snapshots yet: every layer
 // unpacked, then the overlay mounted), warm (snapshots present: only the mount
 // and config.json) and --flat (every layer applied to one directory, like umoci).
 // Usage: node bench/bundle.mjs [RUNS] [EXTRA-LAYER-MB]
@@ -11,7 +12,8 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildTestLayout } from '../test/helpers/images.mjs';
+import { buildTestLayout, pushImage } from '../test/helpers/images.mjs';
+import { startRegistry } from '../test/helpers/registry.mjs';
 import { sample, timeOnce } from './lib/stats.mjs';
 
 const BIN = fileURLToPath(new URL('../bin/rocker-image', import.meta.url));
@@ -19,10 +21,13 @@ const runs = Number(process.argv[2] ?? 9);
 const noiseMB = Number(process.argv[3] ?? 8);
 
 const work = await mkdtemp(join(tmpdir(), 'rocker-bench-bundle-'));
+const registry = await startRegistry();
 try {
   const layout = await buildTestLayout(work, { noiseBytes: Math.round(noiseMB * 1024 * 1024) });
-  const store = layout.dir; // an OCI layout is a rocker-image store
-  const image = layout.refs.amd64;
+  await pushImage(layout, layout.refs.amd64, registry.host, 'bench/busybox:latest');
+  const store = join(work, 'store');
+  const image = `${registry.host}/bench/busybox:latest`;
+  execFileSync(process.execPath, [BIN, '--root', store, '-q', 'pull', image]);
   const rocker = (...args) => [process.execPath, BIN, '--root', store, ...args];
   const unbundle = (dir) => execFileSync(process.execPath, [BIN, '--root', store, 'unbundle', dir]);
   const bundleRun = (flags, dropSnapshots) => (i) => {
@@ -39,7 +44,7 @@ try {
     runs,
     (i) => {
       const dir = join(work, `u${i}`);
-      const ms = timeOnce(['umoci', 'unpack', '--image', `${store}:${image}`, dir]);
+      const ms = timeOnce(['umoci', 'unpack', '--image', `${layout.dir}:${layout.refs.amd64}`, dir]);
       rmSync(dir, { recursive: true, force: true });
       return ms;
     },
@@ -51,5 +56,6 @@ try {
   console.log(`  umoci unpack ${umoci.median.toFixed(0)} ms; ratios cold ${ratios.cold.toFixed(2)}, warm ${ratios.warm.toFixed(2)}, flat ${ratios.flat.toFixed(2)}`);
   console.log(JSON.stringify({ name: 'bundle', image: `busybox+${noiseMB}MB`, cold, warm, flat, umoci, ratios }));
 } finally {
+  await registry.stop();
   await rm(work, { recursive: true, force: true });
 }
