@@ -4,7 +4,7 @@ NODE_BIN := node_modules/.bin
 COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 VERSION := $(shell node -p "require('./package.json').version")
 
-.PHONY: all deps ts validators nsexec cgroup-helpers test bench demo clean
+.PHONY: all deps ts validators nsexec cgroup-helpers fsops test bench demo clean
 
 # Debian packages the build, the tests and the benchmarks use (run as root).
 APT_PACKAGES := build-essential cmake ninja-build pkg-config libjson-c-dev libseccomp-dev \
@@ -12,7 +12,7 @@ APT_PACKAGES := build-essential cmake ninja-build pkg-config libjson-c-dev libse
 	containernetworking-plugins iptables iproute2 procps util-linux zstd jq \
 	apache2-utils hyperfine time openssl tar
 
-all: ts validators nsexec cgroup-helpers dist/build-info.json
+all: ts validators nsexec cgroup-helpers fsops dist/build-info.json
 
 # Everything a fresh Debian 12 machine needs, as root.
 deps:
@@ -35,6 +35,11 @@ dist/schemas/validators.js: schemas/compile-validators.mjs $(wildcard schemas/*/
 nsexec: node_modules/.package-lock.json
 	npm_config_nodedir=$${npm_config_nodedir:-/usr} $(NODE_BIN)/cmake-js build --directory nsexec --out build/nsexec
 	install -D -m 0755 build/nsexec/nsexec dist/nsexec
+
+# rocker-fsops: mknod and xattrs for the image tool (Node has no API for them).
+fsops: node_modules/.package-lock.json
+	npm_config_nodedir=$${npm_config_nodedir:-/usr} $(NODE_BIN)/cmake-js build --directory imagetool/fsops --out build/fsops
+	install -D -m 0755 build/fsops/rocker-fsops dist/rocker-fsops
 
 # Small C helpers for what Node cannot do (bpf(2), eventfd(2)), used by runtime/cgroups/.
 cgroup-helpers: node_modules/.package-lock.json

@@ -73,14 +73,29 @@ const lines = [
       : `| ${r.name} | n/a | n/a | n/a |`,
   ),
 ];
-const errors = runtimes.filter((r) => r.error).map((r) => `- ${r.name}: ${r.error}`);
+// Image-tool comparisons: each script prints a summary, then its result as one JSON line.
+function imageBench(script) {
+  const r = spawnSync('node', [join(here, script), String(RUNS)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (r.status !== 0) return { name: script, error: (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ') };
+  return JSON.parse(r.stdout.trim().split('\n').pop());
+}
+const bundle = imageBench('bundle.mjs');
+if (bundle.cold) {
+  lines.push(
+    '',
+    `| rocker-image bundle (${bundle.image}) | cold ms | warm ms | --flat ms | umoci unpack ms | flat / umoci |`,
+    '|---|---|---|---|---|---|',
+    `| median | ${fmt(bundle.cold.median)} | ${fmt(bundle.warm.median)} | ${fmt(bundle.flat.median)} | ${fmt(bundle.umoci.median)} | ${bundle.ratios.flat.toFixed(2)} |`,
+  );
+}
+const errors = [...runtimes, bundle].filter((r) => r.error).map((r) => `- ${r.name}: ${r.error}`);
 if (errors.length) lines.push('', 'Failures:', ...errors);
 const table = lines.join('\n');
 process.stdout.write(table + '\n');
 
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 mkdirSync(join(here, 'results'), { recursive: true });
-writeFileSync(join(here, 'results', `${stamp}.json`), JSON.stringify({ machine, runs: RUNS, nodeFloor, runtimes }, null, 2));
+writeFileSync(join(here, 'results', `${stamp}.json`), JSON.stringify({ machine, runs: RUNS, nodeFloor, runtimes, bundle }, null, 2));
 const doc = join(repo, 'docs', 'benchmarks.md');
 const intro = readFileSync(doc, 'utf8').split('<!-- results -->')[0];
 writeFileSync(

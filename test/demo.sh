@@ -1,12 +1,75 @@
 #!/usr/bin/env bash
-# The main job. Until rocker-image lands this runs a busybox bundle built from busybox-static.
+# The main job: a registry on 127.0.0.1 (temporary storage) seeded with a
+# busybox image built by umoci and copied in by skopeo, then
+#   rocker-image pull -> rocker-image bundle -> rocker-runtime run.
+# Everything it starts or creates is removed on exit, also on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/bundle/rootfs/bin"
-cp /bin/busybox "$work/bundle/rootfs/bin/busybox"
-for a in sh echo cat ls hostname id; do ln -s busybox "$work/bundle/rootfs/bin/$a"; done
-node bin/rocker-runtime spec --bundle "$work/bundle"
-sed -i 's/"terminal": true/"terminal": false/; s/"sh"$/"sh", "-c", "echo hello from rocker; hostname; id"/' "$work/bundle/config.json"
-node bin/rocker-runtime run --bundle "$work/bundle" "demo-$$"
+work=$(mktemp -d /tmp/rocker-demo.XXXXXX)
+store=$work/store
+bundle=$work/bundle
+id=rocker-demo-$$
+registry_pid=
+
+cleanup() {
+  local status=$?
+  node bin/rocker-runtime --root "$work/state" delete --force "$id" >/dev/null 2>&1 || true
+  if [ -f "$bundle/rocker-bundle.json" ]; then node bin/rocker-image --root "$store" unbundle "$bundle" || status=1; fi
+  if [ -n "$registry_pid" ]; then kill "$registry_pid" 2>/dev/null || true; wait "$registry_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+  exit "$status"
+}
+trap cleanup EXIT
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+
+step "Starting docker-registry on 127.0.0.1"
+port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+cat >"$work/registry.yml" <<YAML
+version: 0.1
+log:
+  level: info
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $work/registry
+http:
+  addr: 127.0.0.1:$port
+YAML
+/usr/bin/docker-registry serve "$work/registry.yml" 2>"$work/registry.log" &
+registry_pid=$!
+# The registry logs "listening on" once it accepts connections.
+until grep -q 'listening on' "$work/registry.log"; do
+  kill -0 "$registry_pid" 2>/dev/null || { cat "$work/registry.log" >&2; exit 1; }
+  sleep 0.05
+done
+image=127.0.0.1:$port/library/busybox:latest
+echo "registry at 127.0.0.1:$port (pid $registry_pid)"
+
+step "Seeding it with a busybox image built by umoci, copied by skopeo"
+seed=$work/seed/rootfs
+mkdir -p "$seed/bin" "$seed/etc" "$seed/home/demo" "$seed/tmp"
+cp /bin/busybox "$seed/bin/busybox"
+for applet in sh echo cat ls id hostname uname pwd; do ln -s busybox "$seed/bin/$applet"; done
+printf 'root:x:0:0:root:/root:/bin/sh\ndemo:x:1000:1000:demo:/home/demo:/bin/sh\n' >"$seed/etc/passwd"
+printf 'root:x:0:\ndemo:x:1000:\n' >"$seed/etc/group"
+chown 1000:1000 "$seed/home/demo"
+umoci init --layout "$work/oci"
+umoci new --image "$work/oci:busybox"
+umoci insert --image "$work/oci:busybox" "$seed" /
+umoci config --image "$work/oci:busybox" --config.user demo --config.workingdir /home/demo \
+  --config.env GREETING=hello --config.env PATH=/bin \
+  --config.entrypoint /bin/sh --config.entrypoint -c \
+  --config.cmd 'echo "$GREETING from a rocker container: $(id) in $(pwd) on $(hostname)"'
+skopeo copy --quiet --dest-tls-verify=false "oci:$work/oci:busybox" "docker://$image"
+
+step "rocker-image pull $image"
+node bin/rocker-image --root "$store" pull "$image"
+
+step "rocker-image bundle $image $bundle"
+node bin/rocker-image --root "$store" bundle "$image" "$bundle"
+grep -A3 '"args"' "$bundle/config.json"
+
+step "rocker-runtime run --bundle $bundle $id"
+node bin/rocker-runtime --root "$work/state" run --bundle "$bundle" "$id"

@@ -1,0 +1,76 @@
+// rocker-image bundle IMAGE DIR [-- args...]: an OCI runtime bundle from a stored image.
+import { resolve } from 'node:path';
+import type { BundleOptions } from '../../bundle/bundle.js';
+import type { ImageCommand } from '../context.js';
+
+const list = (v: unknown): string[] | undefined => (v === undefined ? undefined : (Array.isArray(v) ? v : [v]).map(String));
+const num = (v: unknown): number | undefined => (v === undefined ? undefined : Number(v));
+const str = (v: unknown): string | undefined => (v === undefined ? undefined : String(v));
+
+/**
+ * --network/--publish/--ip/--dns: the network module adds its namespace, hooks
+ * and /etc mounts. Without any of them a bundle keeps the default spec's own
+ * network namespace (loopback only) and needs no CNI.
+ */
+async function networkOption(a: Record<string, unknown>): Promise<BundleOptions['network']> {
+  if (a.network === undefined && a.publish === undefined && a.ip === undefined && a.dns === undefined) return undefined;
+  const { applyNetwork } = await import('../../network/index.js');
+  return (spec, bundleDir) =>
+    applyNetwork(spec, { bundleDir, network: str(a.network), publish: list(a.publish), ip: str(a.ip), dns: list(a.dns) });
+}
+
+const command: ImageCommand = {
+  command: 'bundle <image> <dir> [args..]',
+  describe: 'make an OCI runtime bundle (config.json + rootfs) from an image; arguments after -- replace its Cmd',
+  builder: (y) =>
+    y
+      .option('flat', { type: 'boolean', default: false, describe: 'unpack into a plain rootfs directory instead of an overlay mount' })
+      .option('env', { alias: 'e', type: 'string', array: true, describe: 'set an environment variable (KEY=VALUE, or KEY to copy it)' })
+      .option('volume', { alias: 'v', type: 'string', array: true, describe: 'bind mount HOST:CONTAINER[:ro]' })
+      .option('memory', { alias: 'm', type: 'string', describe: 'memory limit (e.g. 512m, 1g)' })
+      .option('cpus', { type: 'number', describe: 'number of CPUs (CFS quota)' })
+      .option('cpu-shares', { type: 'number', describe: 'CPU shares (relative weight)' })
+      .option('cpuset-cpus', { type: 'string', describe: 'CPUs allowed (e.g. 0-1)' })
+      .option('pids-limit', { type: 'number', describe: 'maximum number of processes' })
+      .option('user', { alias: 'u', type: 'string', describe: 'user[:group] or uid[:gid] (names from the image)' })
+      .option('workdir', { alias: 'w', type: 'string', describe: 'working directory' })
+      .option('hostname', { type: 'string', describe: 'container hostname' })
+      .option('read-only', { type: 'boolean', describe: 'mount the rootfs read-only' })
+      .option('tty', { alias: 't', type: 'boolean', describe: 'allocate a terminal' })
+      .option('network', { type: 'string', describe: 'network to join: a network name, "none" or "host" (any network flag enables networking)' })
+      .option('publish', { alias: 'p', type: 'string', describe: 'publish a port: [hostIP:]hostPort:containerPort[/tcp|udp] (repeatable)' })
+      .option('ip', { type: 'string', describe: 'the container address on its network' })
+      .option('dns', { type: 'string', describe: 'DNS server for /etc/resolv.conf (repeatable)' }),
+  async run(ctx, a) {
+    // Loaded here: main.ts loads every command module to start any one of them.
+    const { createBundle } = await import('../../bundle/bundle.js');
+    const store = await ctx.openStore();
+    const image = await store.resolve(String(a.image), ctx.platform);
+    // yargs leaves what follows `--` in `_`, after the command's own name.
+    const args = [...(list(a.args) ?? []), ...(list(a._) ?? []).slice(1)];
+    await createBundle(
+      store,
+      String(a.image),
+      resolve(String(a.dir)),
+      {
+        flat: Boolean(a.flat),
+        args: args.length ? args : undefined,
+        env: list(a.env),
+        volumes: list(a.volume),
+        memory: str(a.memory),
+        cpus: num(a.cpus),
+        cpuShares: num(a['cpu-shares']),
+        cpusetCpus: str(a['cpuset-cpus']),
+        pidsLimit: num(a['pids-limit']),
+        user: str(a.user),
+        workdir: str(a.workdir),
+        hostname: str(a.hostname),
+        readOnly: Boolean(a['read-only']),
+        tty: Boolean(a.tty),
+        network: await networkOption(a),
+      },
+      image,
+    );
+  },
+};
+export default command;

@@ -1,0 +1,226 @@
+// Applies one layer's tar entries to a directory, either as an overlayfs
+// snapshot (whiteouts become overlay whiteouts) or onto a flat rootfs
+// (whiteouts delete). Every path goes through in-root.ts first.
+// File system calls are synchronous: the unpacker is the only work of its
+// process, and for the many small operations of a layer a thread-pool round
+// trip per call costs more than the call.
+import {
+  chmodSync, closeSync, constants as fsc, copyFileSync, lchownSync, linkSync, lutimesSync, mkdirSync, openSync, readdirSync,
+  symlinkSync, utimesSync, writeSync, type Stats,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { FsOps } from '../fsops/client.js';
+import { LayerError } from './errors.js';
+import { InRoot, lstatOrNull, splitEntryName, UnsafePathError } from './in-root.js';
+import type { TarEntry } from '../layer/tar-entries.js';
+
+export type ApplyMode = 'overlay' | 'flat';
+
+export interface ApplyOptions {
+  /** The directory the layer is applied to; it must exist. */
+  root: string;
+  mode: ApplyMode;
+  /** The layer's digest, named in every error. */
+  layer: string;
+  fsops: FsOps;
+  /** Overlay mode: the snapshots below this one, topmost first. */
+  lowers?: string[];
+}
+
+const WHITEOUT = '.wh.';
+const OPAQUE = '.wh..wh..opq';
+export const OPAQUE_XATTR = 'trusted.overlay.opaque';
+
+const DEVICE_TYPE_BITS = { chardev: fsc.S_IFCHR, blockdev: fsc.S_IFBLK, fifo: fsc.S_IFIFO } as const;
+
+/** Entries written by this layer, and every ancestor of one (those a whiteout or opaque marker must keep). */
+class LayerPaths {
+  readonly kept = new Set<string>();
+  add(rel: string): void {
+    for (let p = rel; p && !this.kept.has(p); p = p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '') this.kept.add(p);
+  }
+}
+
+export class LayerApplier {
+  readonly #o: ApplyOptions;
+  readonly #root: InRoot;
+  readonly #paths = new LayerPaths();
+  readonly #dirTimes: Array<[string, Date, Date]> = [];
+  readonly #opaqueDirs: string[] = [];
+
+  constructor(options: ApplyOptions) {
+    this.#o = options;
+    this.#root = new InRoot(options.root);
+  }
+
+  async apply(entries: AsyncIterable<TarEntry>): Promise<void> {
+    for await (const entry of entries) {
+      try {
+        await this.#applyEntry(entry);
+      } catch (err) {
+        if (err instanceof LayerError) throw err;
+        const reason = err instanceof UnsafePathError ? `refused: ${err.message}` : (err as Error).message;
+        throw new LayerError(this.#o.layer, entry.name, reason);
+      }
+    }
+    for (const rel of this.#opaqueDirs) await this.#pruneLower(rel);
+    // Directory times last: creating their children changed them.
+    for (const [path, atime, mtime] of this.#dirTimes.reverse()) utimesSync(path, atime, mtime);
+  }
+
+  async #applyEntry(entry: TarEntry): Promise<void> {
+    const parts = splitEntryName(entry.name);
+    const base = parts[parts.length - 1] ?? '';
+    if (base.startsWith(WHITEOUT)) return this.#whiteout(parts, base);
+    const path = (await this.#createParents(parts))!;
+    const rel = parts.join('/');
+    if (parts.length === 0 && entry.type !== 'dir') throw new UnsafePathError('the root must be a directory');
+    const existing = lstatOrNull(path);
+    if (existing && !(existing.isDirectory() && entry.type === 'dir')) this.#root.remove(path, rel);
+    switch (entry.type) {
+      case 'dir':
+        if (!existing?.isDirectory()) mkdirSync(path, { mode: 0o700 });
+        break;
+      case 'file':
+        await writeFile(path, entry.body);
+        break;
+      case 'symlink':
+        symlinkSync(entry.linkname, path);
+        break;
+      case 'hardlink':
+        linkSync(await this.#hardlinkTarget(entry.linkname), path);
+        this.#paths.add(rel);
+        return; // the entry shares its target's inode and metadata
+      default:
+        await this.#o.fsops.mknod(path, DEVICE_TYPE_BITS[entry.type] | entry.mode, entry.devMajor, entry.devMinor);
+    }
+    this.#paths.add(rel);
+    await this.#setMetadata(path, entry);
+  }
+
+  #createParents(parts: string[]): Promise<string | null> {
+    return this.#root.resolve(parts, true, (rel, path) => this.#implicitDir(rel, path));
+  }
+
+  async #setMetadata(path: string, entry: TarEntry): Promise<void> {
+    lchownSync(path, entry.uid, entry.gid);
+    // chmod after chown: chown clears setuid/setgid.
+    if (entry.type !== 'symlink') chmodSync(path, entry.mode);
+    for (const [name, value] of entry.xattrs) await this.#o.fsops.setXattr(path, name, value);
+    const atime = entry.atime ?? entry.mtime;
+    if (entry.type === 'dir') this.#dirTimes.push([path, atime, entry.mtime]);
+    else lutimesSync(path, atime, entry.mtime);
+  }
+
+  async #whiteout(parts: string[], base: string): Promise<void> {
+    const dirParts = parts.slice(0, -1);
+    if (base === OPAQUE) {
+      if (this.#o.mode === 'flat') return void this.#opaqueDirs.push(dirParts.join('/'));
+      const dir = (await this.#createParents([...dirParts, base]))!;
+      return this.#o.fsops.setXattr(dirname(dir), OPAQUE_XATTR, Buffer.from('y'));
+    }
+    const name = base.slice(WHITEOUT.length);
+    if (name === '' || name === '.' || name === '..') throw new UnsafePathError('invalid whiteout name');
+    const target = [...dirParts, name];
+    // A whiteout hides lower layers only, never what this layer wrote.
+    if (this.#paths.kept.has(target.join('/'))) return;
+    if (this.#o.mode === 'flat') {
+      const path = await this.#root.resolve(target, false);
+      if (path) this.#root.remove(path, target.join('/'));
+      return;
+    }
+    const path = (await this.#createParents(target))!;
+    this.#root.remove(path, target.join('/'));
+    await this.#o.fsops.mknod(path, fsc.S_IFCHR, 0, 0);
+  }
+
+  /** Flat mode: removes what lower layers left under an opaque directory. */
+  async #pruneLower(rel: string): Promise<void> {
+    const parts = rel ? rel.split('/') : [];
+    const dir = await this.#root.resolve(parts, false);
+    if (!dir || !lstatOrNull(dir)?.isDirectory()) return;
+    for (const name of readdirSync(dir)) {
+      const childRel = rel ? `${rel}/${name}` : name;
+      if (!this.#paths.kept.has(childRel)) this.#root.remove(join(dir, name), childRel);
+      else if (lstatOrNull(join(dir, name))?.isDirectory()) await this.#pruneLower(childRel);
+    }
+  }
+
+  /**
+   * A parent the layer did not list. In an overlay snapshot it would shadow the
+   * lower directory's owner and mode, so it copies them from the topmost lower;
+   * a lower symlink there is refused like a symlinked parent in flat mode.
+   */
+  async #implicitDir(rel: string, path: string): Promise<void> {
+    this.#paths.add(rel);
+    const lower = await this.#findInLowers(rel.split('/'));
+    if (!lower) return;
+    // What the container sees there must be a real directory, as in flat mode.
+    if (lower.stat.isSymbolicLink()) throw new UnsafePathError(`parent "${rel}" is a symlink (in a lower layer)`);
+    if (!lower.stat.isDirectory()) throw new UnsafePathError(`parent "${rel}" is not a directory (in a lower layer)`);
+    lchownSync(path, lower.stat.uid, lower.stat.gid);
+    chmodSync(path, lower.stat.mode & 0o7777);
+  }
+
+  /**
+   * What the merged view of the lower snapshots shows at `parts`: the topmost
+   * lower's entry, unless a whiteout or an opaque directory hides it.
+   */
+  async #findInLowers(parts: string[]): Promise<{ path: string; stat: Stats } | null> {
+    for (const lower of this.#o.lowers ?? []) {
+      let cur = lower;
+      let opaque = false;
+      for (let i = 0; i < parts.length; i++) {
+        const next = join(cur, parts[i]);
+        const stat = lstatOrNull(next);
+        if (!stat) break;
+        if (stat.isCharacterDevice() && stat.rdev === 0) return null;
+        if (i === parts.length - 1) return { path: next, stat };
+        if (!stat.isDirectory()) return null;
+        opaque ||= (await this.#o.fsops.listXattrs(next)).get(OPAQUE_XATTR)?.toString() === 'y';
+        cur = next;
+      }
+      if (opaque) return null;
+    }
+    return null;
+  }
+
+  async #hardlinkTarget(linkname: string): Promise<string> {
+    let parts: string[];
+    try {
+      parts = splitEntryName(linkname);
+    } catch (err) {
+      throw new UnsafePathError(`hardlink target "${linkname}": ${(err as Error).message}`);
+    }
+    if (parts.length === 0) throw new UnsafePathError(`hardlink target "${linkname}" is the root`);
+    const path = await this.#root.resolve(parts, false);
+    const st = path ? lstatOrNull(path) : null;
+    if (st?.isDirectory()) throw new UnsafePathError(`hardlink target "${linkname}" is a directory`);
+    if (st) return path!;
+    // Overlay mode: a link to a file of a lower layer copies that file up first.
+    const lower = await this.#findInLowers(parts);
+    if (!lower || lower.stat.isDirectory()) throw new Error(`hardlink target "${linkname}" does not exist`);
+    const up = (await this.#createParents(parts))!;
+    await copyUp(lower.path, up, lower.stat, this.#o.fsops);
+    this.#paths.add(parts.join('/'));
+    return up;
+  }
+}
+
+async function writeFile(path: string, body: AsyncIterable<Buffer>): Promise<void> {
+  const fd = openSync(path, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
+  try {
+    for await (const chunk of body) for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function copyUp(from: string, to: string, st: Stats, fsops: FsOps): Promise<void> {
+  if (st.isSymbolicLink() || !st.isFile()) throw new Error(`cannot copy up "${from}" for a hardlink: not a regular file`);
+  copyFileSync(from, to, fsc.COPYFILE_EXCL);
+  lchownSync(to, st.uid, st.gid);
+  chmodSync(to, st.mode & 0o7777);
+  for (const [name, value] of await fsops.listXattrs(from)) await fsops.setXattr(to, name, value);
+  utimesSync(to, st.atime, st.mtime);
+}

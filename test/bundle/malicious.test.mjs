@@ -1,0 +1,96 @@
+// Layers that try to write outside their target are refused, naming the layer
+// and the entry, and leave the target (and the host) untouched.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeTar } from './fixture-image.mjs';
+import { mountsUnder, rockerImage } from './cli.mjs';
+
+let dir;
+let outside;
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'rocker-malicious-'));
+  outside = join(dir, 'outside');
+  mkdirSync(outside);
+});
+
+after(() => {
+  for (const m of mountsUnder(dir)) execFileSync('umount', [m]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+let n = 0;
+/** An image of the given layers (entry lists); returns its store and the last layer's digest. */
+function imageOf(...layers) {
+  const layout = join(dir, `layout-${++n}`);
+  execFileSync('umoci', ['init', '--layout', layout]);
+  execFileSync('umoci', ['new', '--image', `${layout}:bad`]);
+  for (const [i, entries] of layers.entries()) {
+    const tar = join(dir, `layer-${n}-${i}.tar`);
+    writeFileSync(tar, makeTar(entries));
+    execFileSync('umoci', ['raw', 'add-layer', '--image', `${layout}:bad`, tar]);
+  }
+  execFileSync('umoci', ['config', '--image', `${layout}:bad`, '--config.cmd', '/bin/sh']);
+  const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8'));
+  const blob = (d) => JSON.parse(readFileSync(join(layout, 'blobs', 'sha256', d.slice(7)), 'utf8'));
+  const manifest = blob(index.manifests[0].digest);
+  return { layout, lastLayer: manifest.layers.at(-1).digest };
+}
+
+const file = (name) => ({ name, type: 'file', data: 'pwned\n' });
+const CASES = [
+  { what: 'a ../ name', layers: () => [[file('../escape')]], entry: '../escape', reason: /"\.\."/ },
+  { what: 'a ../ name inside a directory', layers: () => [[{ name: 'a/', type: 'dir' }, file('a/../../escape')]], entry: 'a/../../escape', reason: /"\.\."/ },
+  { what: 'an absolute name', layers: () => [[file(`${outside}/abs`)]], entry: `${outside}/abs`, reason: /absolute/ },
+  {
+    what: 'a symlinked parent in the same layer',
+    layers: () => [[{ name: 'sl', type: 'symlink', linkname: outside }, file('sl/pwned')]],
+    entry: 'sl/pwned',
+    reason: /symlink/,
+  },
+  {
+    what: 'a symlinked parent from a lower layer',
+    layers: () => [[{ name: 'sl', type: 'symlink', linkname: `../../../../../../../../..${outside}` }], [file('sl/pwned')]],
+    entry: 'sl/pwned',
+    reason: /symlink/,
+  },
+  { what: 'a hardlink to ../', layers: () => [[{ name: 'hl', type: 'hardlink', linkname: '../../../../../../../etc/passwd' }]], entry: 'hl', reason: /hardlink target/ },
+  { what: 'a hardlink to an absolute path', layers: () => [[{ name: 'hl', type: 'hardlink', linkname: '/etc/passwd' }]], entry: 'hl', reason: /hardlink target/ },
+  {
+    what: 'a hardlink through a symlinked parent',
+    layers: () => [[{ name: 'etc-link', type: 'symlink', linkname: '/etc' }, { name: 'hl', type: 'hardlink', linkname: 'etc-link/passwd' }]],
+    entry: 'hl',
+    reason: /symlink/,
+  },
+  { what: 'a whiteout of ..', layers: () => [[{ name: 'a/', type: 'dir' }, file('a/.wh...')]], entry: 'a/.wh...', reason: /whiteout/ },
+];
+
+for (const c of CASES) {
+  for (const flat of [false, true]) {
+    test(`${c.what} is refused (${flat ? 'flat' : 'overlay'})`, async () => {
+      const { layout, lastLayer } = imageOf(...c.layers());
+      const bundle = join(dir, `bundle-${n}`);
+      const preexisting = join(dir, `empty-${n}`);
+      mkdirSync(preexisting);
+      for (const target of [bundle, preexisting]) {
+        const r = await rockerImage(layout, 'bundle', ...(flat ? ['--flat'] : []), 'bad', target);
+        assert.equal(r.code, 1, r.stderr);
+        assert.ok(r.stderr.includes(`layer ${lastLayer}: entry "${c.entry}"`), r.stderr);
+        assert.match(r.stderr, c.reason);
+      }
+      assert.equal(existsSync(bundle), false, 'a new target dir is not left behind');
+      assert.deepEqual(readdirSync(preexisting), [], 'an existing target dir is left empty');
+      assert.deepEqual(readdirSync(outside), [], 'nothing was written outside');
+      assert.equal(existsSync(join(dir, 'escape')), false);
+      assert.equal(existsSync(join(layout, 'escape')), false);
+      // No snapshot of the refused layer, and no temporary directory, remain.
+      const snapshots = existsSync(join(layout, 'snapshots')) ? readdirSync(join(layout, 'snapshots')) : [];
+      assert.equal(snapshots.length, flat ? 0 : c.layers().length - 1);
+      assert.deepEqual(mountsUnder(dir), []);
+    });
+  }
+}
