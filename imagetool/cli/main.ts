@@ -48,7 +48,8 @@ async function main(argv: string[]): Promise<number> {
     .usage('$0 [global options] <command> [options]')
     .option('root', { type: 'string', default: '/var/lib/rocker', describe: 'image store (an OCI layout)', global: true })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only essential output', global: true })
-    .option('insecure-registry', { type: 'string', array: true, default: [] as string[], describe: 'registry host[:port] allowed over plain HTTP / unverified TLS (repeatable)', global: true })
+    // Repeatable, one value each: `array: true` would swallow the command name after it.
+    .option('insecure-registry', { type: 'string', default: [] as string[], coerce: (v: unknown) => [v].flat().map(String), describe: 'registry host[:port] allowed over plain HTTP / unverified TLS (repeatable)', global: true })
     .option('platform', { type: 'string', describe: 'os/arch[/variant] to select (default: this host)', global: true })
     .demandCommand(1, 'a command is required')
     .strict()
