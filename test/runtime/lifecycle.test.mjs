@@ -4,9 +4,9 @@
 // protocol v1.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, existsSync, rmSync, writeFileSync, chmodSync, symlinkSync } from 'node:fs';
+import { readFileSync, existsSync, rmSync, writeFileSync, chmodSync, symlinkSync, openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateState } from '../../dist/schemas/validators.js';
 import {
@@ -319,6 +319,55 @@ test('a runtime killed with SIGKILL during create leaves what delete --force rem
     }
   })();
   assert.ok(stat === '' || / [ZX] /.test(stat.slice(stat.lastIndexOf(')'))), `init ${initPid} is gone`);
+});
+
+test('a container whose init is not recorded yet is "creating"; delete refuses it, delete --force cleans it up', opts, async () => {
+  const id = uniqueId('creating');
+  const work = tempDir('creating');
+  dirs.push(work);
+  // nsexec opens the network namespace to join before it reports the init's pid: a fifo holds it there.
+  const gate = join(work, 'netns');
+  execFileSync('mkfifo', [gate]);
+  const b = bundle(['true'], (c) => {
+    c.linux.namespaces = c.linux.namespaces.map((ns) => (ns.type === 'network' ? { type: 'network', path: gate } : ns));
+  });
+  const creator = spawn(process.execPath, [RUNTIME, '--root', root, 'create', '--bundle', b, id], { stdio: 'ignore' });
+  const exited = once(creator, 'exit');
+  const status = async () => {
+    const r = await rt(root, ['state', id]);
+    assert.equal(r.code, 0, r.stderr);
+    const st = JSON.parse(r.stdout);
+    assert.ok(validateState(st), JSON.stringify(validateState.errors));
+    assert.equal(st.pid, 0);
+    return st.status;
+  };
+  try {
+    for (let i = 0; !existsSync(join(root, id, 'state.json')); i++) {
+      assert.ok(i < 250, 'create wrote state.json');
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    assert.equal(await status(), 'creating');
+    const listed = JSON.parse((await rt(root, ['list', '--format', 'json'])).stdout).find((c) => c.id === id);
+    assert.equal(listed.status, 'creating');
+    const k = await rt(root, ['kill', id, 'KILL']);
+    assert.equal(k.code, 1);
+    assert.match(k.stderr, /container not running/);
+    // A creator killed mid-create leaves the container creating, with nobody to finish it.
+    creator.kill('SIGKILL');
+    await exited;
+    assert.equal(await status(), 'creating');
+    const d = await rt(root, ['delete', id]);
+    assert.equal(d.code, 1);
+    assert.match(d.stderr, new RegExp(`cannot delete container ${id} that is not stopped: creating`));
+    assert.ok(existsSync(join(root, id)));
+    const f = await rt(root, ['delete', '--force', id]);
+    assert.equal(f.code, 0, f.stderr);
+    assertGone(id);
+  } finally {
+    creator.kill('SIGKILL');
+    // Opening a fifo read-write never blocks; it releases an nsexec still waiting on it.
+    closeSync(openSync(gate, 'r+'));
+  }
 });
 
 test('paused shows in state and refuses exec; kill --all signals every process of the container', opts, async () => {

@@ -52,6 +52,8 @@ export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<numb
   const cd = containerDir(ctx.global.root, id);
   const st = readState(cd);
   const status = await deriveStatus(cd, st);
+  // No init to signal yet (and pid 0 would signal our own process group).
+  if (status === 'creating') throw new StateConflictError('container not running');
   const cg = await loadCgroups(st.cgroupPaths);
   if (parsed.flags.all && cg) {
     await signalAll(cg, signal, ctx.logger);
