@@ -6,7 +6,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, existsSync, rmSync, writeFileSync, chmodSync, symlinkSync, openSync, closeSync } from 'node:fs';
+import { readFileSync, existsSync, rmSync, writeFileSync, chmodSync, symlinkSync, openSync, closeSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateState } from '../../dist/schemas/validators.js';
 import {
@@ -198,6 +198,37 @@ test('create writes the pid file without a newline; list shows the container', o
   assert.ok((await rt(root, ['list', '-q'])).stdout.split('\n').includes(id));
   assert.equal((await rt(root, ['delete', id])).code, 0, 'a created container is deleted without --force');
   assertGone(id);
+});
+
+test('create leaves an exec fifo of mode 0622 owned by the host ids of the container\'s root, as runc', opts, async () => {
+  const map = [{ containerID: 0, hostID: 300000, size: 65536 }];
+  const cases = [
+    { ids: [0, 0], edit: () => {} },
+    {
+      ids: [300000, 300000],
+      edit: (c) => {
+        c.linux.namespaces.push({ type: 'user' });
+        c.linux.uidMappings = map;
+        c.linux.gidMappings = map;
+        // sysfs and mqueue need more than a mapped root owns here; not what this is about.
+        c.mounts = c.mounts.filter((m) => !m.destination.startsWith('/sys') && m.destination !== '/dev/mqueue');
+      },
+    },
+  ];
+  for (const { ids, edit } of cases) {
+    const id = uniqueId('fifo');
+    const b = bundle(['true'], edit);
+    chmodSync(b, 0o755); // the mapped root walks into its rootfs
+    const c = await rtDetached(root, ['create', '-b', b, id]);
+    assert.equal(c.code, 0, c.stderr);
+    const st = statSync(join(root, id, 'exec.fifo'));
+    assert.ok(st.isFIFO());
+    assert.deepEqual([st.mode & 0o7777, st.uid, st.gid], [0o622, ...ids]);
+    assert.equal((await rt(root, ['start', id])).code, 0);
+    await waitStatus((args) => rt(root, args), id, 'stopped');
+    assert.equal((await rt(root, ['delete', id])).code, 0);
+    assertGone(id);
+  }
 });
 
 test('delete refuses a running container without --force and kills it with', opts, async () => {
