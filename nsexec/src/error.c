@@ -1,6 +1,8 @@
 #include "error.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <sys/socket.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,9 +22,15 @@ int nsx_fail(struct nsx_error *e, const char *stage, const char *syscall, int er
 	e->syscall = syscall;
 	e->err = errno_value;
 	snprintf(e->path, sizeof(e->path), "%s", path ? path : "");
-	if (errno_value)
-		snprintf(e->message, sizeof(e->message), "%s: %s", what, strerror(errno_value));
-	else
+	if (errno_value) {
+		/* Lower-case like Go's syscall errors, so the text reads as runc's does
+		 * (clients match e.g. "no such file or directory"). */
+		int n = snprintf(e->message, sizeof(e->message), "%s: %s", what, strerror(errno_value));
+		size_t at = strlen(what) + 2;
+
+		if (n > 0 && at < sizeof(e->message))
+			e->message[at] = (char)tolower((unsigned char)e->message[at]);
+	} else
 		snprintf(e->message, sizeof(e->message), "%s", what);
 	return -1;
 }
@@ -52,8 +60,14 @@ void nsx_report_error(int fd, const struct nsx_error *e)
 		if (len + 1 < sizeof(buf)) {
 			memcpy(buf, text, len);
 			buf[len] = '\n';
-			while (write(fd, buf, len + 1) < 0 && errno == EINTR)
+			ssize_t n;
+
+			/* MSG_NOSIGNAL: the runtime may already be gone; no SIGPIPE then. */
+			while ((n = send(fd, buf, len + 1, MSG_NOSIGNAL)) < 0 && errno == EINTR)
 				;
+			if (n < 0 && errno == ENOTSOCK)
+				while (write(fd, buf, len + 1) < 0 && errno == EINTR)
+					;
 		}
 	}
 	json_object_put(o);

@@ -10,7 +10,9 @@ struct nsx_seccomp; /* opaque: a compiled filter waiting to be loaded */
 
 /* Parses and compiles `seccomp` (the OCI linux.seccomp object; NULL means none, and
  * *out is set to NULL). Unknown syscall names are skipped, as runc does; an unknown
- * action, operator or architecture is an error. */
+ * action, operator or architecture is an error. When SCMP_ACT_NOTIFY is used this
+ * connects to listenerPath, so call it while that host path still resolves
+ * (before pivot_root). */
 int nsx_seccomp_prepare(json_object *seccomp, struct nsx_seccomp **out, struct nsx_error *e);
 
 /* Loads the filter into the calling thread. For SCMP_ACT_NOTIFY rules the listener fd
@@ -18,5 +20,10 @@ int nsx_seccomp_prepare(json_object *seccomp, struct nsx_seccomp **out, struct n
 int nsx_seccomp_load(struct nsx_seccomp *f, const char *state, struct nsx_error *e);
 
 void nsx_seccomp_free(struct nsx_seccomp *f);
+
+/* The "linux.seccomp" object of the runtime-spec features document (enabled,
+ * actions, operators, archs, knownFlags, supportedFlags), built from the same
+ * tables nsx_seccomp_prepare parses with. The caller owns the result. */
+json_object *nsx_seccomp_features(void);
 
 #endif

@@ -1,4 +1,5 @@
 // The flags `create` and `run` share, and the request they make of them.
+import { resolve } from 'node:path';
 import type { FlagSpec, ParsedArgs } from './args.js';
 import type { CommandContext } from './context.js';
 import type { CreateRequest } from '../launch/create.js';
@@ -12,6 +13,11 @@ export const createFlags: FlagSpec[] = [
   { name: 'preserve-fds', type: 'number', description: 'Pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)', default: 0 },
 ];
 
+/** nsexec changes directory, so paths from the command line are made absolute first. */
+export function absolute(flag: ParsedArgs['flags'][string]): string | undefined {
+  return typeof flag === 'string' && flag ? resolve(flag) : undefined;
+}
+
 export function createRequest(ctx: CommandContext, parsed: ParsedArgs, foreground: boolean): CreateRequest {
   const preserveFds = Number(parsed.flags['preserve-fds'] ?? 0);
   return {
@@ -19,7 +25,7 @@ export function createRequest(ctx: CommandContext, parsed: ParsedArgs, foregroun
     id: parsed.args[0],
     bundle: String(parsed.flags.bundle),
     pidFile: parsed.flags['pid-file'] as string | undefined,
-    consoleSocket: parsed.flags['console-socket'] as string | undefined,
+    consoleSocket: absolute(parsed.flags['console-socket']),
     noPivot: Boolean(parsed.flags['no-pivot']),
     noNewKeyring: Boolean(parsed.flags['no-new-keyring']),
     preserveFds: Number.isInteger(preserveFds) && preserveFds > 0 ? preserveFds : 0,

@@ -48,12 +48,8 @@ export async function createContainer(req: CreateRequest): Promise<CreatedContai
   const cd = containerDir(req.root, req.id);
   const bundle = loadBundle(req.bundle);
   const proc = bundle.config.process!;
-  if (proc.terminal && !req.consoleSocket) {
-    throw new UsageError(
-      req.foreground
-        ? 'a terminal run without --console-socket is not supported yet: use --console-socket'
-        : 'cannot allocate tty if runc will detach without setting console socket',
-    );
+  if (proc.terminal && !req.consoleSocket && !req.foreground) {
+    throw new UsageError('cannot allocate tty if runc will detach without setting console socket');
   }
   if (!proc.terminal && req.consoleSocket) {
     throw new UsageError('cannot use console socket if runc will not detach or allocate tty');

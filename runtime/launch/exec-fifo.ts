@@ -1,9 +1,10 @@
 // The exec fifo holds a created init back until `start`: the init blocks in
 // open(exec.fifo, O_WRONLY) and, once a reader appears, writes one byte and
-// execs. A writer blocked in open already counts as a writer, so a
-// non-blocking open for reading followed by an event-driven read cannot race:
-// data means the init was released; EOF with no data means no init is waiting.
-import { openSync, constants, closeSync } from 'node:fs';
+// execs (the fd is close-on-exec). A writer blocked in open already counts as
+// a writer, so after a non-blocking open for reading one read tells the cases
+// apart without waiting: EOF means no init is waiting; otherwise the byte and
+// then the EOF of the execve arrive as events. No polling.
+import { openSync, readSync, closeSync, constants } from 'node:fs';
 import { Socket } from 'node:net';
 import { StateConflictError, SystemError } from '../errors.js';
 
@@ -14,18 +15,27 @@ export async function releaseExecFifo(path: string): Promise<void> {
   } catch (e) {
     throw new SystemError('open exec fifo', path, e as Error);
   }
-  const got = await new Promise<boolean>((resolve) => {
-    let sock: Socket;
-    try {
-      sock = new Socket({ fd, readable: true, writable: false });
-    } catch {
+  // -1: EAGAIN, the init holds the fifo open and has not written yet.
+  let first = -1;
+  try {
+    first = readSync(fd, Buffer.alloc(1));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') {
       closeSync(fd);
-      return resolve(false);
+      throw new SystemError('read exec fifo', path, e as Error);
     }
-    let data = false;
+  }
+  if (first === 0) {
+    closeSync(fd);
+    throw new StateConflictError('container process is already dead');
+  }
+  // The rest arrives as events: the byte (if not read yet), then EOF once the init execs.
+  const released = await new Promise<boolean>((resolve) => {
+    let data = first > 0;
+    const sock = new Socket({ fd, readable: true, writable: false });
     sock.on('data', () => (data = true));
     sock.on('error', () => undefined);
     sock.once('close', () => resolve(data));
   });
-  if (!got) throw new StateConflictError('container process is already dead');
+  if (!released) throw new StateConflictError('container process is already dead');
 }

@@ -6,8 +6,13 @@ import { NsexecError } from '../errors.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT', 'SIGTSTP'];
 
-/** Resolves with the exit status as a shell reports it (128+N for signal N). */
-export async function waitForeground(channel: NsexecChannel, pid: number): Promise<number> {
+/**
+ * Resolves with the exit status as a shell reports it (128+N for signal N).
+ * With `relayTerminal` nsexec relays the caller's terminal, which is raw meanwhile.
+ */
+export async function waitForeground(channel: NsexecChannel, pid: number, relayTerminal: boolean): Promise<number> {
+  const tty = relayTerminal && process.stdin.isTTY ? process.stdin : undefined;
+  tty?.setRawMode(true);
   const forward = (sig: NodeJS.Signals) => {
     try {
       process.kill(pid, sig);
@@ -25,6 +30,7 @@ export async function waitForeground(channel: NsexecChannel, pid: number): Promi
     if (e instanceof NsexecError && e.stage === 'protocol') throw new NsexecError('wait', `lost the process ${pid}: ${e.message}`);
     throw e;
   } finally {
+    tty?.setRawMode(false);
     for (const s of FORWARDED) process.off(s, forward);
   }
 }

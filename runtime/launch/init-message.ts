@@ -26,6 +26,12 @@ function absoluteMounts(mounts: OciMount[] | undefined, bundle: string): OciMoun
   );
 }
 
+/** Where the pty master goes: the console socket, or (foreground only) nsexec's relay to the caller's terminal. */
+function terminalRoute(terminal: boolean | undefined, foreground: boolean, consoleSocket: string | undefined): object {
+  if (consoleSocket) return { consoleSocket };
+  return terminal && foreground ? { relayTerminal: true } : {};
+}
+
 export function createInit(o: CreateInitOptions): object {
   const { config } = o;
   const hooks = config.hooks ?? {};
@@ -40,7 +46,7 @@ export function createInit(o: CreateInitOptions): object {
     noPivot: o.noPivot,
     noNewKeyring: o.noNewKeyring,
     execFifo: o.execFifo,
-    ...(o.consoleSocket ? { consoleSocket: o.consoleSocket } : {}),
+    ...terminalRoute(config.process?.terminal, o.foreground, o.consoleSocket),
     preserveFds: o.preserveFds,
     ...(config.hostname !== undefined ? { hostname: config.hostname } : {}),
     ...(config.domainname !== undefined ? { domainname: config.domainname } : {}),
@@ -69,7 +75,7 @@ export function execInit(o: ExecInitOptions): object {
     mode: 'exec',
     foreground: o.foreground,
     joinPid: o.joinPid,
-    ...(o.consoleSocket ? { consoleSocket: o.consoleSocket } : {}),
+    ...terminalRoute(o.process.terminal, o.foreground, o.consoleSocket),
     preserveFds: o.preserveFds,
     process: o.process,
     linux: o.linux ?? {},

@@ -7,6 +7,7 @@ import { validateConfig } from '../../schemas/validators.js';
 import { assertValid, parseJson } from './validate.js';
 import { SpecError, SystemError } from '../errors.js';
 import type { OciConfig } from './types.js';
+import { checkSupported } from './support.js';
 
 export interface Bundle {
   /** Absolute bundle directory. */
@@ -28,6 +29,7 @@ export function loadBundle(bundleDir: string): Bundle {
   }
   const config = parseJson(text, configFile) as OciConfig;
   assertValid(validateConfig, config, configFile);
+  checkSupported(config, configFile);
   if (!config.root?.path) throw new SpecError(configFile, '$.root.path', 'root.path is required on Linux');
   if (!config.process) throw new SpecError(configFile, '$.process', 'process is required by create and run');
   const rootfs = resolve(dir, config.root.path);

@@ -2,7 +2,6 @@
 // its state dir. Used by delete and by every failed create, so a failure at
 // any point (or a runtime killed mid-create) leaves nothing behind.
 import { rmSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { initAlive } from './status.js';
 import { loadCgroups } from './cgroups.js';
 import type { ContainerDir } from './container-dir.js';
@@ -18,24 +17,21 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 
 /**
  * SIGKILLs the init and every process in the container's cgroup, then removes
- * the cgroup. The cgroup is only removable once the killed tasks have exited;
- * that takes the kernel a moment, so removal is retried briefly with back-off.
+ * the cgroup (the manager waits briefly for killed tasks to leave it). A task
+ * forked while this ran is caught by the next round.
  */
 export async function killAndRemoveCgroups(st: ContainerState): Promise<void> {
   if (initAlive(st)) signal(st.pid, 'SIGKILL');
   const cg = await loadCgroups(st.cgroupPaths);
   if (!cg) return;
-  let delay = 2;
-  for (;;) {
+  for (let round = 1; ; round++) {
     for (const pid of await cg.pids().catch(() => [] as number[])) signal(pid, 'SIGKILL');
     try {
       await cg.destroy();
       return;
     } catch (e) {
-      if (delay > 1000) throw e;
+      if (round === 3) throw e;
     }
-    await sleep(delay);
-    delay *= 2;
   }
 }
 

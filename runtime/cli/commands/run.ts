@@ -29,7 +29,7 @@ export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<numb
     await startContainer(req.root, req.id, ctx.logger);
     return 0;
   }
-  const exited = waitForeground(channel, state.pid);
+  const exited = waitForeground(channel, state.pid, Boolean(state.config.process?.terminal && !req.consoleSocket));
   // Awaited below; a failed start must not turn its rejection into an unhandled one.
   exited.catch(() => undefined);
   let status: number;

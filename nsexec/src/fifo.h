@@ -1,0 +1,22 @@
+/* The exec fifo: `create` ends with the container blocked opening it for writing;
+ * `start` opening it for reading lets the container go on to exec. */
+#ifndef NSX_FIFO_H
+#define NSX_FIFO_H
+
+#include "error.h"
+
+/* O_PATH fd of the fifo (a host path: call before pivot_root). */
+int nsx_fifo_open(const char *path, struct nsx_error *e);
+
+/* Takes a write end of the fifo right away (through a momentary read end of our
+ * own, so nothing blocks) and returns it; it stays open, close-on-exec, until the
+ * execve. With a writer always present, `start` reading the fifo with O_NONBLOCK
+ * sees "no data yet" rather than EOF however early it comes after `created`, and
+ * EOF exactly when the container has exec'd or died. Call while still root. */
+int nsx_fifo_hold(int fd, struct nsx_error *e);
+
+/* Blocks until start opens the fifo for reading, then writes one byte; that write
+ * end also stays open until the execve. */
+int nsx_fifo_wait(int fd, struct nsx_error *e);
+
+#endif

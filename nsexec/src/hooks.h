@@ -1,0 +1,12 @@
+/* hooks.createContainer and hooks.startContainer: run by nsexec itself, in the
+ * container's namespaces, with the state JSON on stdin. */
+#ifndef NSX_HOOKS_H
+#define NSX_HOOKS_H
+
+#include <json-c/json.h>
+#include "error.h"
+
+/* Runs every hook of the array `name` in order; the first failure stops. */
+int nsx_run_hooks(json_object *hooks, const char *name, const char *state, struct nsx_error *e);
+
+#endif

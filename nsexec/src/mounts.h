@@ -1,0 +1,29 @@
+/* One OCI mount entry: option parsing and the mount calls, always aimed at an fd
+ * resolved inside the rootfs. */
+#ifndef NSX_MOUNTS_H
+#define NSX_MOUNTS_H
+
+#include <stdbool.h>
+#include <json-c/json.h>
+#include "error.h"
+
+struct nsx_mount_target {
+	int rootfd;             /* the rootfs (its own bind mount) */
+	const char *rootfs;     /* its canonical host path, for the containment check */
+};
+
+/* Mounts m (an element of "mounts") onto its destination inside the rootfs. */
+int nsx_mount_entry(const struct nsx_mount_target *t, json_object *m, struct nsx_error *e);
+
+/* Remounts the mount at fd (an fd of its root) as a bind with flags, adding the
+ * flags the kernel keeps locked (nosuid, nodev, noexec, atime) when it refuses. */
+int nsx_remount_bind(int fd, unsigned long flags, const char *shown, const char *stage, struct nsx_error *e);
+
+/* The MS_* flags of a propagation option ("rslave", "private", ...); false when
+ * name is none. */
+bool nsx_propagation_flags(const char *name, unsigned long *flags);
+
+/* True when the mount entry's options contain bind or rbind or its type is "bind". */
+bool nsx_mount_is_bind(json_object *m);
+
+#endif

@@ -1,0 +1,82 @@
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <json-c/json.h>
+#include "monitor.h"
+#include "sync.h"
+#include "userns.h"
+
+static void parent_fail(pid_t child, int sync_fd, const struct nsx_error *e) __attribute__((noreturn));
+
+static void parent_fail(pid_t child, int sync_fd, const struct nsx_error *e)
+{
+	if (child > 0) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+	}
+	nsx_report_error(sync_fd, e);
+	exit(1);
+}
+
+void nsx_child_fail(struct nsx_ctx *ctx, const struct nsx_error *e)
+{
+	if (ctx->running_wfd >= 0)
+		while (write(ctx->running_wfd, "E", 1) < 0 && errno == EINTR)
+			;
+	nsx_report_error(ctx->sync_fd, e);
+	_exit(1);
+}
+
+int nsx_spawn(struct nsx_ctx *ctx, unsigned long clone_flags, struct nsx_error *e)
+{
+	int running[2] = { -1, -1 }, relay[2] = { -1, -1 };
+	pid_t child;
+
+	if (ctx->foreground && pipe2(running, O_CLOEXEC) < 0)
+		return nsx_fail(e, "spawn", "pipe2", errno, NULL, "create the running pipe");
+	/* relayTerminal: the child sends the pty master to us instead of a console socket */
+	if (ctx->relay_terminal && ctx->terminal && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, relay) < 0)
+		return nsx_fail(e, "spawn", "socketpair", errno, NULL, "create the terminal relay");
+	/* the raw syscall returns in the child like fork(), on the same stack; safe
+	 * because nsexec is single-threaded */
+	child = (pid_t)syscall(SYS_clone, clone_flags | SIGCHLD, NULL, NULL, NULL, 0UL);
+	if (child < 0) {
+		int err = errno;
+		for (int i = 0; i < 2; i++) {
+			if (running[i] >= 0)
+				close(running[i]);
+			if (relay[i] >= 0)
+				close(relay[i]);
+		}
+		return nsx_fail(e, "spawn", "clone", err, NULL, "create the container process");
+	}
+	if (child == 0) {
+		if (running[0] >= 0)
+			close(running[0]);
+		ctx->running_wfd = running[1];
+		if (relay[0] >= 0) {
+			close(relay[0]);
+			ctx->console_sock = relay[1];
+		}
+		return 0;
+	}
+	if (running[1] >= 0)
+		close(running[1]);
+	if (relay[1] >= 0)
+		close(relay[1]);
+	if ((clone_flags & CLONE_NEWUSER) && nsx_userns_write_maps(child, ctx->lnx, e) < 0)
+		parent_fail(child, ctx->sync_fd, e);
+	if (nsx_sync_send_int(ctx->sync_fd, "pid", "pid", child, e) < 0)
+		parent_fail(child, ctx->sync_fd, e);
+	if (!ctx->foreground)
+		exit(0);
+	nsx_monitor(ctx, child, running[0], relay[0]);
+}

@@ -1,0 +1,64 @@
+// The exec operation: a new process joins every namespace and the cgroup of a
+// running container. nsexec (exec mode) joins through the init's /proc/<pid>/ns;
+// the runtime places the child in the cgroup between `pid` and `continue`.
+import { containerDir } from '../state/container-dir.js';
+import { readState } from '../state/state-file.js';
+import { deriveStatus } from '../state/status.js';
+import { loadCgroups } from '../state/cgroups.js';
+import { NsexecChannel } from './channel.js';
+import { execInit } from './init-message.js';
+import { writePidFile } from './pid-file.js';
+import { waitForeground } from './foreground.js';
+import { StateConflictError, NsexecError } from '../errors.js';
+import type { OciProcess } from '../spec/types.js';
+
+export interface ExecRequest {
+  root: string;
+  id: string;
+  process: OciProcess;
+  detach: boolean;
+  consoleSocket?: string;
+  pidFile?: string;
+  preserveFds: number;
+  ignorePaused: boolean;
+}
+
+/** Returns the exit status of the process (0 once a detached one runs). */
+export async function execInContainer(req: ExecRequest): Promise<number> {
+  const cd = containerDir(req.root, req.id);
+  const st = readState(cd);
+  const status = await deriveStatus(cd, st);
+  if (status === 'stopped') throw new StateConflictError('cannot exec in a stopped container');
+  if (status === 'paused' && !req.ignorePaused) throw new StateConflictError('cannot exec in a paused container (use --ignore-paused)');
+  if (status !== 'running' && status !== 'paused' && status !== 'created') throw new StateConflictError(`cannot exec in a ${status} container`);
+
+  const channel = NsexecChannel.start(
+    execInit({
+      process: req.process,
+      joinPid: st.pid,
+      linux: st.config.linux,
+      foreground: !req.detach,
+      consoleSocket: req.consoleSocket,
+      preserveFds: req.preserveFds,
+    }),
+    req.preserveFds,
+  );
+  try {
+    const { pid } = await channel.expect('pid');
+    const cg = await loadCgroups(st.cgroupPaths);
+    await cg?.addProcess(pid);
+    channel.send({ type: 'continue' });
+    if (!req.detach) {
+      if (req.pidFile) writePidFile(req.pidFile, pid);
+      return await waitForeground(channel, pid, Boolean(req.process.terminal && !req.consoleSocket));
+    }
+    // A detached exec succeeded when the socket closes with no error: execve closed the child's end.
+    const ev = await channel.next();
+    if (ev.type !== 'eof') throw new NsexecError('protocol', `nsexec sent ${ev.type} after a detached exec`);
+    if (req.pidFile) writePidFile(req.pidFile, pid);
+    return 0;
+  } catch (e) {
+    channel.abort();
+    throw e;
+  }
+}

@@ -1,0 +1,85 @@
+// linux.seccomp through the whole runtime: the errno and kill actions act inside the
+// container, and the filter comes after every set-up step (it blocks the very syscalls
+// the set-up needs, yet the container starts).
+import { describe, test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeBundle, rockerSkipReason, runDetached, runOnce, runtimes, uniqueId } from './lib.mjs';
+
+const allow = (syscalls) => ({ defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'], syscalls });
+
+for (const rt of runtimes()) {
+  describe(`seccomp (${rt.name})`, { skip: rockerSkipReason(rt) }, () => {
+    after(() => rmSync(rt.root, { recursive: true, force: true }));
+
+    for (const errnoRet of [38, 1]) {
+      test(`SCMP_ACT_ERRNO errnoRet ${errnoRet} fails mkdir with that errno, other calls work`, () => {
+        const b = makeBundle({
+          args: ['sh', '-c', 'mkdir /tmp/made; echo mkdir=$?; echo data > /tmp/file && cat /tmp/file; ls -d /tmp/made'],
+          linux: { seccomp: allow([{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet }]) },
+        });
+        try {
+          const r = runOnce(rt, b);
+          assert.match(r.stdout, /mkdir=1\ndata\n/, r.stderr);
+          assert.match(r.stderr, errnoRet === 38 ? /Function not implemented/ : /Operation not permitted/);
+          assert.match(r.stderr, /ls: \/tmp\/made: No such file or directory/);
+        } finally { b.remove(); }
+      });
+    }
+
+    test('an exec\'d process gets the container\'s filter too', () => {
+      const b = makeBundle({ args: ['sleep', '30'], linux: { seccomp: allow([
+        { names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 },
+        { names: ['rmdir'], action: 'SCMP_ACT_KILL_PROCESS' },
+      ]) } });
+      const id = uniqueId('scexec');
+      try {
+        runDetached(rt, b, id);
+        const r = rt.cmd(['exec', id, 'sh', '-c', 'mkdir /tmp/made; echo mkdir=$?; echo still-works']);
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.stdout, 'mkdir=1\nstill-works\n');
+        assert.match(r.stderr, /Function not implemented/);
+        assert.equal(rt.cmd(['exec', id, 'rmdir', '/tmp']).status, 128 + 31);
+      } finally {
+        rt.cmd(['delete', '-f', id]);
+        b.remove();
+      }
+    });
+
+    test('SCMP_ACT_KILL_PROCESS kills the process (status 159)', () => {
+      const b = makeBundle({ args: ['rmdir', '/tmp'], linux: { seccomp: allow([{ names: ['rmdir'], action: 'SCMP_ACT_KILL_PROCESS' }]) } });
+      try {
+        const r = runOnce(rt, b);
+        assert.equal(r.status, 128 + 31, r.stderr);
+      } finally { b.remove(); }
+    });
+
+    test('the filter is installed last: blocking the set-up syscalls does not stop the start', () => {
+      // With noNewPrivileges the filter needs no privilege, so runc loads it last too.
+      const setup = ['mount', 'umount2', 'pivot_root', 'chroot', 'sethostname', 'setns', 'unshare', 'capset',
+        'setgroups', 'setresuid', 'setresgid', 'setuid', 'setgid', 'mknod', 'mknodat', 'symlink', 'symlinkat', 'prctl'];
+      const b = makeBundle({
+        args: ['sh', '-c', 'hostname; mount -t tmpfs none /tmp; echo mount=$?'],
+        noNewPrivileges: true,
+        linux: { seccomp: allow([{ names: setup, action: 'SCMP_ACT_ERRNO', errnoRet: 38 }]) },
+      });
+      try {
+        const r = runOnce(rt, b);
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.stdout, 'hardening\nmount=255\n');
+        assert.match(r.stderr, /Function not implemented/);
+      } finally { b.remove(); }
+    });
+
+    test('an unknown action is refused with a clear error and nothing runs', () => {
+      const b = makeBundle({ args: ['touch', '/ran'], linux: { seccomp: allow([{ names: ['mkdir'], action: 'SCMP_ACT_BOGUS' }]) } });
+      try {
+        const r = runOnce(rt, b);
+        assert.notEqual(r.status, 0);
+        assert.match(r.stderr, /SCMP_ACT_BOGUS/);
+        assert.equal(existsSync(join(b.rootfs, 'ran')), false);
+      } finally { b.remove(); }
+    });
+  });
+}

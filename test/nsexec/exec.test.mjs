@@ -1,0 +1,109 @@
+// nsexec create (detached, exec fifo) followed by exec into the running container.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { openSync, readSync, closeSync, readFileSync, readlinkSync, constants } from 'node:fs';
+import { join } from 'node:path';
+import { makeRootfs, initMessage, drive, eventOf, mountsUnder, killAndWait, buildConsoleReceiver, listenConsole } from './harness.mjs';
+
+let fx;
+let pid;
+const namespaces = [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'ipc' }];
+
+before(async () => {
+  fx = makeRootfs();
+  const fifo = join(fx.dir, 'exec.fifo');
+  execFileSync('mkfifo', ['-m', '0622', fifo]);
+  // a non-root init: it reopens the fifo after the user switch
+  const init = initMessage(fx.rootfs, ['sleep', '300'], {
+    foreground: false, execFifo: fifo, hostname: 'joined', linux: { namespaces }, process: { user: { uid: 1000, gid: 1000 } },
+  });
+  const r = await drive(init, { stdio: ['ignore', 'ignore', 'ignore'], until: 'created' });
+  assert.deepEqual(r.events.map((e) => e.type), ['pid', 'sync', 'created'], JSON.stringify(r.events));
+  pid = eventOf(r, 'pid').pid;
+  // `start`, right after `created`: a non-blocking reader must never see EOF (the
+  // init holds a write end), only "no data yet" until the byte comes
+  const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  const b = Buffer.alloc(1);
+  let n = -1;
+  while (n < 0) {
+    try { n = readSync(fd, b); } catch (e) { assert.equal(e.code, 'EAGAIN'); await new Promise((r) => setTimeout(r, 5)); }
+  }
+  closeSync(fd);
+  assert.equal(n, 1, 'a byte, not EOF');
+  assert.equal(b.toString(), '0');
+});
+
+after(async () => {
+  if (pid) await killAndWait(pid);
+  assert.deepEqual(mountsUnder(fx.dir), []);
+  fx.cleanup();
+});
+
+const execInit = (args, over = {}) => ({
+  ...initMessage(fx.rootfs, args, { linux: { namespaces } }), mode: 'exec', joinPid: pid, rootfs: undefined, mounts: undefined, ...over,
+});
+
+test('the reported pid is the host pid that exec\'d the user program', async () => {
+  for (let i = 0; i < 100 && !readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('sleep'); i++) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.equal(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), 'sleep\x00300\x00');
+  assert.notEqual(readlinkSync(`/proc/${pid}/ns/pid`), readlinkSync('/proc/self/ns/pid'));
+});
+
+test('exec joins the pid namespace, hostname and root of the container', async () => {
+  const r = await drive(execInit(['sh', '-c', 'echo pid=$$; hostname; cat /proc/1/cmdline; echo; ls /; exit 3']));
+  assert.deepEqual(r.events.map((e) => e.type), ['pid', 'running', 'exit'], JSON.stringify(r.events) + r.stderr);
+  assert.equal(eventOf(r, 'exit').status, 3);
+  assert.match(r.stdout, /^pid=\d+$/m);
+  assert.doesNotMatch(r.stdout, /^pid=1$/m);
+  assert.match(r.stdout, /^joined$/m);
+  assert.match(r.stdout, /^sleep\x00300\x00$/m);
+  assert.match(r.stdout, /^proc$/m);
+});
+
+test('detached exec: pid, then EOF with no error', async () => {
+  const r = await drive(execInit(['true'], { foreground: false }), { stdio: ['ignore', 'ignore', 'ignore'] });
+  assert.deepEqual(r.events.map((e) => e.type), ['pid']);
+  assert.equal(r.code, 0);
+});
+
+test('detached exec of a missing binary reports the error', async () => {
+  const r = await drive(execInit(['/nonexistent'], { foreground: false }), { stdio: ['ignore', 'ignore', 'ignore'] });
+  assert.equal(eventOf(r, 'error')?.message, 'exec: "/nonexistent": stat /nonexistent: no such file or directory');
+});
+
+test('detached exec with a terminal sends the pty master to the console socket (containerd exec -t)', async () => {
+  const consoleClient = await listenConsole(buildConsoleReceiver(fx.dir), join(fx.dir, 'exec-console.sock'));
+  const r = await drive(execInit(['sh', '-c', 'tty; echo done'], {
+    foreground: false, consoleSocket: join(fx.dir, 'exec-console.sock'), process: { ...execInit([]).process, args: ['sh', '-c', 'tty; echo done'], terminal: true },
+  }), { stdio: ['ignore', 'ignore', 'ignore'] });
+  assert.deepEqual(r.events.map((e) => e.type), ['pid'], JSON.stringify(r.events));
+  await consoleClient.closed;
+  assert.match(consoleClient.output(), /^\/dev\/pts\/\d+\r\ndone\r$/m);
+});
+
+test('exec into a container with its own user namespace', async () => {
+  const ufx = makeRootfs('rocker-nsexec-userns-exec-');
+  let upid;
+  try {
+    execFileSync('chown', ['-R', '200000:200000', ufx.dir]);
+    const map = [{ containerID: 0, hostID: 200000, size: 65536 }];
+    const userNs = [...namespaces, { type: 'user' }];
+    const init = initMessage(ufx.rootfs, ['sleep', '300'], {
+      foreground: false, hostname: 'userns', linux: { namespaces: userNs, uidMappings: map, gidMappings: map },
+    });
+    init.mounts = init.mounts.filter((m) => m.destination !== '/sys' && m.destination !== '/dev/mqueue');
+    const c = await drive(init, { stdio: ['ignore', 'ignore', 'ignore'], until: 'created' });
+    upid = eventOf(c, 'pid')?.pid;
+    assert.ok(upid, JSON.stringify(c.events));
+    const r = await drive({ ...execInit(['sh', '-c', 'id -u; hostname; cat /proc/self/uid_map'], { joinPid: upid }), linux: { namespaces: userNs } });
+    assert.equal(eventOf(r, 'exit')?.status, 0, JSON.stringify(r.events));
+    assert.match(r.stdout, /^0\nuserns\n\s+0\s+200000\s+65536\n$/);
+  } finally {
+    if (upid) await killAndWait(upid);
+    assert.deepEqual(mountsUnder(ufx.dir), []);
+    ufx.cleanup();
+  }
+});

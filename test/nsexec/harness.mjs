@@ -1,0 +1,140 @@
+// Drives dist/nsexec directly over its protocol socket (fd 3), against a
+// busybox-static rootfs in a temp dir. Shared by the nsexec tests.
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, copyFileSync, rmSync, readFileSync, existsSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const NSEXEC = join(here, '../../dist/nsexec');
+
+/** A temp dir with rootfs/ holding busybox and its applet links. */
+export function makeRootfs(prefix = 'rocker-nsexec-') {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const rootfs = join(dir, 'rootfs');
+  mkdirSync(join(rootfs, 'bin'), { recursive: true });
+  copyFileSync('/bin/busybox', join(rootfs, 'bin/busybox'));
+  // relative links, so they resolve inside the container too
+  for (const applet of execFileSync('/bin/busybox', ['--list'], { encoding: 'utf8' }).split('\n')) {
+    if (applet && applet !== 'busybox') symlinkSync('busybox', join(rootfs, 'bin', applet));
+  }
+  for (const d of ['proc', 'sys', 'dev', 'tmp', 'etc']) mkdirSync(join(rootfs, d), { recursive: true });
+  return { dir, rootfs, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export const ALL_CAPS_DEFAULT = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD',
+  'CAP_NET_RAW', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE',
+  'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE'];
+
+export function defaultMounts() {
+  return [
+    { destination: '/proc', type: 'proc', source: 'proc' },
+    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+    { destination: '/dev/pts', type: 'devpts', source: 'devpts',
+      options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+    { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+  ];
+}
+
+/** An init message for `create` with the usual namespaces; override anything. */
+export function initMessage(rootfs, args, over = {}) {
+  const { process: proc = {}, linux = {}, ...rest } = over;
+  return {
+    type: 'init', version: 1, mode: 'create', foreground: true, rootfs, hostname: 'nsx-test',
+    mounts: defaultMounts(),
+    process: {
+      args, cwd: '/', env: ['PATH=/bin:/usr/bin', 'TERM=xterm'], user: { uid: 0, gid: 0 },
+      capabilities: { bounding: ALL_CAPS_DEFAULT, effective: ALL_CAPS_DEFAULT, permitted: ALL_CAPS_DEFAULT },
+      noNewPrivileges: true, ...proc,
+    },
+    linux: {
+      namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'ipc' }, { type: 'network' }],
+      maskedPaths: ['/proc/kcore', '/proc/timer_list', '/proc/acpi'], readonlyPaths: ['/proc/sys', '/proc/bus'], ...linux,
+    },
+    ...rest,
+  };
+}
+
+/**
+ * Spawns nsexec, sends init, answers every pid/sync with continue and collects
+ * events. Resolves { events, stdout, stderr, code } when nsexec and the socket are
+ * done, or as soon as an event of type opts.until arrives (a detached container
+ * keeps the socket until it execs).
+ */
+export function drive(init, opts = {}) {
+  return new Promise((resolve, reject) => {
+    const stdio = opts.stdio ?? ['ignore', 'pipe', 'pipe'];
+    // opts.preserve extra pipes become fds 3.., the socket comes after them
+    const syncFd = 3 + (opts.preserve ?? 0);
+    const child = spawn(NSEXEC, [String(syncFd)], { stdio: [...stdio, ...Array(syncFd - 3).fill('pipe'), 'pipe'] });
+    const sock = child.stdio[syncFd];
+    opts.onSpawn?.(child);
+    const result = { events: [], stdout: '', stderr: '', code: null };
+    let buf = '';
+    let pending = 2 + (child.stdout ? 1 : 0) + (child.stderr ? 1 : 0);
+    const done = () => { if (--pending === 0) resolve(result); };
+    child.stdout?.on('data', (d) => { result.stdout += d; }).on('end', done);
+    child.stderr?.on('data', (d) => { result.stderr += d; }).on('end', done);
+    child.on('error', reject);
+    child.on('exit', (c, sig) => { result.code = c ?? `signal ${sig}`; done(); });
+    sock.on('data', (d) => {
+      buf += d;
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const ev = JSON.parse(buf.slice(0, nl));
+        buf = buf.slice(nl + 1);
+        result.events.push(ev);
+        if (ev.type === 'pid' || ev.type === 'sync') {
+          const msg = { type: 'continue' };
+          if (opts.state) msg.state = opts.state;
+          sock.write(JSON.stringify(msg) + '\n');
+        }
+        if (ev.type === opts.until) {
+          sock.destroy();
+          resolve(result);
+        }
+      }
+    });
+    sock.on('error', () => {});
+    sock.on('close', done);
+    sock.write(JSON.stringify(init) + '\n');
+  });
+}
+
+export const eventOf = (r, type) => r.events.find((e) => e.type === type);
+
+/** Mount points under dir still present in this (the host's) mount namespace. */
+export function mountsUnder(dir) {
+  return readFileSync('/proc/self/mounts', 'utf8').split('\n').filter((l) => l.split(' ')[1]?.startsWith(dir));
+}
+
+/** Kills pid and waits until it is gone (it is not our child, so poll). */
+export async function killAndWait(pid) {
+  try { process.kill(pid, 'SIGKILL'); } catch { return; }
+  for (let i = 0; i < 200 && existsSync(`/proc/${pid}`); i++) {
+    const st = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
+    if (st === 'Z') return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Compiles console-recv.c into dir; returns the binary's path. */
+export function buildConsoleReceiver(dir) {
+  const bin = join(dir, 'console-recv');
+  const cc = spawnSync('cc', ['-O1', '-o', bin, join(here, 'console-recv.c')], { encoding: 'utf8' });
+  if (cc.status !== 0) throw new Error(`cc console-recv.c: ${cc.stderr}`);
+  return bin;
+}
+
+/** Starts the console receiver on sockPath; resolves once it listens, with
+ *  { output(): string, closed: Promise } (output is what the pty master gave). */
+export async function listenConsole(bin, sockPath) {
+  const client = spawn(bin, [sockPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const closed = new Promise((resolve) => client.on('close', resolve));
+  await new Promise((resolve) => client.stdout.on('data', (d) => { out += d; if (out.includes('ready\n')) resolve(); }));
+  return { output: () => out, closed };
+}

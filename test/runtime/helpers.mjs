@@ -1,0 +1,112 @@
+// Shared by the runtime tests: busybox bundles in temp dirs, a temp --root per
+// test file, and a way to call the runtime (and runc, to compare).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, copyFileSync, symlinkSync, writeFileSync, rmSync, readdirSync, existsSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defaultSpec } from '../../dist/runtime/spec/default-spec.js';
+
+export const RUNTIME = fileURLToPath(new URL('../../bin/rocker-runtime', import.meta.url));
+export const NSEXEC = fileURLToPath(new URL('../../dist/nsexec', import.meta.url));
+
+const APPLETS = ['sh', 'echo', 'cat', 'sleep', 'id', 'hostname', 'ls', 'grep', 'true', 'false', 'kill', 'pwd', 'env', 'test', 'mount'];
+
+let seq = 0;
+/** A container id no other test (or concurrently running helper) uses. */
+export function uniqueId(prefix) {
+  return `${prefix}-${process.pid}-${++seq}`;
+}
+
+/** A temp dir removed by `cleanup`. */
+export function tempDir(prefix) {
+  return mkdtempSync(join(tmpdir(), `rocker-${prefix}-`));
+}
+
+/** A bundle whose rootfs is busybox-static; `edit(config)` adjusts the default spec. */
+export function makeBundle(edit = () => {}) {
+  const dir = tempDir('bundle');
+  const bin = join(dir, 'rootfs', 'bin');
+  mkdirSync(bin, { recursive: true });
+  copyFileSync('/bin/busybox', join(bin, 'busybox'));
+  for (const a of APPLETS) symlinkSync('busybox', join(bin, a));
+  for (const d of ['proc', 'sys', 'dev', 'tmp', 'etc', 'root', 'mnt']) mkdirSync(join(dir, 'rootfs', d));
+  const config = defaultSpec();
+  config.process.terminal = false;
+  config.root.readonly = false;
+  edit(config);
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
+  return dir;
+}
+
+/** Runs a command; resolves {code, signal, stdout, stderr}. */
+export function runCmd(cmd, args, opts = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], ...opts.spawn });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+    if (opts.input !== undefined) child.stdin.end(opts.input);
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+/** The runtime with `--root root` and further args. */
+export function rt(root, args, opts) {
+  return runCmd(process.execPath, [RUNTIME, '--root', root, ...args], opts);
+}
+
+/**
+ * The runtime for commands that leave a container holding their stdio (create,
+ * run -d, exec -d): stdout/stderr go to files, and the result is ready when the
+ * runtime exits rather than when every holder of its stdio has closed it.
+ */
+export function rtDetached(root, args) {
+  const dir = tempDir('out');
+  const outFd = openSync(join(dir, 'out'), 'w');
+  const errFd = openSync(join(dir, 'err'), 'w');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [RUNTIME, '--root', root, ...args], { stdio: ['ignore', outFd, errFd] });
+    closeSync(outFd);
+    closeSync(errFd);
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      const r = { code, signal, stdout: readFileSync(join(dir, 'out'), 'utf8'), stderr: readFileSync(join(dir, 'err'), 'utf8') };
+      rmSync(dir, { recursive: true, force: true });
+      resolve(r);
+    });
+  });
+}
+
+/** delete --force of every container left in `root`, then the dir itself. */
+export async function cleanupRoot(root, runtime = rt) {
+  if (existsSync(root)) {
+    for (const id of readdirSync(root)) await runtime(root, ['delete', '--force', id]);
+  }
+  rmSync(root, { recursive: true, force: true });
+}
+
+/** True once dist/nsexec speaks protocol v1 (answers an unknown version with a protocol error). */
+export async function nsexecSpeaksProtocol() {
+  const script = `
+    const { spawn } = require('node:child_process');
+    const c = spawn(${JSON.stringify(NSEXEC)}, ['3'], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
+    let out = '';
+    c.stdio[3].on('data', (d) => (out += d));
+    c.stdio[3].on('error', () => {});
+    c.stdio[3].write(JSON.stringify({ type: 'init', version: 999, mode: 'create', process: {} }) + '\\n');
+    c.on('close', () => process.stdout.write(out));
+    setTimeout(() => c.kill('SIGKILL'), 3000);
+  `;
+  const r = await runCmd(process.execPath, ['-e', script]);
+  return /"type"\s*:\s*"error"/.test(r.stdout) && /protocol/.test(r.stdout);
+}
+
+/** The cgroup dirs of a container placed by default (/rocker/<id> in every hierarchy) that exist now. */
+export function cgroupDirsFor(id) {
+  return readdirSync('/sys/fs/cgroup')
+    .map((h) => join('/sys/fs/cgroup', h, 'rocker', id))
+    .filter((p) => existsSync(p));
+}

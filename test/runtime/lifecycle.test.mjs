@@ -1,0 +1,255 @@
+// The container lifecycle against real namespaces, mounts and cgroups: run,
+// the create/start/kill/delete status walk compared with runc, what the
+// container sees, hooks, pid files, list. Skipped until dist/nsexec speaks
+// protocol v1.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { validateState } from '../../dist/schemas/validators.js';
+import {
+  rt, rtDetached, runCmd, makeBundle, tempDir, uniqueId, cgroupDirsFor, cleanupRoot, nsexecSpeaksProtocol, RUNTIME,
+} from './helpers.mjs';
+
+const ready = await nsexecSpeaksProtocol();
+const opts = { skip: ready ? false : 'dist/nsexec does not speak protocol v1 yet' };
+
+const root = tempDir('root');
+const runcRoot = tempDir('runc-root');
+const dirs = [];
+after(async () => {
+  await cleanupRoot(root);
+  await cleanupRoot(runcRoot, (r, args) => runCmd('runc', ['--root', r, ...args]));
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function bundle(args, edit = () => {}) {
+  const b = makeBundle((c) => {
+    c.process.args = args;
+    edit(c);
+  });
+  dirs.push(b);
+  return b;
+}
+
+/** Polls `state` (test-side only) until the status is `want`. */
+async function waitStatus(call, id, want) {
+  for (let i = 0; i < 250; i++) {
+    const r = await call(['state', id]);
+    if (r.code === 0 && JSON.parse(r.stdout).status === want) return;
+    await new Promise((res) => setTimeout(res, 20));
+  }
+  assert.fail(`${id} never reached ${want}`);
+}
+
+function assertGone(id) {
+  assert.equal(existsSync(join(root, id)), false, 'state dir removed');
+  assert.deepEqual(cgroupDirsFor(id), [], 'cgroups removed');
+}
+
+test('run prints the output and returns the exit code, then leaves nothing', opts, async () => {
+  const id = uniqueId('run');
+  const r = await rt(root, ['run', '--bundle', bundle(['sh', '-c', 'echo hello from $$; exit 3']), id]);
+  assert.equal(r.stdout, 'hello from 1\n');
+  assert.equal(r.code, 3, r.stderr);
+  assertGone(id);
+});
+
+test('run returns 128+N when the container is killed by signal N', opts, async () => {
+  const id = uniqueId('run');
+  const child = spawn(process.execPath, [RUNTIME, '--root', root, 'run', '-b', bundle(['sh', '-c', 'echo up; sleep 100']), id], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await once(child.stdout, 'data');
+  assert.equal((await rt(root, ['kill', id, 'KILL'])).code, 0);
+  const [code] = await once(child, 'exit');
+  assert.equal(code, 137);
+  assertGone(id);
+});
+
+test('run forwards SIGTERM to the container', opts, async () => {
+  const id = uniqueId('run');
+  const b = bundle(['sh', '-c', 'trap "exit 42" TERM; echo up; while :; do sleep 0.05; done']);
+  const child = spawn(process.execPath, [RUNTIME, '--root', root, 'run', '-b', b, id], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await once(child.stdout, 'data');
+  child.kill('SIGTERM');
+  const [code] = await once(child, 'exit');
+  assert.equal(code, 42);
+});
+
+/** create, state, start, state, kill, state, delete, state: statuses and state field names. */
+async function statusWalk(call, b, id) {
+  const seen = [];
+  const state = async () => {
+    const r = await call(['state', id]);
+    if (r.code !== 0) return { status: 'gone', keys: [] };
+    const s = JSON.parse(r.stdout);
+    assert.equal(validateState(s), true, JSON.stringify(validateState.errors));
+    return { status: s.status, keys: Object.keys(s), pid: s.pid };
+  };
+  const created = await call(['create', '--bundle', b, id], true);
+  assert.equal(created.code, 0, created.stderr);
+  seen.push(await state());
+  assert.equal((await call(['start', id])).code, 0);
+  seen.push(await state());
+  assert.equal((await call(['kill', id, 'KILL'])).code, 0);
+  await waitStatus(call, id, 'stopped');
+  seen.push(await state());
+  assert.equal((await call(['delete', id])).code, 0);
+  seen.push(await state());
+  return seen;
+}
+
+test('create/start/kill/delete walk the statuses exactly as runc does', opts, async () => {
+  const b = bundle(['sleep', '100']);
+  const mine = await statusWalk((args, detached) => (detached ? rtDetached : rt)(root, args), b, uniqueId('walk'));
+  const runcCall = (args, detached) =>
+    detached ? runCmd('runc', ['--root', runcRoot, ...args], { spawn: { stdio: ['ignore', 'ignore', 'pipe'] } }) : runCmd('runc', ['--root', runcRoot, ...args]);
+  const theirs = await statusWalk(runcCall, b, uniqueId('walk-runc'));
+  assert.deepEqual(mine.map((s) => s.status), ['created', 'running', 'stopped', 'gone']);
+  assert.deepEqual(mine.map((s) => s.status), theirs.map((s) => s.status));
+  assert.deepEqual(mine.map((s) => s.keys), theirs.map((s) => s.keys));
+  assert.ok(mine[0].pid > 0 && mine[1].pid === mine[0].pid && mine[2].pid === 0);
+});
+
+test('the container sees its pid 1, hostname, uid, capabilities, rlimits and mounts as configured', opts, async () => {
+  const shared = tempDir('shared');
+  dirs.push(shared);
+  writeFileSync(join(shared, 'file'), 'from the host\n');
+  const script = [
+    'echo pid=$$',
+    'echo host=$(hostname)',
+    'echo uid=$(id -u):$(id -g)',
+    'grep CapEff /proc/self/status',
+    'echo nofile=$(ulimit -n)',
+    'cat /mnt/file',
+    'grep -c " /tmp tmpfs " /proc/mounts',
+    'touch /mnt/x 2>/dev/null && echo data=rw || echo data=ro',
+  ].join('; ');
+  const b = bundle(['sh', '-c', script], (c) => {
+    c.hostname = 'inside-test';
+    c.process.user = { uid: 1000, gid: 1001 };
+    c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 512, hard: 1024 }];
+    c.mounts.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev'] });
+    c.mounts.push({ destination: '/mnt', type: 'bind', source: shared, options: ['rbind', 'ro'] });
+  });
+  const r = await rt(root, ['run', '-b', b, uniqueId('see')]);
+  assert.equal(r.code, 0, r.stderr);
+  // CAP_AUDIT_WRITE (29), CAP_KILL (5), CAP_NET_BIND_SERVICE (10), kept for uid 1000 through the ambient set.
+  assert.equal(
+    r.stdout,
+    'pid=1\nhost=inside-test\nuid=1000:1001\nCapEff:\t0000000020000420\nnofile=512\nfrom the host\n1\ndata=ro\n',
+  );
+});
+
+test('hooks run at their points with the state on stdin; poststop runs in delete', opts, async () => {
+  const out = tempDir('hooks');
+  dirs.push(out);
+  const hook = (name) => ({ path: '/bin/sh', args: ['sh', '-c', `cat > ${out}/${name}.json`], timeout: 10 });
+  const id = uniqueId('hooks');
+  const b = bundle(['true'], (c) => {
+    c.hooks = { prestart: [hook('prestart')], createRuntime: [hook('createRuntime')], poststart: [hook('poststart')], poststop: [hook('poststop')] };
+  });
+  const r = await rt(root, ['run', '-b', b, id]);
+  assert.equal(r.code, 0, r.stderr);
+  const read = (n) => JSON.parse(readFileSync(join(out, `${n}.json`), 'utf8'));
+  for (const [name, status] of [['prestart', 'creating'], ['createRuntime', 'creating'], ['poststart', 'running'], ['poststop', 'stopped']]) {
+    const st = read(name);
+    assert.equal(st.id, id, name);
+    assert.equal(st.status, status, name);
+    assert.equal(st.bundle, b, name);
+  }
+  assert.ok(read('prestart').pid > 0);
+});
+
+test('a failing prestart hook fails create and leaves nothing behind', opts, async () => {
+  const id = uniqueId('hookfail');
+  const b = bundle(['sleep', '100'], (c) => {
+    c.hooks = { prestart: [{ path: '/bin/sh', args: ['sh', '-c', 'echo nope >&2; exit 2'] }] };
+  });
+  const log = join(b, 'log.json');
+  const r = await rtDetached(root, ['--log', log, '--log-format', 'json', 'create', '-b', b, id]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /prestart hook #0 .*exit status 2.*stderr: nope/);
+  const last = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.level === 'error').at(-1);
+  assert.match(last.msg, /prestart hook #0/);
+  assertGone(id);
+});
+
+test('create writes the pid file without a newline; list shows the container', opts, async () => {
+  const id = uniqueId('list');
+  const b = bundle(['sleep', '100']);
+  const pidFile = join(b, 'init.pid');
+  assert.equal((await rtDetached(root, ['create', '-b', b, '--pid-file', pidFile, id])).code, 0);
+  const pidText = readFileSync(pidFile, 'utf8');
+  assert.match(pidText, /^\d+$/);
+  const state = JSON.parse((await rt(root, ['state', id])).stdout);
+  assert.equal(Number(pidText), state.pid);
+  const table = (await rt(root, ['list'])).stdout.split('\n');
+  assert.match(table[0], /^ID\s+PID\s+STATUS\s+BUNDLE\s+CREATED\s+OWNER$/);
+  assert.ok(table.some((l) => new RegExp(`^${id}\\s+${state.pid}\\s+created\\s+${b}\\s+\\S+\\s+root$`).test(l)), table.join('\n'));
+  const json = JSON.parse((await rt(root, ['list', '--format', 'json'])).stdout);
+  assert.deepEqual(json.find((s) => s.id === id), { ...state, owner: 'root' });
+  assert.ok((await rt(root, ['list', '-q'])).stdout.split('\n').includes(id));
+  assert.equal((await rt(root, ['delete', id])).code, 0, 'a created container is deleted without --force');
+  assertGone(id);
+});
+
+test('delete refuses a running container without --force and kills it with', opts, async () => {
+  const id = uniqueId('del');
+  assert.equal((await rtDetached(root, ['run', '-d', '-b', bundle(['sleep', '100']), id])).code, 0);
+  const r = await rt(root, ['delete', id]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, new RegExp(`cannot delete container ${id} that is not stopped: running`));
+  assert.equal((await rt(root, ['delete', '--force', id])).code, 0);
+  assertGone(id);
+});
+
+test('start of a running container fails like runc', opts, async () => {
+  const id = uniqueId('start');
+  assert.equal((await rtDetached(root, ['run', '-d', '-b', bundle(['sleep', '100']), id])).code, 0);
+  const r = await rt(root, ['start', id]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /cannot start an already running container/);
+  await rt(root, ['delete', '--force', id]);
+});
+
+test('exec: output and exit status, env/cwd/user flags, --process, detached with pid file, missing binary, stopped', opts, async () => {
+  const id = uniqueId('exec');
+  const b = bundle(['sleep', '100']);
+  assert.equal((await rtDetached(root, ['run', '-d', '-b', b, id])).code, 0);
+
+  const plain = await rt(root, ['exec', id, 'sh', '-c', 'echo hi; exit 7']);
+  assert.equal(plain.stdout, 'hi\n');
+  assert.equal(plain.code, 7);
+
+  const flags = await rt(root, ['exec', '-e', 'FOO=bar', '--cwd', '/tmp', '-u', '1000:1000', id, 'sh', '-c', 'echo $FOO $(pwd) $(id -u)']);
+  assert.equal(flags.stdout, 'bar /tmp 1000\n', flags.stderr);
+
+  const procFile = join(b, 'process.json');
+  writeFileSync(procFile, JSON.stringify({ user: { uid: 0, gid: 0 }, args: ['sh', '-c', 'echo from-process $$'], env: ['PATH=/bin'], cwd: '/' }));
+  const viaFile = await rt(root, ['exec', '--process', procFile, id]);
+  assert.equal(viaFile.code, 0, viaFile.stderr);
+  assert.match(viaFile.stdout, /^from-process \d+\n$/);
+
+  const pidFile = join(b, 'exec.pid');
+  const detached = await rtDetached(root, ['exec', '-d', '--pid-file', pidFile, id, 'sleep', '100']);
+  assert.equal(detached.code, 0, detached.stderr);
+  const pid = readFileSync(pidFile, 'utf8');
+  assert.match(pid, /^\d+$/);
+  assert.match(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), /^sleep\0100\0$/);
+
+  const missing = await rtDetached(root, ['exec', '-d', id, '/no/such/binary']);
+  assert.equal(missing.code, 255);
+  assert.match(missing.stderr, /no such file or directory/i);
+
+  assert.equal((await rt(root, ['kill', id, 'KILL'])).code, 0);
+  await waitStatus((args) => rt(root, args), id, 'stopped');
+  const stopped = await rt(root, ['exec', id, 'true']);
+  assert.equal(stopped.code, 255);
+  assert.match(stopped.stderr, /cannot exec in a stopped container/);
+  assert.equal((await rt(root, ['delete', id])).code, 0);
+  assertGone(id);
+});
