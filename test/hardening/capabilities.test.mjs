@@ -33,7 +33,6 @@ after(() => rmSync(probeDir, { recursive: true, force: true }));
 
 for (const rt of runtimes()) {
   describe(`capabilities and noNewPrivileges (${rt.name})`, { skip: rockerSkipReason(rt) }, () => {
-    after(() => rmSync(rt.root, { recursive: true, force: true }));
 
     test('no inheritable or ambient capabilities beyond the config', () => {
       const set = ['CAP_CHOWN', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];

@@ -49,7 +49,6 @@ const probe = ['sh', '-c', 'stat -L -c "%t:%T" /dev/console; tty'];
 
 for (const rt of runtimes()) {
   describe(`/dev/console (${rt.name})`, { skip: rockerSkipReason(rt) }, () => {
-    after(() => rmSync(rt.root, { recursive: true, force: true }));
 
     test('/dev/console is the container\'s own pty', async () => {
       const b = makeBundle({ args: probe, terminal: true });

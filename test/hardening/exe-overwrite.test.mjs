@@ -2,10 +2,11 @@
 // /proc/<pid>/exe (of a runtime process inside the container during exec, or of one
 // re-executed through `#!/proc/self/exe`) and writes into it once that process is gone.
 // Whatever it manages to open, the host's runtime binaries must stay byte-for-byte the same.
-import { describe, test, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, closeSync, constants, existsSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { copySharedLibraries, makeBundle, rockerSkipReason, runDetached, runtimes, sha256, uniqueId } from './lib.mjs';
@@ -38,6 +39,25 @@ echo done >> /log
 : > /finished
 `;
 
+/** A FIFO whose buffer is already full: a process writing to `writer` blocks until
+ *  drainAndClose(). */
+function fullPipe(path) {
+  assert.equal(spawnSync('mkfifo', [path]).status, 0);
+  const reader = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  const writer = openSync(path, constants.O_WRONLY);
+  writeSync(writer, Buffer.alloc(65536)); // the default pipe capacity, 16 pages
+  return {
+    writer,
+    /** Reads everything until the last writer (our runtime child too) is gone. */
+    drainAndClose() {
+      closeSync(writer);
+      const sock = new Socket({ fd: reader, readable: true, writable: false });
+      sock.resume();
+      return new Promise((resolve) => sock.once('close', resolve));
+    },
+  };
+}
+
 const log = (b) => (existsSync(join(b.rootfs, 'log')) ? readFileSync(join(b.rootfs, 'log'), 'utf8') : '');
 
 async function until(check, what) {
@@ -50,14 +70,13 @@ async function until(check, what) {
 
 for (const rt of runtimes()) {
   describe(`/proc/<pid>/exe overwrite (${rt.name})`, { skip: rockerSkipReason(rt) }, () => {
-    after(() => rmSync(rt.root, { recursive: true, force: true }));
 
     test('exec\'d processes and #!/proc/self/exe re-executions cannot modify the host runtime binaries', async () => {
       const b = makeBundle({ args: ['sh', '/attack.sh'] }, (rootfs) => {
         writeFileSync(join(rootfs, 'attack.sh'), attacker);
-        writeFileSync(join(rootfs, 'evil'), `#!/proc/self/exe ${rt.selfExec.arg}\n`);
+        writeFileSync(join(rootfs, 'evil'), '#!/proc/self/exe\n');
         chmodSync(join(rootfs, 'evil'), 0o755);
-        copySharedLibraries(rt.selfExec.binary, rootfs);
+        copySharedLibraries(rt.execBinary, rootfs);
       });
       const id = uniqueId('exe');
       const hashes = rt.binaries.map(sha256);
@@ -65,14 +84,18 @@ for (const rt of runtimes()) {
         runDetached(rt, b, id);
         // Runtime processes racing through the container while the attacker scans.
         for (let i = 0; i < 5; i++) assert.equal(rt.cmd(['exec', id, 'true'], { stdio: 'ignore' }).status, 0, `exec ${i}`);
-        // The runtime binary itself, re-executed in the container, waits on its stdin.
-        const envArgs = rt.selfExec.env.flatMap((e) => ['--env', e]);
-        const evil = spawn(rt.argv[0], [...rt.argv.slice(1), '--root', rt.root, 'exec', ...envArgs, id, '/evil'],
-          { stdio: ['pipe', 'ignore', 'ignore'] });
+        // The runtime binary itself, re-executed in the container, complains about its
+        // arguments on stderr: a full pipe holds it there, alive, for the attacker.
+        const stderr = fullPipe(join(b.dir, 'stderr.fifo'));
+        const evil = spawn(rt.argv[0], [...rt.argv.slice(1), '--root', rt.root, 'exec', id, '/evil'],
+          { stdio: ['ignore', 'ignore', stderr.writer] });
         const evilExit = new Promise((resolve) => evil.on('close', resolve));
-        await until(() => /opened/.test(log(b)), 'the attacker to open the runtime binary');
-        evil.stdin.end();
-        await evilExit;
+        try {
+          await until(() => /opened/.test(log(b)), 'the attacker to open the runtime binary');
+        } finally {
+          await stderr.drainAndClose();
+          await evilExit;
+        }
         writeFileSync(join(b.rootfs, 'stop'), '');
         await until(() => existsSync(join(b.rootfs, 'finished')), 'the attacker to finish');
         assert.deepEqual(rt.binaries.map(sha256), hashes);

@@ -41,7 +41,6 @@ after(() => {
 
 for (const rt of runtimes()) {
   describe(`fd leaks and cwd (${rt.name})`, { skip: rockerSkipReason(rt) }, () => {
-    after(() => rmSync(rt.root, { recursive: true, force: true }));
 
     test('run: only stdio is open in the container, the inherited fd 3 is not', () => {
       const b = makeBundle({ args: ['ls', '-l', '/proc/self/fd'] });

@@ -21,22 +21,31 @@ export function copySharedLibraries(binary, rootfs) {
 }
 
 /** A runtime under test: `argv` starts every invocation, `binaries` are the host files
- *  a container must never be able to modify, `selfExec` how the runtime's binary, when
- *  re-executed through `#!/proc/self/exe <arg>` with `env`, waits reading stdin (so an
- *  attacker can catch it alive). */
-function makeRuntime(name, argv, binaries, selfExec) {
-  const root = mkdtempSync(join(tmpdir(), `hardening-${name}-root-`));
-  const cmd = (args, opts = {}) => spawnSync(argv[0], [...argv.slice(1), '--root', root, ...args],
+ *  a container must never be able to modify, `execBinary` the one that executes the
+ *  container's process (what `#!/proc/self/exe` in the container re-executes). */
+function makeRuntime(name, argv, binaries, execBinary) {
+  const rt = { name, argv, binaries, execBinary };
+  // The state root is made on first use and removed when the test process ends, so
+  // skipped suites leave nothing behind either.
+  Object.defineProperty(rt, 'root', {
+    get() {
+      const root = mkdtempSync(join(tmpdir(), `hardening-${name}-root-`));
+      process.on('exit', () => rmSync(root, { recursive: true, force: true }));
+      Object.defineProperty(rt, 'root', { value: root });
+      return root;
+    },
+    configurable: true,
+  });
+  rt.cmd = (args, opts = {}) => spawnSync(argv[0], [...argv.slice(1), '--root', rt.root, ...args],
     { encoding: 'utf8', timeout: 30000, ...opts });
-  return { name, root, argv, binaries, selfExec, cmd };
+  return rt;
 }
 
 export function runtimes() {
   return [
     makeRuntime('rocker', [process.execPath, join(repo, 'bin/rocker-runtime')],
-      [join(repo, 'dist/nsexec'), process.execPath], { binary: join(repo, 'dist/nsexec'), arg: '0', env: [] }),
-    // runc's C part reads its bootstrap data from the fd named by this variable.
-    makeRuntime('runc', ['runc'], ['/usr/sbin/runc'], { binary: '/usr/sbin/runc', arg: 'init', env: ['_LIBCONTAINER_INITPIPE=0'] }),
+      [join(repo, 'dist/nsexec'), process.execPath], join(repo, 'dist/nsexec')),
+    makeRuntime('runc', ['runc'], ['/usr/sbin/runc'], '/usr/sbin/runc'),
   ];
 }
 
@@ -128,16 +137,20 @@ export function runOnce(rt, bundle, { id = uniqueId('run'), extraFds = [], args 
   }
 }
 
-/** Starts the bundle detached (`run -d`, stdio on /dev/null) and returns its id; the
- *  caller deletes it. */
+/** Starts the bundle detached (`run -d`; the container's stdout on /dev/null, stderr in
+ *  a file, since a pipe would stay open as long as the container) and returns its id;
+ *  the caller deletes it. */
 export function runDetached(rt, bundle, id = uniqueId('detached')) {
   const devnull = openSync('/dev/null', 'r+');
+  const errFile = join(bundle.dir, 'detached.stderr');
+  const err = openSync(errFile, 'w+');
   try {
-    const r = rt.cmd(['run', '-d', '--bundle', bundle.dir, id], { stdio: ['ignore', devnull, devnull] });
-    if (r.status !== 0) throw new Error(`${rt.name} run -d failed: ${r.stderr || r.error?.message}`);
+    const r = rt.cmd(['run', '-d', '--bundle', bundle.dir, id], { stdio: ['ignore', devnull, err] });
+    if (r.status !== 0) throw new Error(`${rt.name} run -d failed: ${readFileSync(errFile, 'utf8') || r.error?.message}`);
     return id;
   } finally {
     closeSync(devnull);
+    closeSync(err);
   }
 }
 

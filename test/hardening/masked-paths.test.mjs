@@ -25,7 +25,6 @@ after(() => rmSync(hostFile, { force: true }));
 
 for (const rt of runtimes()) {
   describe(`masked and read-only paths, procfs writes (${rt.name})`, { skip: rockerSkipReason(rt) }, () => {
-    after(() => rmSync(rt.root, { recursive: true, force: true }));
 
     test('masked files are /dev/null, masked dirs read-only empty tmpfs, readonly paths read-only', () => {
       const b = makeBundle({

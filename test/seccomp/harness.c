@@ -70,6 +70,7 @@ static int agent(const char *path, int answer)
 			      .msg_controllen = sizeof(control) };
 	struct seccomp_notif *req;
 	struct seccomp_notif_resp *resp;
+	json_object *state;
 	int srv = socket(AF_UNIX, SOCK_STREAM, 0), conn, fd = -1;
 	ssize_t n;
 
@@ -84,8 +85,11 @@ static int agent(const char *path, int answer)
 		return fprintf(stderr, "no fd received\n"), 2;
 	memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof(int));
 	buf[n] = 0;
-	while ((n = read(conn, buf + strlen(buf), sizeof(buf) - 1 - strlen(buf))) > 0)
+	/* The state may come in several writes; the sender need not close before we answer. */
+	while (!(state = json_tokener_parse(buf)) &&
+	       (n = read(conn, buf + strlen(buf), sizeof(buf) - 1 - strlen(buf))) > 0)
 		buf[strlen(buf) + (size_t)n] = 0;
+	json_object_put(state);
 	printf("%s\n", buf);
 	fflush(stdout);
 	if (seccomp_notify_alloc(&req, &resp) < 0 || seccomp_notify_receive(fd, req) < 0)

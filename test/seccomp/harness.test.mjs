@@ -2,25 +2,19 @@
 // the filter really loads and acts, the profile errors are clear, the binary copy is sealed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { buildHarness, startAgent } from './harness.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const src = join(here, '../../nsexec/src');
 let dir;
 let harness;
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'rocker-seccomp-'));
-  harness = join(dir, 'harness');
-  const cc = spawnSync('cc', ['-D_GNU_SOURCE', '-O1', '-o', harness, join(here, 'harness.c'),
-    join(src, 'seccomp.c'), join(src, 'selfclone.c'), join(src, 'error.c'), '-ljson-c', '-lseccomp'],
-  { encoding: 'utf8' });
-  assert.equal(cc.status, 0, cc.stderr);
+  harness = buildHarness(dir);
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -97,18 +91,14 @@ test('architectures and flags are applied; an unknown one is an error', () => {
 
 test('SCMP_ACT_NOTIFY sends the listener fd and the container process state to listenerPath', async () => {
   const sock = join(dir, 'agent.sock');
-  const agent = spawn(harness, ['agent', sock, '18'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  agent.stdout.setEncoding('utf8');
-  await new Promise((resolve) => agent.stdout.on('data', (d) => { out += d; if (out.includes('listening\n')) resolve(); }));
+  const agent = await startAgent(harness, sock, 18);
   const state = JSON.stringify({ ociVersion: '1.3.0', id: 'notify-test', status: 'creating', pid: 4242, bundle: '/b' });
   const r = runWith(allowAll([{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }],
     { listenerPath: sock, listenerMetadata: 'meta=1' }), ['/bin/busybox', 'mkdir', join(dir, 'n')], state);
-  const code = await new Promise((resolve) => agent.on('close', resolve));
+  const { code, lines } = await agent.done;
   assert.equal(code, 0);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /Invalid cross-device link/); // the agent's answer, errno 18
-  const lines = out.trim().split('\n');
   const msg = JSON.parse(lines[1]);
   assert.deepEqual(msg, { ociVersion: '1.3.0', fds: ['seccompFd'], pid: 4242, metadata: 'meta=1', state: JSON.parse(state) });
   assert.match(lines[2], /"notifiedSyscall":"mkdir(at)?"/);
