@@ -36,9 +36,17 @@ export class CgroupDir {
     writeCgroupFile(this.file(name), value);
   }
   number(name: string): number {
-    return readNumber(this.file(name), Number.MAX_SAFE_INTEGER);
+    return Number(readNumber(this.file(name), Number.MAX_SAFE_INTEGER));
   }
 }
+
+/** The blockIO throttle fields with their v1 file and their cgroup2 io.max key. */
+export const THROTTLES = [
+  { field: 'throttleReadBpsDevice', v1: 'blkio.throttle.read_bps_device', v2: 'rbps' },
+  { field: 'throttleWriteBpsDevice', v1: 'blkio.throttle.write_bps_device', v2: 'wbps' },
+  { field: 'throttleReadIOPSDevice', v1: 'blkio.throttle.read_iops_device', v2: 'riops' },
+  { field: 'throttleWriteIOPSDevice', v1: 'blkio.throttle.write_iops_device', v2: 'wiops' },
+] as const;
 
 export function deviceKey(d: { major: number; minor: number }): string {
   return `${d.major}:${d.minor}`;

@@ -75,22 +75,36 @@ export function fileExists(file: string): boolean {
   return existsSync(file);
 }
 
+/** Kernel counters are u64: values past 2^53 stay exact as bigint (limits are often 2^63 - 4096). */
+export type Counter = number | bigint;
+
+export function toCounter(text: string): Counter {
+  const n = Number(text);
+  return Number.isSafeInteger(n) || !/^\d+$/.test(text) ? n : BigInt(text);
+}
+
 /** A number from a single-value file; "max" (v2) is returned as `max`. */
-export function readNumber(file: string, max = 0): number {
+export function readNumber(file: string, max: Counter = 0): Counter {
   const text = readOptional(file)?.trim();
   if (text === undefined || text === '') return 0;
   if (text === 'max') return max;
-  return Number(text);
+  return toCounter(text);
 }
 
-/** "key value" lines (memory.stat, cpu.stat, ...) as a record of numbers. */
-export function readKeyValues(file: string): Record<string, number> {
-  const out: Record<string, number> = {};
+/** "key value" lines (memory.stat, cpu.stat, ...) as a record of counters. */
+export function readKeyValues(file: string): Record<string, Counter> {
+  const out: Record<string, Counter> = {};
   for (const line of (readOptional(file) ?? '').split('\n')) {
     const [k, v] = line.trim().split(/\s+/);
-    if (k && v !== undefined) out[k] = Number(v);
+    if (k && v !== undefined) out[k] = toCounter(v);
   }
   return out;
+}
+
+/** JSON text in which bigint counters appear as plain JSON numbers, as Go prints uint64. */
+export function countersToJson(value: unknown): string {
+  const mark = '\u0000bigint:';
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? `${mark}${v}` : v)).replace(/"\\u0000bigint:(\d+)"/g, '$1');
 }
 
 /** Pids listed in a cgroup.procs file. */

@@ -196,6 +196,8 @@ export class FsCgroupManager implements CgroupManager {
   }
 
   async destroy(): Promise<void> {
+    // Killed tasks of a frozen cgroup only exit once thawed (delete --force of a paused container).
+    if (await this.isFrozen().catch(() => false)) await this.thaw();
     for (const dir of this.dirs()) await removeTree(dir);
     await this.removeCreated();
   }

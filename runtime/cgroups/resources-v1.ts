@@ -2,8 +2,8 @@
 // with the semantics runc uses (memory.swap is the memory+swap total, written to
 // memory.memsw.limit_in_bytes; 0 leaves limits unset).
 import type { ApplyContext, CgroupDir } from './apply-context.js';
-import { deviceKey } from './apply-context.js';
-import type { Resources, ThrottleDevice } from './types.js';
+import { deviceKey, THROTTLES } from './apply-context.js';
+import type { Resources } from './types.js';
 
 type R<K extends keyof Resources> = NonNullable<Resources[K]>;
 
@@ -81,12 +81,9 @@ export function cpusetWrite(d: CgroupDir, c: R<'cpu'>): void {
 
 /** pids.max is the same file on v1 and v2. */
 export function pidsWrite(d: CgroupDir, p: R<'pids'>): void {
-  if (p.limit === undefined) return;
+  // As runc: 0 leaves the limit as it is, a negative value lifts it.
+  if (p.limit === undefined || p.limit === 0) return;
   d.write('pids.max', p.limit > 0 ? p.limit : 'max');
-}
-
-function throttleV1(d: CgroupDir, file: string, list: ThrottleDevice[] | undefined): void {
-  for (const t of list ?? []) d.write(file, `${deviceKey(t)} ${t.rate}`);
 }
 
 export function blkioV1(d: CgroupDir, b: R<'blockIO'>, ctx: ApplyContext): void {
@@ -108,10 +105,7 @@ export function blkioV1(d: CgroupDir, b: R<'blockIO'>, ctx: ApplyContext): void 
       d.write('blkio.leaf_weight_device', `${deviceKey(w)} ${w.leafWeight}`);
     }
   }
-  throttleV1(d, 'blkio.throttle.read_bps_device', b.throttleReadBpsDevice);
-  throttleV1(d, 'blkio.throttle.write_bps_device', b.throttleWriteBpsDevice);
-  throttleV1(d, 'blkio.throttle.read_iops_device', b.throttleReadIOPSDevice);
-  throttleV1(d, 'blkio.throttle.write_iops_device', b.throttleWriteIOPSDevice);
+  for (const t of THROTTLES) for (const dev of b[t.field] ?? []) d.write(t.v1, `${deviceKey(dev)} ${dev.rate}`);
 }
 
 export function hugetlbV1(d: CgroupDir, limits: R<'hugepageLimits'>): void {

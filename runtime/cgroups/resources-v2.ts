@@ -2,8 +2,8 @@
 // values the way runc does: shares -> cpu.weight, blkio weight -> io.weight,
 // memory+swap total -> memory.swap.max (swap only), quota/period -> cpu.max.
 import type { ApplyContext, CgroupDir } from './apply-context.js';
-import { deviceKey } from './apply-context.js';
-import type { Resources, ThrottleDevice } from './types.js';
+import { deviceKey, THROTTLES } from './apply-context.js';
+import type { Resources } from './types.js';
 
 type R<K extends keyof Resources> = NonNullable<Resources[K]>;
 
@@ -65,10 +65,6 @@ export function cpuV2(d: CgroupDir, c: R<'cpu'>, ctx: ApplyContext): void {
   if (c.idle !== undefined) d.write('cpu.idle', c.idle);
 }
 
-function ioMax(d: CgroupDir, key: string, list: ThrottleDevice[] | undefined): void {
-  for (const t of list ?? []) d.write('io.max', `${deviceKey(t)} ${key}=${t.rate}`);
-}
-
 export function ioV2(d: CgroupDir, b: R<'blockIO'>, ctx: ApplyContext): void {
   // With BFQ the weight keeps the v1 range in io.bfq.weight; otherwise io.weight takes the converted value.
   const bfq = d.has('io.bfq.weight');
@@ -83,10 +79,7 @@ export function ioV2(d: CgroupDir, b: R<'blockIO'>, ctx: ApplyContext): void {
     const [file, value] = weight(w.weight);
     d.write(file, `${deviceKey(w)} ${value}`);
   }
-  ioMax(d, 'rbps', b.throttleReadBpsDevice);
-  ioMax(d, 'wbps', b.throttleWriteBpsDevice);
-  ioMax(d, 'riops', b.throttleReadIOPSDevice);
-  ioMax(d, 'wiops', b.throttleWriteIOPSDevice);
+  for (const t of THROTTLES) for (const dev of b[t.field] ?? []) d.write('io.max', `${deviceKey(dev)} ${t.v2}=${dev.rate}`);
 }
 
 export function hugetlbV2(d: CgroupDir, limits: R<'hugepageLimits'>): void {

@@ -4,7 +4,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { hugePageSizes } from './apply-context.js';
-import { readKeyValues, readNumber, readOptional } from './cgfs.js';
+import { readKeyValues, readNumber, readOptional, toCounter } from './cgfs.js';
 
 // cpuacct.stat counts USER_HZ ticks; Linux fixes USER_HZ at 100.
 const NS_PER_TICK = 1e9 / 100;
@@ -17,13 +17,13 @@ function cpuStats(paths: Paths): Obj | undefined {
   const cpu = paths.cpu;
   const v2 = paths[''];
   if (acct) {
-    const percpu = (readOptional(join(acct, 'cpuacct.usage_percpu')) ?? '').trim().split(/\s+/).filter(Boolean).map(Number);
+    const percpu = (readOptional(join(acct, 'cpuacct.usage_percpu')) ?? '').trim().split(/\s+/).filter(Boolean).map(toCounter);
     const st = readKeyValues(join(acct, 'cpuacct.stat'));
     const usage: Obj = {
       total: readNumber(join(acct, 'cpuacct.usage')),
       percpu,
-      kernel: (st.system ?? 0) * NS_PER_TICK,
-      user: (st.user ?? 0) * NS_PER_TICK,
+      kernel: Number(st.system ?? 0) * NS_PER_TICK,
+      user: Number(st.user ?? 0) * NS_PER_TICK,
     };
     const t = cpu ? readKeyValues(join(cpu, 'cpu.stat')) : {};
     return {
@@ -34,8 +34,8 @@ function cpuStats(paths: Paths): Obj | undefined {
   if (!v2) return undefined;
   const s = readKeyValues(join(v2, 'cpu.stat'));
   return {
-    usage: { total: (s.usage_usec ?? 0) * 1000, percpu: [], kernel: (s.system_usec ?? 0) * 1000, user: (s.user_usec ?? 0) * 1000 },
-    throttling: { periods: s.nr_periods ?? 0, throttledPeriods: s.nr_throttled ?? 0, throttledTime: (s.throttled_usec ?? 0) * 1000 },
+    usage: { total: Number(s.usage_usec ?? 0) * 1000, percpu: [], kernel: Number(s.system_usec ?? 0) * 1000, user: Number(s.user_usec ?? 0) * 1000 },
+    throttling: { periods: s.nr_periods ?? 0, throttledPeriods: s.nr_throttled ?? 0, throttledTime: Number(s.throttled_usec ?? 0) * 1000 },
   };
 }
 
@@ -162,5 +162,30 @@ export function collectStats(paths: Paths): Obj {
 export function oomKillCount(paths: Paths): number {
   const v1 = paths.memory;
   const kv = v1 ? readKeyValues(join(v1, 'memory.oom_control')) : paths[''] ? readKeyValues(join(paths[''], 'memory.events')) : {};
-  return kv.oom_kill ?? 0;
+  return Number(kv.oom_kill ?? 0);
+}
+
+/** runc's network_interfaces entries for the interfaces (but lo) in `pid`'s network namespace. */
+export function networkInterfaces(pid: number): Obj[] {
+  const out: Obj[] = [];
+  // Header lines first; then "name: rx bytes packets errs drop fifo frame compressed multicast tx bytes packets errs drop ...".
+  for (const line of (readOptional(`/proc/${pid}/net/dev`) ?? '').split('\n').slice(2)) {
+    const colon = line.indexOf(':');
+    if (colon < 0) continue;
+    const name = line.slice(0, colon).trim();
+    const f = line.slice(colon + 1).trim().split(/\s+/).map(toCounter);
+    if (name === 'lo' || f.length < 12) continue;
+    out.push({
+      name,
+      rx_bytes: f[0],
+      rx_packets: f[1],
+      rx_errors: f[2],
+      rx_dropped: f[3],
+      tx_bytes: f[8],
+      tx_packets: f[9],
+      tx_errors: f[10],
+      tx_dropped: f[11],
+    });
+  }
+  return out;
 }

@@ -89,9 +89,12 @@ export async function createContainer(req: CreateRequest): Promise<CreatedContai
         ),
         mkfifo(cd.execFifo),
       ]);
+      // Recorded only once create() succeeded: a refused cgroup (one that already has
+      // processes) must never reach teardown, which kills everything in the recorded cgroups.
+      // create() removes what it made when it fails.
+      await cg.create(bundle.config.linux?.resources);
       state.cgroupPaths = cg.paths;
       writeState(cd, state);
-      await cg.create(bundle.config.linux?.resources);
 
       const hooks = bundle.config.hooks ?? {};
       const hooksInside = Boolean(hooks.createContainer?.length || hooks.startContainer?.length);

@@ -1,0 +1,154 @@
+// update, pause, resume, ps and events through rocker-runtime, on a container
+// whose init is a real process in a real cgroup, recorded in a state.json the
+// way `create` records it (so these commands are tested before nsexec runs
+// busybox bundles; delete --force is runtime-core's, on the same state).
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { cleanup, gatedShell, open, read, runtime, startTime, waitFor } from './helpers.mjs';
+
+const root = mkdtempSync(join(tmpdir(), 'rocker-cgcmd-'));
+after(async () => {
+  await cleanup();
+  rmSync(root, { recursive: true, force: true });
+});
+
+const MiB = 1024 * 1024;
+
+/** A "container": `script` runs (once released) as init in a cgroup with `resources`. */
+async function container(label, resources, script) {
+  const id = `${label}-${process.pid}`;
+  const m = await open(label);
+  await m.create(resources);
+  const init = await gatedShell(script);
+  await m.addProcess(init.pid);
+  mkdirSync(join(root, id));
+  const state = {
+    id,
+    pid: init.pid,
+    pidStartTime: startTime(init.pid),
+    bundle: root,
+    rootfs: join(root, 'rootfs'),
+    created: new Date().toISOString(),
+    owner: '',
+    cgroupPaths: m.paths,
+    config: { ociVersion: '1.3.0', linux: { resources } },
+  };
+  writeFileSync(join(root, id, 'state.json'), JSON.stringify(state));
+  init.go();
+  return { id, m, init };
+}
+
+const rr = (args, input) => runtime(['--root', root, ...args], input);
+const status = async (id) => JSON.parse((await rr(['state', id])).stdout).status;
+
+test('pause freezes the container (CPU time stops), state says paused; resume lets it go on', async () => {
+  const { id, m } = await container('pause', { cpu: { quota: 10000, period: 100000 } }, 'while :; do :; done');
+  const usage = () => Number(read(m.paths.cpuacct, 'cpuacct.usage'));
+  await waitFor(() => usage() > 0, 'the loop to run');
+  assert.deepEqual(await rr(['pause', id]), { code: 0, stdout: '', stderr: '' });
+  assert.equal(await status(id), 'paused');
+  const at = usage();
+  await sleep(300);
+  assert.equal(usage(), at);
+  const again = await rr(['pause', id]);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /container not running/);
+  assert.equal((await rr(['resume', id])).code, 0);
+  assert.equal(await status(id), 'running');
+  await waitFor(() => usage() > at, 'CPU time to advance');
+  assert.match((await rr(['resume', id])).stderr, /container not paused/);
+});
+
+test('update with runc flags and with --resources on stdin changes a running container', async () => {
+  const { id, m } = await container('update', { memory: { limit: 64 * MiB }, pids: { limit: 10 } }, 'exec sleep 60');
+  const r = await rr(['update', '--memory', '128m', '--memory-swap', '256m', '--pids-limit', '30', '--cpu-share', '768', '--cpu-quota', '30000', '--cpu-period', '60000', '--cpuset-cpus', '0', '--blkio-weight', '500', id]);
+  assert.deepEqual(r, { code: 0, stdout: '', stderr: '' });
+  assert.equal(read(m.paths.memory, 'memory.limit_in_bytes'), String(128 * MiB));
+  assert.equal(read(m.paths.memory, 'memory.memsw.limit_in_bytes'), String(256 * MiB));
+  assert.equal(read(m.paths.pids, 'pids.max'), '30');
+  assert.equal(read(m.paths.cpu, 'cpu.shares'), '768');
+  assert.equal(read(m.paths.cpu, 'cpu.cfs_quota_us'), '30000');
+  assert.equal(read(m.paths.cpu, 'cpu.cfs_period_us'), '60000');
+  assert.equal(read(m.paths.cpuset, 'cpuset.cpus'), '0');
+  assert.match(read(m.paths.blkio, 'blkio.bfq.weight'), /500/);
+  const json = { memory: { limit: 96 * MiB, swap: 96 * MiB }, pids: { limit: 12 }, hugepageLimits: [{ pageSize: '2MB', limit: 2 * MiB }] };
+  assert.equal((await rr(['update', '-r', '-', id], JSON.stringify(json))).code, 0);
+  assert.equal(read(m.paths.memory, 'memory.limit_in_bytes'), String(96 * MiB));
+  assert.equal(read(m.paths.pids, 'pids.max'), '12');
+  assert.equal(read(m.paths[''], 'hugetlb.2MB.max'), String(2 * MiB));
+  const bad = await rr(['update', '-r', '-', id], JSON.stringify({ network: { classID: 1 } }));
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /stdin: network\.classID: the net_cls \(v1\) controller is not available/);
+  const rejected = await rr(['update', '--memory', '1', id]);
+  assert.equal(rejected.code, 1);
+  assert.match(rejected.stderr, /write \/sys\/fs\/cgroup\/memory\/.*\/memory\.limit_in_bytes: \\?"1\\?": device or resource busy/);
+});
+
+test('ps lists the container processes: table filtered from ps(1), --format json as pids with nothing on stderr', async () => {
+  const { id, m, init } = await container('ps', undefined, 'sleep 61 & sleep 62 & wait');
+  await waitFor(async () => (await m.pids()).length === 3, 'three processes');
+  const json = await rr(['ps', '--format', 'json', id]);
+  assert.equal(json.stderr, '');
+  assert.deepEqual(JSON.parse(json.stdout).sort(), (await m.pids()).sort());
+  assert.ok(JSON.parse(json.stdout).includes(init.pid));
+  const table = await rr(['ps', id, '-o', 'pid,args']);
+  assert.equal(table.code, 0);
+  const lines = table.stdout.trim().split('\n');
+  assert.match(lines[0], /PID/);
+  assert.equal(lines.length, 4, table.stdout);
+  assert.ok(lines.some((l) => /sleep 62/.test(l)));
+  assert.ok(!lines.some((l) => /node/.test(l)), 'nothing outside the container');
+});
+
+test('events --stats: memory use grows when the container allocates', async () => {
+  const go = join(root, 'stats-go');
+  const { id } = await container('stats', { memory: { limit: 256 * MiB } }, `while [ ! -e ${go} ]; do sleep 0.05; done; cat /dev/zero | tail -c 50000000; sleep 60`);
+  const stats = async () => {
+    const r = await rr(['events', '--stats', id]);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.equal(lines.length, 1);
+    return JSON.parse(lines[0]);
+  };
+  const first = await stats();
+  // Unlimited kernel memory is 2^63 - 4096 in cgroupfs, printed exactly as runc prints uint64.
+  assert.match((await rr(['events', '--stats', id])).stdout, /"kernel":\{"limit":9223372036854771712,/);
+  assert.ok(Array.isArray(first.data.network_interfaces));
+  assert.equal(first.type, 'stats');
+  assert.equal(first.id, id);
+  for (const k of ['cpu', 'memory', 'pids', 'blkio', 'hugetlb']) assert.ok(k in first.data, k);
+  assert.equal(first.data.memory.usage.limit, 256 * MiB);
+  writeFileSync(go, '');
+  await waitFor(async () => (await stats()).data.memory.usage.usage > first.data.memory.usage.usage + 30 * MiB, 'memory use to grow', 10000);
+});
+
+test('events streams stats and reports an OOM kill, ending when the container stops', async () => {
+  const { id } = await container('oom', { memory: { limit: 24 * MiB, swap: 24 * MiB } }, 'sleep 0.5; cat /dev/zero | tail -c 400000000');
+  const r = await rr(['events', '--interval', '200ms', id]);
+  assert.equal(r.code, 0, r.stderr);
+  const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.ok(events.some((e) => e.type === 'stats' && e.id === id && e.data.memory));
+  assert.deepEqual(events.filter((e) => e.type === 'oom'), [{ type: 'oom', id }]);
+});
+
+test('delete --force kills every process of a paused container and leaves no cgroup', async () => {
+  const { id, m } = await container('delete', { pids: { limit: 20 } }, 'sleep 63 & sleep 64 & wait');
+  await waitFor(async () => (await m.pids()).length === 3, 'three processes');
+  assert.equal((await rr(['pause', id])).code, 0);
+  const r = await rr(['delete', '--force', id]);
+  assert.equal(r.code, 0, r.stderr);
+  for (const d of Object.values(m.paths)) assert.ok(!existsSync(d), `${d} removed`);
+  assert.ok(!existsSync(join(root, id)));
+});
+
+test('commands on an unknown container fail like runc', async () => {
+  for (const verb of ['pause', 'resume', 'update', 'ps', 'events']) {
+    const r = await rr([verb, 'no-such-container']);
+    assert.equal(r.code, 1, verb);
+    assert.match(r.stderr, /container does not exist/, verb);
+  }
+});

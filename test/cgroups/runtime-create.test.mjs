@@ -1,0 +1,69 @@
+// rocker-runtime create with cgroup settings the host or the kernel refuses:
+// a clear error, and no state dir, cgroup or process left behind. (These fail
+// before nsexec runs, so they need no container process.)
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeBundle, rtDetached, tempDir, cleanupRoot } from '../runtime/helpers.mjs';
+import { cleanup, gatedShell, open, topDirs, TOP } from './helpers.mjs';
+
+const root = tempDir('cgroot');
+const bundles = [];
+after(async () => {
+  await cleanupRoot(root);
+  await cleanup();
+  const { rmSync } = await import('node:fs');
+  for (const b of bundles) rmSync(b, { recursive: true, force: true });
+});
+
+let n = 0;
+async function create(linux) {
+  const id = `cgcreate-${process.pid}-${++n}`;
+  const bundle = makeBundle((c) => Object.assign(c.linux, linux));
+  bundles.push(bundle);
+  const r = await rtDetached(root, ['create', '--bundle', bundle, id]);
+  return { id, ...r };
+}
+
+function assertNothingLeft(id, parent) {
+  assert.ok(!existsSync(join(root, id)), 'no state dir');
+  for (const d of topDirs()) assert.ok(!existsSync(join(d, '..', parent)), `no ${join(d, '..', parent)}`);
+}
+
+test('an escaping cgroupsPath is refused', async () => {
+  const r = await create({ cgroupsPath: `/${TOP}-esc/../../../x` });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /linux\.cgroupsPath: .*escapes the cgroup root/);
+  assert.ok(!existsSync(join(root, r.id)));
+});
+
+test('a controller the host lacks is refused, naming the field', async () => {
+  const parent = `${TOP}-net`;
+  const r = await create({ cgroupsPath: `/${parent}/c`, resources: { network: { classID: 1048577 } } });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /linux\.resources\.network\.classID: the net_cls \(v1\) controller is not available on this host/);
+  assertNothingLeft(r.id, parent);
+});
+
+test('a value the kernel rejects names the file and the value', async () => {
+  const parent = `${TOP}-cpus`;
+  const r = await create({ cgroupsPath: `/${parent}/c`, resources: { cpu: { cpus: '64-65' } } });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /write \/sys\/fs\/cgroup\/cpuset\/.*\/c\/cpuset\.cpus: \\?"64-65\\?": /);
+  assertNothingLeft(r.id, parent);
+});
+
+test('an existing cgroup with processes is refused and its processes are left alone', async () => {
+  const m = await open('occupied');
+  await m.create(undefined);
+  const other = await gatedShell('exec sleep 60');
+  await m.addProcess(other.pid);
+  const cgroupsPath = m.paths.memory.slice('/sys/fs/cgroup/memory'.length);
+  const r = await create({ cgroupsPath });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /already exists and has processes/);
+  assert.ok(!existsSync(join(root, r.id)));
+  assert.equal(other.exitCode, null, 'the other process still runs');
+  assert.deepEqual(await m.pids(), [other.pid]);
+});

@@ -1,0 +1,153 @@
+// Cgroups through rocker-runtime with busybox containers: limits read back,
+// OOM kill with an "oom" event, a fork bomb held at the pids limit, pause and
+// resume of a counting container, update of a running one, events --stats
+// growing with the container's memory, delete --force leaving no cgroup.
+// Skipped until dist/nsexec speaks protocol v1.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { makeBundle, rt, rtDetached, tempDir, cleanupRoot, nsexecSpeaksProtocol, RUNTIME } from '../runtime/helpers.mjs';
+import { cleanup, read, waitFor, TOP } from './helpers.mjs';
+
+const ready = await nsexecSpeaksProtocol();
+const opts = { skip: ready ? false : 'dist/nsexec does not speak protocol v1 yet' };
+
+const root = tempDir('cgrun');
+const bundles = [];
+after(async () => {
+  await cleanupRoot(root);
+  await cleanup();
+  for (const b of bundles) rmSync(b, { recursive: true, force: true });
+});
+
+const MiB = 1024 * 1024;
+let n = 0;
+
+/** A busybox bundle running `sh -c script` in /<TOP>-run/<id> with `resources`. */
+function bundle(id, script, resources) {
+  const b = makeBundle((c) => {
+    c.process.args = ['sh', '-c', script];
+    // Raising ambient capabilities is not what these tests are about.
+    delete c.process.capabilities.ambient;
+    c.linux.cgroupsPath = `/${TOP}-run/${id}`;
+    c.linux.resources = { ...c.linux.resources, ...resources };
+  });
+  symlinkSync('busybox', join(b, 'rootfs/bin/seq'));
+  bundles.push(b);
+  return b;
+}
+
+/** create + start; returns the container's id, bundle and cgroup paths (from state.json). */
+async function started(label, script, resources) {
+  const id = `${label}-${process.pid}-${++n}`;
+  const b = bundle(id, script, resources);
+  const c = await rtDetached(root, ['create', '--bundle', b, id]);
+  assert.equal(c.code, 0, c.stderr);
+  const paths = JSON.parse(readFileSync(join(root, id, 'state.json'), 'utf8')).cgroupPaths;
+  const s = await rtDetached(root, ['start', id]);
+  assert.equal(s.code, 0, s.stderr);
+  return { id, bundle: b, paths };
+}
+
+async function deleteForce(id, paths) {
+  const r = await rt(root, ['delete', '--force', id]);
+  assert.equal(r.code, 0, r.stderr);
+  for (const d of Object.values(paths)) assert.ok(!existsSync(d), `${d} removed`);
+}
+
+test('limits are in cgroupfs while the container runs; delete --force leaves no cgroup', opts, async () => {
+  const { id, paths } = await started('limits', 'sleep 60', {
+    memory: { limit: 48 * MiB, swap: 64 * MiB, reservation: 16 * MiB },
+    cpu: { shares: 256, quota: 25000, period: 100000, cpus: '0' },
+    pids: { limit: 50 },
+    hugepageLimits: [{ pageSize: '2MB', limit: 4 * MiB }],
+  });
+  assert.equal(read(paths.memory, 'memory.limit_in_bytes'), String(48 * MiB));
+  assert.equal(read(paths.memory, 'memory.memsw.limit_in_bytes'), String(64 * MiB));
+  assert.equal(read(paths.memory, 'memory.soft_limit_in_bytes'), String(16 * MiB));
+  assert.equal(read(paths.cpu, 'cpu.shares'), '256');
+  assert.equal(read(paths.cpu, 'cpu.cfs_quota_us'), '25000');
+  assert.equal(read(paths.cpuset, 'cpuset.cpus'), '0');
+  assert.equal(read(paths.pids, 'pids.max'), '50');
+  assert.equal(read(paths[''], 'hugetlb.2MB.max'), String(4 * MiB));
+  // The runtime-spec default denies every device but the defaults: /dev/null stays usable.
+  assert.ok(read(paths.devices, 'devices.list').split('\n').includes('c 1:3 rwm'));
+  const ps = await rt(root, ['ps', '--format', 'json', id]);
+  assert.equal(ps.stderr, '');
+  const [pid] = JSON.parse(ps.stdout);
+  for (const d of Object.values(paths)) assert.ok(read(d, 'cgroup.procs').split('\n').includes(String(pid)), d);
+  await deleteForce(id, paths);
+});
+
+test('a memory hog is OOM-killed and events reports "oom"', opts, async () => {
+  const id = `oom-${process.pid}-${++n}`;
+  const b = bundle(id, 'sleep 1; x=a; while :; do x=$x$x; done', { memory: { limit: 24 * MiB, swap: 24 * MiB } });
+  assert.equal((await rtDetached(root, ['create', '--bundle', b, id])).code, 0);
+  const paths = JSON.parse(readFileSync(join(root, id, 'state.json'), 'utf8')).cgroupPaths;
+  const events = spawn(process.execPath, [RUNTIME, '--root', root, 'events', '--interval', '300ms', id], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  events.stdout.setEncoding('utf8').on('data', (d) => (out += d));
+  const ended = new Promise((resolve) => events.on('close', resolve));
+  assert.equal((await rtDetached(root, ['start', id])).code, 0);
+  assert.equal(await ended, 0);
+  const lines = out.trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(lines.filter((e) => e.type === 'oom'), [{ type: 'oom', id }]);
+  assert.ok(lines.some((e) => e.type === 'stats' && e.data.memory.usage.limit === 24 * MiB));
+  await deleteForce(id, paths);
+});
+
+test('a fork bomb stops at the pids limit; kill --all reaches every process', opts, async () => {
+  // The subshell gives up at the first failed fork; the init shell stays to be counted and killed.
+  const { id, paths } = await started('forkbomb', '(for i in $(seq 60); do sleep 60 & done); sleep 60; true', { pids: { limit: 12 } });
+  await waitFor(() => /max [1-9]/.test(read(paths.pids, 'pids.events')), 'the pids limit to be hit');
+  assert.ok(Number(read(paths.pids, 'pids.current')) <= 12);
+  const ps = JSON.parse((await rt(root, ['ps', '--format', 'json', id])).stdout);
+  assert.ok(ps.length > 1 && ps.length <= 12);
+  assert.equal((await rt(root, ['kill', '--all', id, '9'])).code, 0);
+  await waitFor(() => read(paths.pids, 'cgroup.procs') === '', 'every process to die');
+  await deleteForce(id, paths);
+});
+
+test('pause stops a counting container (state paused); resume lets it count on', opts, async () => {
+  const { id, bundle: b, paths } = await started('pause', 'i=0; while :; do i=$((i+1)); echo $i > /tmp/count; done', {
+    cpu: { quota: 20000, period: 100000 },
+  });
+  const count = () => Number(readFileSync(join(b, 'rootfs/tmp/count'), 'utf8').trim() || 0);
+  await waitFor(() => existsSync(join(b, 'rootfs/tmp/count')) && count() > 0, 'counting to start');
+  assert.equal((await rt(root, ['pause', id])).code, 0);
+  assert.equal(JSON.parse((await rt(root, ['state', id])).stdout).status, 'paused');
+  const at = count();
+  await sleep(400);
+  assert.equal(count(), at, 'no counting while paused');
+  assert.equal((await rt(root, ['resume', id])).code, 0);
+  await waitFor(() => count() > at, 'counting to go on');
+  assert.equal(JSON.parse((await rt(root, ['state', id])).stdout).status, 'running');
+  await deleteForce(id, paths);
+});
+
+test('update changes the limits of a running container; events --stats sees its memory grow', opts, async () => {
+  const { id, bundle: b, paths } = await started(
+    'update',
+    // The shell keeps the 32 MiB string until after the sleep.
+    'while [ ! -e /tmp/go ]; do sleep 1; done; x=a; i=0; while [ $i -lt 25 ]; do x=$x$x; i=$((i+1)); done; sleep 60; echo ${#x}',
+    { memory: { limit: 256 * MiB } },
+  );
+  const r = await rt(root, ['update', '--memory', '512m', '--memory-swap', '1g', '--pids-limit', '40', '--cpu-share', '300', id]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(read(paths.memory, 'memory.limit_in_bytes'), String(512 * MiB));
+  assert.equal(read(paths.memory, 'memory.memsw.limit_in_bytes'), String(1024 * MiB));
+  assert.equal(read(paths.pids, 'pids.max'), '40');
+  assert.equal(read(paths.cpu, 'cpu.shares'), '300');
+  const usage = async () => {
+    const s = await rt(root, ['events', '--stats', id]);
+    assert.equal(s.code, 0, s.stderr);
+    return JSON.parse(s.stdout).data.memory.usage.usage;
+  };
+  const before = await usage();
+  writeFileSync(join(b, 'rootfs/tmp/go'), '');
+  await waitFor(async () => (await usage()) > before + 24 * MiB, 'memory use to grow', 15000);
+  await deleteForce(id, paths);
+});
