@@ -12,7 +12,7 @@ APT_PACKAGES := build-essential cmake ninja-build pkg-config libjson-c-dev libse
 	containernetworking-plugins iptables iproute2 procps util-linux zstd jq \
 	apache2-utils hyperfine time openssl tar
 
-all: ts validators nsexec fsops dist/build-info.json
+all: ts validators nsexec fsops dist/rocker-devfilter dist/rocker-oomwatch dist/build-info.json
 
 # Everything a fresh Debian 12 machine needs, as root.
 deps:
@@ -40,6 +40,12 @@ nsexec: node_modules/.package-lock.json
 fsops: node_modules/.package-lock.json
 	npm_config_nodedir=$${npm_config_nodedir:-/usr} $(NODE_BIN)/cmake-js build --directory imagetool/fsops --out build/fsops
 	install -D -m 0755 build/fsops/rocker-fsops dist/rocker-fsops
+
+# Small C helpers for what Node cannot do (bpf(2), eventfd(2)): rocker-devfilter attaches
+# cgroup2 device programs, rocker-oomwatch relays v1 OOM notifications (runtime/cgroups/).
+dist/rocker-%: cghelpers/%.c
+	mkdir -p dist
+	$(CC) -O2 -Wall -Wextra -o $@ $<
 
 dist/build-info.json: package.json
 	mkdir -p dist

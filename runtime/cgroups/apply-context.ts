@@ -51,20 +51,3 @@ export const THROTTLES = [
 export function deviceKey(d: { major: number; minor: number }): string {
   return `${d.major}:${d.minor}`;
 }
-
-/** "2MB" -> the page sizes the host has, from /sys/kernel/mm/hugepages ("hugepages-2048kB"). */
-export function hugePageSizes(names: string[]): string[] {
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  return names
-    .map((n) => /^hugepages-(\d+)kB$/.exec(n))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => {
-      let size = Number(m[1]);
-      let u = 0;
-      while (size >= 1024 && size % 1024 === 0 && u < units.length - 1) {
-        size /= 1024;
-        u++;
-      }
-      return `${size}${units[u]}`;
-    });
-}

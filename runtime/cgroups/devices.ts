@@ -1,7 +1,8 @@
-// Device access rules for the v1 devices controller. Rules apply in order, each
-// written to devices.allow or devices.deny; the runtime's own default devices
-// (the ones every container gets in /dev) follow, as runc appends them, so a
-// config that only denies everything (as podman sends) still has a usable /dev.
+// Device access rules for the v1 devices controller: in order, each written to
+// devices.allow or devices.deny. The runtime's own default devices (the ones
+// every container gets in /dev) follow the config's rules, as runc appends
+// them, so a config that only denies everything (as podman sends) still has a
+// usable /dev.
 import type { CgroupDir } from './apply-context.js';
 import type { DeviceRule } from './types.js';
 
@@ -29,7 +30,7 @@ export function ruleLine(r: DeviceRule): string {
 }
 
 export function devicesV1(d: CgroupDir, rules: DeviceRule[]): void {
-  for (const r of [...rules, ...DEFAULT_DEVICE_RULES]) {
+  for (const r of rules) {
     d.write(r.allow ? 'devices.allow' : 'devices.deny', ruleLine(r));
   }
 }

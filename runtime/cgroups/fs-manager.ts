@@ -2,14 +2,14 @@
 // one directory per mounted v1 hierarchy (keyed by controller, as runc keeps
 // them) plus one in the cgroup2 tree ("" key) when there is one. Each resource
 // goes to whichever of those implements it on this host (see resources.ts).
-import { mkdirSync, readdirSync, rmdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmdirSync, watch } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RockerError } from '../errors.js';
 import type { CgroupManager, CgroupStats } from './manager.js';
-import { ApplyContext, CgroupDir, hugePageSizes } from './apply-context.js';
+import { ApplyContext, CgroupDir } from './apply-context.js';
 import { cgroupError, readOptional, readPids, writeCgroupFile } from './cgfs.js';
-import { probeHost, unifiedControllers } from './host.js';
+import { hostHugePageSizes, probeHost, unifiedControllers } from './host.js';
 import { applyDevices, applyResources, planResources, type ControllerHomes } from './resources.js';
 import { collectStats } from './stats.js';
 import type { Resources, Warn } from './types.js';
@@ -23,16 +23,11 @@ export interface ResourceSource {
 
 const CONFIG_SOURCE: ResourceSource = { file: 'config.json', prefix: 'linux.resources' };
 
+// How long a freeze may take to settle before it is undone and reported.
+const FREEZE_TIMEOUT_MS = 4000;
+
 // Hierarchies whose pid lists are read for pids(), in order of preference.
 const PID_KEYS = ['pids', 'freezer', 'memory', 'cpu', ''];
-
-function listHugePageSizes(): string[] {
-  try {
-    return hugePageSizes(readdirSync('/sys/kernel/mm/hugepages'));
-  } catch {
-    return [];
-  }
-}
 
 export class FsCgroupManager implements CgroupManager {
   /** Directories this instance created, parents first. */
@@ -54,7 +49,7 @@ export class FsCgroupManager implements CgroupManager {
       v1: (c) => (c in this.paths && c !== '' ? new CgroupDir(this.paths[c]) : undefined),
       v2: v2 ? new CgroupDir(v2) : undefined,
       v2Available: host.unified ? unifiedControllers(host.unified.mountpoint) : new Set(),
-      hugePageSizes: listHugePageSizes(),
+      hugePageSizes: hostHugePageSizes(),
     };
   }
 
@@ -88,17 +83,27 @@ export class FsCgroupManager implements CgroupManager {
     }
   }
 
-  /** mkdir -p, remembering each level made here. */
+  /**
+   * mkdir -p, remembering each level made here. A parent that another runtime
+   * removes meanwhile (its failed create cleaning up) makes the walk start over.
+   */
   private mkdirs(dir: string): void {
     const mount = this.mountOf(dir);
-    let cur = mount;
-    for (const part of dir.slice(mount.length + 1).split('/')) {
-      cur = join(cur, part);
+    for (let attempt = 1; ; attempt++) {
+      let cur = mount;
       try {
-        mkdirSync(cur);
-        this.created.push(cur);
+        for (const part of dir.slice(mount.length + 1).split('/')) {
+          cur = join(cur, part);
+          try {
+            mkdirSync(cur);
+            this.created.push(cur);
+          } catch (e) {
+            if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+          }
+        }
+        return;
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw cgroupError('mkdir', cur, e);
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || attempt === 3) throw cgroupError('mkdir', cur, e);
       }
     }
   }
@@ -155,22 +160,54 @@ export class FsCgroupManager implements CgroupManager {
   }
 
   private async setFrozen(frozen: boolean): Promise<void> {
-    const v1 = this.paths.freezer;
-    const file = v1 ? join(v1, 'freezer.state') : join(this.paths[''], 'cgroup.freeze');
-    const value = v1 ? (frozen ? 'FROZEN' : 'THAWED') : frozen ? '1' : '0';
-    // The v1 freezer passes through FREEZING while tasks stop; the write is repeated until
-    // the state settles, as the kernel documentation advises. cgroup2 reports it in cgroup.events.
-    const settled = (): boolean =>
-      v1
-        ? (readOptional(file) ?? '').trim() === value
-        : (readOptional(join(this.paths[''], 'cgroup.events')) ?? '').includes(`frozen ${frozen ? 1 : 0}`);
+    if (this.paths.freezer) await this.setFrozenV1(join(this.paths.freezer, 'freezer.state'), frozen);
+    else await this.setFrozenV2(this.paths[''], frozen);
+  }
+
+  /**
+   * The v1 freezer passes through FREEZING while tasks stop and offers no
+   * notification; as the kernel documentation advises, the write is repeated
+   * (with a short, growing pause) until freezer.state reads back.
+   */
+  private async setFrozenV1(file: string, frozen: boolean): Promise<void> {
+    const value = frozen ? 'FROZEN' : 'THAWED';
     for (let i = 0; i < 200; i++) {
       writeCgroupFile(file, value);
-      if (settled()) return;
+      if ((readOptional(file) ?? '').trim() === value) return;
       await sleep(Math.min(1 + i, 20));
     }
-    if (frozen) writeCgroupFile(file, v1 ? 'THAWED' : '0');
+    if (frozen) writeCgroupFile(file, 'THAWED');
     throw new RockerError(`unable to ${frozen ? 'freeze' : 'thaw'} cgroup: ${file} did not settle`, { path: file });
+  }
+
+  /** cgroup2 reports the settled state in cgroup.events, which raises inotify events: watched, not polled. */
+  private async setFrozenV2(dir: string, frozen: boolean): Promise<void> {
+    const events = join(dir, 'cgroup.events');
+    const settled = (): boolean => (readOptional(events) ?? '').includes(`frozen ${frozen ? 1 : 0}`);
+    await new Promise<void>((resolve, reject) => {
+      // Watching starts before the write, so the change cannot be missed.
+      const watcher = watch(events, () => {
+        if (settled()) finish();
+      });
+      const timer = setTimeout(finish, FREEZE_TIMEOUT_MS);
+      function finish(): void {
+        clearTimeout(timer);
+        watcher.close();
+        resolve();
+      }
+      try {
+        writeCgroupFile(join(dir, 'cgroup.freeze'), frozen ? 1 : 0);
+      } catch (e) {
+        finish();
+        reject(e);
+        return;
+      }
+      if (settled()) finish();
+    });
+    if (!settled()) {
+      if (frozen) writeCgroupFile(join(dir, 'cgroup.freeze'), 0);
+      throw new RockerError(`unable to ${frozen ? 'freeze' : 'thaw'} cgroup ${dir}: cgroup.events did not report it`, { path: dir });
+    }
   }
 
   async isFrozen(): Promise<boolean> {

@@ -2,7 +2,7 @@
 // and the runtime's own place in each (from /proc/self/cgroup). A host is "v1"
 // (only v1 hierarchies), "unified" (only cgroup2) or "hybrid" (both, as here:
 // v1 controllers plus a cgroup2 mount that may hold a few controllers).
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface V1Hierarchy {
@@ -91,5 +91,31 @@ export function unifiedControllers(dir: string): Set<string> {
     return new Set(readFileSync(join(dir, 'cgroup.controllers'), 'utf8').trim().split(/\s+/).filter(Boolean));
   } catch {
     return new Set();
+  }
+}
+
+/** Directory names of /sys/kernel/mm/hugepages ("hugepages-2048kB") as hugetlb spells the sizes ("2MB"). */
+function hugePageSizes(names: string[]): string[] {
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  return names
+    .map((n) => /^hugepages-(\d+)kB$/.exec(n))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => {
+      let size = Number(m[1]);
+      let u = 0;
+      while (size >= 1024 && size % 1024 === 0 && u < units.length - 1) {
+        size /= 1024;
+        u++;
+      }
+      return `${size}${units[u]}`;
+    });
+}
+
+/** The huge page sizes this host has, as hugetlb file names spell them. */
+export function hostHugePageSizes(): string[] {
+  try {
+    return hugePageSizes(readdirSync('/sys/kernel/mm/hugepages'));
+  } catch {
+    return [];
   }
 }

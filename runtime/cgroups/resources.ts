@@ -4,7 +4,8 @@
 // Everything is checked before anything is written, so a field the host cannot
 // honour is refused with nothing created.
 import type { ApplyContext, CgroupDir } from './apply-context.js';
-import { devicesV1 } from './devices.js';
+import { attachDeviceFilter } from './device-bpf.js';
+import { DEFAULT_DEVICE_RULES, devicesV1 } from './devices.js';
 import { blkioV1, cpusetWrite, cpuV1, hugetlbV1, memoryV1, netClsV1, netPrioV1, pidsWrite, rdmaWrite } from './resources-v1.js';
 import { cpuV2, hugetlbV2, ioV2, memoryV2, unifiedV2 } from './resources-v2.js';
 import type { Resources } from './types.js';
@@ -115,10 +116,12 @@ export function applyResources(r: Resources, plan: ResourcePlan, homes: Controll
   if (r.unified && Object.keys(r.unified).length && homes.v2) unifiedV2(homes.v2, r.unified, ctx);
 }
 
-/** Device rules: the v1 devices controller, or (cgroup2-only hosts) a warning that they are not enforced. */
+/** Device rules (with the runtime's defaults after them): the v1 devices controller, else a cgroup2 device program. */
 export function applyDevices(r: Resources, homes: ControllerHomes, ctx: ApplyContext): void {
   if (!r.devices) return;
+  const rules = [...r.devices, ...DEFAULT_DEVICE_RULES];
   const dev = homes.v1('devices');
-  if (dev) devicesV1(dev, r.devices);
-  else ctx.warn(`${ctx.field('devices')} is not enforced: this host has no v1 devices controller and cgroup2 device programs are not implemented`);
+  if (dev) devicesV1(dev, rules);
+  else if (homes.v2) attachDeviceFilter(homes.v2.dir, rules);
+  else throw ctx.refuse('devices', 'this host has neither a v1 devices controller nor cgroup2');
 }

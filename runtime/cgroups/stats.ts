@@ -1,9 +1,8 @@
 // Statistics of a container's cgroup, shaped like runc's `events` "data" object
 // (cpu, memory, pids, blkio, hugetlb). Each controller is read from its v1
 // directory when it has one, otherwise from the cgroup2 directory.
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { hugePageSizes } from './apply-context.js';
+import { hostHugePageSizes } from './host.js';
 import { readKeyValues, readNumber, readOptional, toCounter } from './cgfs.js';
 
 // cpuacct.stat counts USER_HZ ticks; Linux fixes USER_HZ at 100.
@@ -119,13 +118,7 @@ function blkioStats(paths: Paths): Obj {
 
 function hugetlbStats(paths: Paths): Obj {
   const out: Obj = {};
-  let sizes: string[] = [];
-  try {
-    sizes = hugePageSizes(readdirSync('/sys/kernel/mm/hugepages'));
-  } catch {
-    return out;
-  }
-  for (const size of sizes) {
+  for (const size of hostHugePageSizes()) {
     const v1 = paths.hugetlb;
     if (v1) {
       out[size] = {

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cleanup, gatedShell, open, read, runtime, startTime, waitFor } from './helpers.mjs';
+import { cleanup, gatedShell, open, read, runtime, startTime, streamEvents, waitFor } from './helpers.mjs';
 
 const root = mkdtempSync(join(tmpdir(), 'rocker-cgcmd-'));
 after(async () => {
@@ -127,11 +127,36 @@ test('events --stats: memory use grows when the container allocates', async () =
 });
 
 test('events streams stats and reports an OOM kill, ending when the container stops', async () => {
-  const { id } = await container('oom', { memory: { limit: 24 * MiB, swap: 24 * MiB } }, 'sleep 0.5; cat /dev/zero | tail -c 400000000');
-  const r = await rr(['events', '--interval', '200ms', id]);
-  assert.equal(r.code, 0, r.stderr);
-  const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const go = join(root, 'oom-go');
+  const { id } = await container('oom', { memory: { limit: 24 * MiB, swap: 24 * MiB } }, `while [ ! -e ${go} ]; do sleep 0.05; done; cat /dev/zero | tail -c 400000000`);
+  const stream = streamEvents(['--root', root, 'events', '--interval', '200ms', id]);
+  // The hog starts once events streams, so the kill comes after its OOM baseline.
+  await stream.firstLine;
+  writeFileSync(go, '');
+  const { code, stderr, events } = await stream.done;
+  assert.equal(code, 0, stderr);
   assert.ok(events.some((e) => e.type === 'stats' && e.id === id && e.data.memory));
+  assert.deepEqual(events.filter((e) => e.type === 'oom'), [{ type: 'oom', id }]);
+  const stopped = await rr(['events', '--stats', id]);
+  assert.equal(stopped.code, 1);
+  assert.match(stopped.stderr, new RegExp(`container with id ${id} is not running`));
+});
+
+test('events reports the OOM kill of a child as it happens, while the container runs on', async () => {
+  const go = join(root, 'oomchild-go');
+  const { id, init } = await container(
+    'oomchild',
+    { memory: { limit: 24 * MiB, swap: 24 * MiB } },
+    `while [ ! -e ${go} ]; do sleep 0.05; done; (cat /dev/zero | tail -c 400000000); sleep 60`,
+  );
+  // A long interval: the oom line must come from the kernel's notification, not a stats tick.
+  const stream = streamEvents(['--root', root, 'events', '--interval', '1h', id]);
+  await stream.firstLine;
+  writeFileSync(go, '');
+  await stream.saw('"type":"oom"');
+  assert.equal(init.exitCode, null, 'the init still runs');
+  stream.stop();
+  const { events } = await stream.done;
   assert.deepEqual(events.filter((e) => e.type === 'oom'), [{ type: 'oom', id }]);
 });
 

@@ -107,3 +107,37 @@ export function startTime(pid) {
   const text = readFileSync(`/proc/${pid}/stat`, 'latin1');
   return Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[19]);
 }
+
+/**
+ * Starts `rocker-runtime events` streaming; `firstLine` resolves at its first
+ * line (so its OOM baseline is taken), `saw(text)` once the output has `text`,
+ * `done` with {code, events} at its exit.
+ */
+export function streamEvents(args) {
+  const child = spawn(process.execPath, [RUNTIME, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  let first;
+  const firstLine = new Promise((resolve) => (first = resolve));
+  const waiters = [];
+  child.stdout.setEncoding('utf8').on('data', (d) => {
+    out += d;
+    if (out.includes('\n')) first();
+    for (const w of waiters) if (out.includes(w.text)) w.resolve();
+  });
+  child.stderr.setEncoding('utf8').on('data', (d) => (err += d));
+  const done = new Promise((resolve) =>
+    child.on('close', (code) => {
+      first();
+      resolve({ code, stderr: err, events: out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) });
+    }),
+  );
+  /** Resolves once the output contains `text`; rejects after `ms`. */
+  const saw = (text, ms = 15000) =>
+    new Promise((resolve, reject) => {
+      if (out.includes(text)) return resolve();
+      const timer = setTimeout(() => reject(new Error(`events printed no ${text} in ${ms} ms: ${out}`)), ms);
+      waiters.push({ text, resolve: () => (clearTimeout(timer), resolve()) });
+    });
+  return { firstLine, done, saw, stop: () => child.kill() };
+}

@@ -5,12 +5,11 @@
 // Skipped until dist/nsexec speaks protocol v1.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { makeBundle, rt, rtDetached, tempDir, cleanupRoot, nsexecSpeaksProtocol, RUNTIME } from '../runtime/helpers.mjs';
-import { cleanup, read, waitFor, TOP } from './helpers.mjs';
+import { makeBundle, rt, rtDetached, tempDir, cleanupRoot, nsexecSpeaksProtocol } from '../runtime/helpers.mjs';
+import { cleanup, read, streamEvents, waitFor, TOP } from './helpers.mjs';
 
 const ready = await nsexecSpeaksProtocol();
 const opts = { skip: ready ? false : 'dist/nsexec does not speak protocol v1 yet' };
@@ -84,16 +83,15 @@ test('limits are in cgroupfs while the container runs; delete --force leaves no 
 
 test('a memory hog is OOM-killed and events reports "oom"', opts, async () => {
   const id = `oom-${process.pid}-${++n}`;
-  const b = bundle(id, 'sleep 1; x=a; while :; do x=$x$x; done', { memory: { limit: 24 * MiB, swap: 24 * MiB } });
+  const b = bundle(id, 'x=a; while :; do x=$x$x; done', { memory: { limit: 24 * MiB, swap: 24 * MiB } });
   assert.equal((await rtDetached(root, ['create', '--bundle', b, id])).code, 0);
   const paths = JSON.parse(readFileSync(join(root, id, 'state.json'), 'utf8')).cgroupPaths;
-  const events = spawn(process.execPath, [RUNTIME, '--root', root, 'events', '--interval', '300ms', id], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  events.stdout.setEncoding('utf8').on('data', (d) => (out += d));
-  const ended = new Promise((resolve) => events.on('close', resolve));
+  const stream = streamEvents(['--root', root, 'events', '--interval', '300ms', id]);
+  // Started once events streams, so the kill comes after its OOM baseline.
+  await stream.firstLine;
   assert.equal((await rtDetached(root, ['start', id])).code, 0);
-  assert.equal(await ended, 0);
-  const lines = out.trim().split('\n').map((l) => JSON.parse(l));
+  const { code, stderr, events: lines } = await stream.done;
+  assert.equal(code, 0, stderr);
   assert.deepEqual(lines.filter((e) => e.type === 'oom'), [{ type: 'oom', id }]);
   assert.ok(lines.some((e) => e.type === 'stats' && e.data.memory.usage.limit === 24 * MiB));
   await deleteForce(id, paths);

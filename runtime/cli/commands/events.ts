@@ -2,17 +2,13 @@
 // plus {"type":"oom"} lines when the OOM killer acts in the container; --stats
 // prints one stats object and exits. The stream ends when the container stops.
 //
-// OOM detection: the kernel's notification for v1 is an eventfd registered via
-// cgroup.event_control, and Node cannot create eventfds. So on v1 the oom_kill
-// counter in memory.oom_control (one small read) is checked every 250 ms; on
-// cgroup2, memory.events raises inotify events, so it is watched, not polled.
-import { watch, type FSWatcher } from 'node:fs';
-import { join } from 'node:path';
-import { containerCgroup, requireRunning, type ContainerCgroup } from '../../cgroups/container.js';
-import { networkInterfaces, oomKillCount } from '../../cgroups/stats.js';
+// OOM kills are reported as the kernel notifies them (see cgroups/oom-watch.ts).
+import { containerCgroup } from '../../cgroups/container.js';
+import { watchOomKills } from '../../cgroups/oom-watch.js';
+import { networkInterfaces } from '../../cgroups/stats.js';
 import { countersToJson } from '../../cgroups/cgfs.js';
 import { deriveStatus } from '../../state/status.js';
-import { UsageError } from '../../errors.js';
+import { StateConflictError, UsageError } from '../../errors.js';
 import type { CommandSpec, ParsedArgs } from '../args.js';
 import type { CommandContext } from '../context.js';
 
@@ -28,7 +24,6 @@ export const spec: CommandSpec = {
   maxArgs: 1,
 };
 
-const OOM_POLL_MS = 250;
 const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60000, h: 3600000 };
 
 /** A Go-style duration ("5s", "100ms", "1m30s") in milliseconds. */
@@ -49,37 +44,18 @@ function emit(event: object): void {
   process.stdout.write(countersToJson(event) + '\n');
 }
 
-/** Calls `onOom` once per OOM kill; returns a stop function. */
-function watchOom(c: ContainerCgroup, onOom: () => void): () => void {
-  let seen = oomKillCount(c.st.cgroupPaths);
-  const check = (): void => {
-    const now = oomKillCount(c.st.cgroupPaths);
-    for (; seen < now; seen++) onOom();
-  };
-  const v2Events = c.st.cgroupPaths.memory ? undefined : c.st.cgroupPaths[''];
-  let watcher: FSWatcher | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  if (v2Events) watcher = watch(join(v2Events, 'memory.events'), check);
-  else timer = setInterval(check, OOM_POLL_MS);
-  return () => {
-    check();
-    watcher?.close();
-    if (timer) clearInterval(timer);
-  };
-}
-
 export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<number> {
   const id = parsed.args[0];
   const intervalMs = parseDuration(String(parsed.flags.interval));
   const c = await containerCgroup(ctx.global.root, id);
-  requireRunning(c);
+  if (c.status === 'stopped') throw new StateConflictError(`container with id ${id} is not running`);
   const stats = async (): Promise<void> =>
     emit({ type: 'stats', id, data: { ...(await c.cg.stats()), network_interfaces: networkInterfaces(c.st.pid) } });
   if (parsed.flags.stats) {
     await stats();
     return 0;
   }
-  const stopOom = watchOom(c, () => emit({ type: 'oom', id }));
+  const stopOom = await watchOomKills(c.st.cgroupPaths, () => emit({ type: 'oom', id }));
   await new Promise<void>((resolve) => {
     const tick = async (): Promise<void> => {
       if ((await deriveStatus(c.cd, c.st)) === 'stopped') {
