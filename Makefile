@@ -4,7 +4,7 @@ NODE_BIN := node_modules/.bin
 COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 VERSION := $(shell node -p "require('./package.json').version")
 
-.PHONY: all deps ts bundle validators nsexec fsops test bench demo clean
+.PHONY: all deps ts bundle validators nsexec fsops cgroup-helpers test bench demo clean
 
 # Debian packages the build, the tests and the benchmarks use (run as root).
 APT_PACKAGES := build-essential cmake ninja-build pkg-config libjson-c-dev libseccomp-dev \
@@ -12,7 +12,7 @@ APT_PACKAGES := build-essential cmake ninja-build pkg-config libjson-c-dev libse
 	containernetworking-plugins iptables iproute2 procps util-linux zstd jq \
 	apache2-utils hyperfine time openssl tar
 
-all: ts validators bundle nsexec fsops dist/rocker-devfilter dist/rocker-oomwatch dist/build-info.json
+all: ts validators bundle nsexec fsops cgroup-helpers dist/build-info.json
 
 # Everything a fresh Debian 12 machine needs, as root.
 deps:
@@ -47,11 +47,11 @@ fsops: node_modules/.package-lock.json
 	npm_config_nodedir=$${npm_config_nodedir:-/usr} $(NODE_BIN)/cmake-js build --directory imagetool/fsops --out build/fsops
 	install -D -m 0755 build/fsops/rocker-fsops dist/rocker-fsops
 
-# Small C helpers for what Node cannot do (bpf(2), eventfd(2)): rocker-devfilter attaches
-# cgroup2 device programs, rocker-oomwatch relays v1 OOM notifications (runtime/cgroups/).
-dist/rocker-%: cghelpers/%.c
-	mkdir -p dist
-	$(CC) -O2 -Wall -Wextra -o $@ $<
+# Small C helpers for what Node cannot do (bpf(2), eventfd(2)), used by runtime/cgroups/.
+cgroup-helpers: node_modules/.package-lock.json
+	npm_config_nodedir=$${npm_config_nodedir:-/usr} $(NODE_BIN)/cmake-js build --directory runtime/cgroups/native --out build/cgroup-helpers
+	install -D -m 0755 build/cgroup-helpers/rocker-devfilter dist/rocker-devfilter
+	install -D -m 0755 build/cgroup-helpers/rocker-oomwatch dist/rocker-oomwatch
 
 dist/build-info.json: package.json
 	mkdir -p dist

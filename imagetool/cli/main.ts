@@ -1,4 +1,5 @@
 // rocker-image entry point: global options, then one module per command.
+import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import type { Argv } from 'yargs';
@@ -22,6 +23,16 @@ import push from './commands/push.js';
 /** Every command; adding one is a module in commands/ and one entry here. */
 const COMMANDS: ImageCommand[] = [pull, images, inspect, tag, rmi, gc, importCmd, exportCmd, login, logout, bundle, unbundle, commit, push];
 
+function versionText(): string {
+  try {
+    const info = JSON.parse(readFileSync(new URL('../../build-info.json', import.meta.url), 'utf8')) as { version: string; commit: string };
+    return `rocker-image version ${info.version}\ncommit: ${info.commit}`;
+  } catch {
+    // A tree built without `make` has no build-info.json.
+    return 'rocker-image version unknown';
+  }
+}
+
 function report(e: unknown): number {
   const msg = e instanceof Error ? e.message : String(e);
   process.stderr.write(`rocker-image: ${msg}\n`);
@@ -41,7 +52,7 @@ async function main(argv: string[]): Promise<number> {
     .demandCommand(1, 'a command is required')
     .strict()
     .help()
-    .version(false)
+    .version(versionText())
     .exitProcess(false)
     .fail((msg, err) => {
       throw err ?? new UsageError(`${msg} (see rocker-image --help)`);

@@ -42,15 +42,19 @@ export class RegistryClient {
   async ping(): Promise<string> {
     if (this.base) return this.base;
     const { host, scheme, insecure } = this.endpoint;
-    const tls = insecure;
     let res: HttpResponse | undefined;
     let base = `${scheme ?? 'https'}://${host}`;
     if (!scheme && insecure) {
       // An insecure registry may speak plain HTTP: try TLS once, then fall back.
-      res = await fetchOnce(`${base}/v2/`, {}, tls).catch(() => undefined);
+      res = await fetchOnce(`${base}/v2/`, {}, insecure).catch(() => undefined);
       if (!res) base = `http://${host}`;
+      else if (res.status >= 500) {
+        // TLS works; the retrying request below deals with the server error.
+        await res.text().catch(() => '');
+        res = undefined;
+      }
     }
-    res ??= await fetchWithRetry(`${base}/v2/`, {}, { insecureTls: tls, onRetry: this.opts.onRetry });
+    res ??= await fetchWithRetry(`${base}/v2/`, {}, { insecureTls: insecure, onRetry: this.opts.onRetry });
     await res.text().catch(() => '');
     if (res.status === 401) {
       this.challenge = parseChallenge(res.headers.get('www-authenticate'));

@@ -41,6 +41,8 @@ export interface PullResult {
   sourceDigest: string;
   config: Descriptor;
   layers: Descriptor[];
+  /** Layers fetched (the others were in the store already). */
+  downloaded: number;
 }
 
 const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
@@ -97,14 +99,16 @@ async function pullFrom(client: RegistryClient, store: Store, lease: Lease, ref:
   await lease.add([manifestDigest, manifest.config.digest, ...manifest.layers.map((l) => l.digest)]);
 
   const config = await fetchConfig(client, store, manifest.config, name);
+  let downloaded = 0;
   await forEachBounded(manifest.layers, opts.concurrency ?? 3, async (layer) => {
     const how = await downloadBlob(client, store, layer, opts.progress);
+    if (how === 'downloaded') downloaded++;
     opts.progress?.layerDone?.(layer, how);
   });
   const stored = await store.writeBlob(manifestBytes, { digest: manifestDigest, size: manifestBytes.length });
   const descriptor: Descriptor = { mediaType: MT.ociManifest, ...stored, platform: configPlatform(config) };
   await store.setRef(name, descriptor);
-  return { name, manifest: descriptor, sourceDigest: fetched.digest, config: manifest.config, layers: manifest.layers };
+  return { name, manifest: descriptor, sourceDigest: fetched.digest, config: manifest.config, layers: manifest.layers, downloaded };
 }
 
 async function fetchConfig(client: RegistryClient, store: Store, d: Descriptor, name: string): Promise<ImageConfig> {

@@ -4,7 +4,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { Transform, type TransformCallback } from 'node:stream';
-import { DigestMismatchError, SizeMismatchError } from './errors.js';
+import { DigestMismatchError, InvalidContentError, SizeMismatchError } from './errors.js';
 import { fsyncDir, tempPath } from './fsutil.js';
 
 const FLUSH_BYTES = 1 << 20;
@@ -116,6 +116,13 @@ export class VerifyingStream extends Transform {
     const actual = `sha256:${this.hash.digest('hex')}`;
     cb(actual === this.digest ? null : new DigestMismatchError(this.digest, actual));
   }
+}
+
+/** The hex part of a "sha256:<64 hex>" digest (the blob's file name); anything else is refused. */
+export function digestHex(digest: string): string {
+  const m = /^sha256:([a-f0-9]{64})$/.exec(digest);
+  if (!m) throw new InvalidContentError(`unsupported or malformed digest "${digest}"`);
+  return m[1];
 }
 
 export function sha256Digest(data: Buffer | string): string {

@@ -19,12 +19,13 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-export async function writeFileAtomic(target: string, data: string | Buffer, tmpDir: string): Promise<void> {
+/** `durable: false` skips the fsyncs, for files that mean nothing after a crash (leases). */
+export async function writeFileAtomic(target: string, data: string | Buffer, tmpDir: string, durable = true): Promise<void> {
   const tmp = tempPath(tmpDir);
   const fh = await open(tmp, 'wx', 0o644);
   try {
     await fh.writeFile(data);
-    await fh.sync();
+    if (durable) await fh.sync();
   } catch (e) {
     await fh.close();
     await unlink(tmp).catch(() => {});
@@ -37,5 +38,5 @@ export async function writeFileAtomic(target: string, data: string | Buffer, tmp
     await unlink(tmp).catch(() => {});
     throw e;
   }
-  await fsyncDir(dirname(target));
+  if (durable) await fsyncDir(dirname(target));
 }

@@ -38,7 +38,7 @@ import type { Readable } from 'node:stream';
 import { validateImageConfig, validateImageIndex, validateImageManifest } from '../../schemas/validators.js';
 import type { Validator } from '../../schemas/validator-types.js';
 import { normalizeReference } from '../reference/index.js';
-import { BlobWriter, VerifyingStream, sha256Digest, type BlobRef, type Expected } from './blobs.js';
+import { BlobWriter, VerifyingStream, digestHex, sha256Digest, type BlobRef, type Expected } from './blobs.js';
 import { BlobNotFoundError, DigestMismatchError, ImageNotFoundError, InvalidContentError } from './errors.js';
 import { writeFileAtomic } from './fsutil.js';
 import { withStoreLock } from './lock.js';
@@ -47,7 +47,7 @@ import { ownerAlive } from './owner.js';
 import { Lease, liveLeases } from './lease.js';
 import { hostPlatform, selectManifest } from './platform.js';
 
-export { BlobWriter, VerifyingStream, sha256Digest, type BlobRef, type Expected } from './blobs.js';
+export { BlobWriter, VerifyingStream, digestHex, sha256Digest, type BlobRef, type Expected } from './blobs.js';
 export * from './errors.js';
 export type { Lease } from './lease.js';
 export * from './mediatypes.js';
@@ -348,10 +348,4 @@ export class Store {
     }
     return bad;
   }
-}
-
-function digestHex(digest: string): string {
-  const m = /^sha256:([a-f0-9]{64})$/.exec(digest);
-  if (!m) throw new InvalidContentError(`unsupported or malformed digest "${digest}"`);
-  return m[1];
 }

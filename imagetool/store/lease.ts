@@ -32,7 +32,8 @@ export class Lease {
 
   private save(): Promise<void> {
     const doc: LeaseFile = { since: this.since, digests: [...this.digests] };
-    return writeFileAtomic(this.path, JSON.stringify(doc), this.tmpDir);
+    // A lease only matters while its process lives, so it need not survive a crash.
+    return writeFileAtomic(this.path, JSON.stringify(doc), this.tmpDir, false);
   }
 
   async add(digests: string[]): Promise<void> {

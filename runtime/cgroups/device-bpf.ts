@@ -1,6 +1,6 @@
 // Device rules for cgroup2, which has no devices controller: a
 // BPF_PROG_TYPE_CGROUP_DEVICE program built here and attached by the small C
-// helper dist/rocker-devfilter (cghelpers/devfilter.c; Node cannot call bpf(2)). The program checks the
+// helper dist/rocker-devfilter (runtime/cgroups/native/devfilter.c; Node cannot call bpf(2)). The program checks the
 // rules last to first, so the last matching rule decides, as writing them in
 // order to v1's devices.allow/deny does; a request no rule matches is allowed,
 // as in a new v1 cgroup (OCI configs start with a deny-all rule).

@@ -2,7 +2,7 @@
 // The kill count is the oom_kill counter (v1 memory.oom_control, v2
 // memory.events); what wakes the watcher is the kernel's own notification:
 //  - v1: an eventfd registered through cgroup.event_control. Node cannot create
-//    eventfds, so the C helper dist/rocker-oomwatch (cghelpers/oomwatch.c)
+//    eventfds, so the C helper dist/rocker-oomwatch (runtime/cgroups/native/oomwatch.c)
 //    holds it and prints a line per notification;
 //  - cgroup2: memory.events raises inotify events, so it is watched.
 // The v1 notification comes as the OOM killer starts, before it counts its

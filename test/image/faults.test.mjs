@@ -120,12 +120,14 @@ test('pull killed -9 mid-layer: the next command cleans up and a new pull comple
   await assertPulled(root, await rockerImage(['pull', ref], { root }));
 });
 
-test('500 twice then success; 500 for good gives up with the status', async () => {
+test('503 on the ping and 500 twice on a layer, then success; 500 for good gives up with the status', async () => {
   let root = newRoot();
   proxy.inject({ match: big(), fault: 'status', status: 500, times: 2 });
+  proxy.inject({ match: /^\/v2\/$/, fault: 'status', status: 503 });
   const r = await rockerImage(['pull', ref], { root });
   await assertPulled(root, r);
   assert.match(r.stderr, /HTTP 500; retrying/);
+  assert.match(r.stderr, /HTTP 503; retrying/);
   root = newRoot();
   proxy.clear();
   proxy.inject({ match: big(), fault: 'status', status: 500, times: 100 });

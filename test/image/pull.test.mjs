@@ -50,6 +50,7 @@ test('pull an OCI image: verified store that skopeo and umoci read', async () =>
   const r = await pullOk(root, `${host}/busybox`);
   assert.match(r.stdout, new RegExp(`Digest: ${layout.manifests.amd64.digest}`));
   assert.match(r.stdout, /pull complete/);
+  assert.match(r.stdout, /Status: Downloaded newer image for /);
   const name = `${host}/busybox:latest`;
   assert.ok(r.stdout.trim().endsWith(name));
   const info = await skopeoInspect(`oci:${root}:${name}`);
@@ -63,6 +64,7 @@ test('pull an OCI image: verified store that skopeo and umoci read', async () =>
   // A second pull finds every blob present.
   const again = await pullOk(root, `${host}/busybox:latest`);
   assert.equal((again.stdout.match(/already exists/g) ?? []).length, 3);
+  assert.match(again.stdout, /Status: Image is up to date for /);
 });
 
 test('progress: bars on a terminal, lines when piped, only the name with --quiet', async () => {
@@ -163,6 +165,7 @@ test('images, inspect, tag, rmi and gc', async () => {
   const table = (await rockerImage(['images'], { root })).stdout.split('\n');
   assert.match(table[0], /^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+PLATFORM\s+SIZE$/);
   assert.equal(table.filter(Boolean).length, 4);
+  assert.match(table[1], /\d+ (seconds?|minutes?) ago/);
   const ids = (await rockerImage(['-q', 'images'], { root })).stdout.trim().split('\n');
   assert.equal(ids.length, 2);
   const inspect = JSON.parse((await rockerImage(['inspect', ids[0]], { root })).stdout);

@@ -16,7 +16,10 @@ const command: ImageCommand = {
       concurrency: Math.max(1, Number(args.concurrency) || 1),
       progress: makeProgress(ctx.quiet),
     });
-    if (!ctx.quiet) ctx.out(`Digest: ${result.sourceDigest}`);
+    if (!ctx.quiet) {
+      ctx.out(`Digest: ${result.sourceDigest}`);
+      ctx.out(`Status: ${result.downloaded ? 'Downloaded newer image' : 'Image is up to date'} for ${result.name}`);
+    }
     ctx.out(result.name);
   },
 };

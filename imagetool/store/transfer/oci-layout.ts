@@ -9,15 +9,11 @@ import { assertSchema, REF_ANNOTATION, Store, type Lease, type ResolvedImage } f
 import { ImageNotFoundError, InvalidContentError } from '../errors.js';
 import { dockerManifestToOci, isIndexType, isManifestType, MT, type Descriptor, type ImageIndex, type ImageManifest, type Platform } from '../mediatypes.js';
 import { configPlatform, selectManifest } from '../platform.js';
-import { sha256Digest } from '../blobs.js';
-
-const DIGEST = /^sha256:([a-f0-9]{64})$/;
+import { digestHex, sha256Digest } from '../blobs.js';
 
 /** Path of a blob inside a layout dir; the digest is checked so it cannot name anything else. */
 export function layoutBlobPath(dir: string, digest: string): string {
-  const m = DIGEST.exec(digest);
-  if (!m) throw new InvalidContentError(`${dir}: unsupported or malformed digest "${digest}"`);
-  return join(dir, 'blobs', 'sha256', m[1]);
+  return join(dir, 'blobs', 'sha256', digestHex(digest));
 }
 
 async function readVerified(dir: string, d: Descriptor): Promise<Buffer> {
