@@ -45,8 +45,8 @@ export function runCmd(cmd, args, opts = {}) {
     const child = spawn(cmd, args, { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], ...opts.spawn });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+    child.stdout?.setEncoding('utf8').on('data', (d) => (stdout += d));
+    child.stderr?.setEncoding('utf8').on('data', (d) => (stderr += d));
     if (opts.input !== undefined) child.stdin.end(opts.input);
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
@@ -64,11 +64,16 @@ export function rt(root, args, opts) {
  * runtime exits rather than when every holder of its stdio has closed it.
  */
 export function rtDetached(root, args) {
+  return runDetached(process.execPath, [RUNTIME, '--root', root, ...args]);
+}
+
+/** runCmd for a command that leaves a process holding its stdio (see rtDetached). */
+export function runDetached(cmd, args) {
   const dir = tempDir('out');
   const outFd = openSync(join(dir, 'out'), 'w');
   const errFd = openSync(join(dir, 'err'), 'w');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [RUNTIME, '--root', root, ...args], { stdio: ['ignore', outFd, errFd] });
+    const child = spawn(cmd, args, { stdio: ['ignore', outFd, errFd] });
     closeSync(outFd);
     closeSync(errFd);
     child.on('error', reject);
