@@ -8,7 +8,7 @@ import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeBundle, rockerSkipReason, runDetached, runOnce, runtimes, uniqueId } from './lib.mjs';
+import { makeBundle, runDetached, runOnce, runtimes, uniqueId } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // Bits of linux/capability.h.
@@ -32,7 +32,7 @@ before(() => {
 after(() => rmSync(probeDir, { recursive: true, force: true }));
 
 for (const rt of runtimes()) {
-  describe(`capabilities and noNewPrivileges (${rt.name})`, { skip: rockerSkipReason(rt) }, () => {
+  describe(`capabilities and noNewPrivileges (${rt.name})`, () => {
 
     test('no inheritable or ambient capabilities beyond the config', () => {
       const set = ['CAP_CHOWN', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];

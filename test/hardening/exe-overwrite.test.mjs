@@ -9,7 +9,7 @@ import { chmodSync, closeSync, constants, existsSync, openSync, readFileSync, wr
 import { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
-import { copySharedLibraries, makeBundle, rockerSkipReason, runDetached, runtimes, sha256, uniqueId } from './lib.mjs';
+import { copySharedLibraries, makeBundle, runDetached, runtimes, sha256, uniqueId } from './lib.mjs';
 
 // The container's init: every process whose exe is not busybox is stopped, its exe
 // opened, the process killed, and the binary written through the fd left behind (append,
@@ -69,7 +69,7 @@ async function until(check, what) {
 }
 
 for (const rt of runtimes()) {
-  describe(`/proc/<pid>/exe overwrite (${rt.name})`, { skip: rockerSkipReason(rt) }, () => {
+  describe(`/proc/<pid>/exe overwrite (${rt.name})`, () => {
 
     test('exec\'d processes and #!/proc/self/exe re-executions cannot modify the host runtime binaries', async () => {
       const b = makeBundle({ args: ['sh', '/attack.sh'] }, (rootfs) => {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeBundle, rockerSkipReason, runDetached, runOnce, runtimes, uniqueId } from './lib.mjs';
+import { makeBundle, runDetached, runOnce, runtimes, uniqueId } from './lib.mjs';
 
 // `ls -l /proc/self/fd` lines become fd -> target; ls's own directory fd is the only
 // extra one allowed, and it points at that very /proc/<pid>/fd directory.
@@ -40,7 +40,7 @@ after(() => {
 });
 
 for (const rt of runtimes()) {
-  describe(`fd leaks and cwd (${rt.name})`, { skip: rockerSkipReason(rt) }, () => {
+  describe(`fd leaks and cwd (${rt.name})`, () => {
 
     test('run: only stdio is open in the container, the inherited fd 3 is not', () => {
       const b = makeBundle({ args: ['ls', '-l', '/proc/self/fd'] });

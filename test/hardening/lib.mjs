@@ -26,7 +26,7 @@ export function copySharedLibraries(binary, rootfs) {
 function makeRuntime(name, argv, binaries, execBinary) {
   const rt = { name, argv, binaries, execBinary };
   // The state root is made on first use and removed when the test process ends, so
-  // skipped suites leave nothing behind either.
+  // nothing is left behind even when a suite is skipped or fails half-way.
   Object.defineProperty(rt, 'root', {
     get() {
       const root = mkdtempSync(join(tmpdir(), `hardening-${name}-root-`));
@@ -47,20 +47,6 @@ export function runtimes() {
       [join(repo, 'dist/nsexec'), process.execPath], join(repo, 'dist/nsexec')),
     makeRuntime('runc', ['runc'], ['/usr/sbin/runc'], '/usr/sbin/runc'),
   ];
-}
-
-let rockerReason;
-/** Why rocker cannot run a plain busybox container yet (undefined when it can). */
-export function rockerSkipReason(rt) {
-  if (rt.name !== 'rocker') return undefined;
-  if (rockerReason !== undefined) return rockerReason || undefined;
-  const b = makeBundle({ args: ['/bin/true'] });
-  const id = uniqueId('probe');
-  const r = rt.cmd(['run', '--bundle', b.dir, id], { stdio: ['ignore', 'pipe', 'pipe'] });
-  rt.cmd(['delete', '-f', id]);
-  b.remove();
-  rockerReason = r.status === 0 ? '' : `rocker-runtime cannot run a busybox container yet: ${(r.stderr || r.error?.message || '').trim().slice(0, 200)}`;
-  return rockerReason || undefined;
 }
 
 export function uniqueId(what) {
