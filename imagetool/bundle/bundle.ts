@@ -50,22 +50,15 @@ async function makeRootfs(store: Store, image: ResolvedImage, dir: string, flat:
   const fsops = new FsOps();
   try {
     if (flat) return void (await unpackFlat(paths.rootfs, layerBlobs(store, image), fsops));
-    const snapshots = await new SnapshotStore(store.snapshotDir).prepare(layerBlobs(store, image), fsops);
+    const snapshotStore = new SnapshotStore(store.snapshotDir);
+    const snapshots = await snapshotStore.prepare(layerBlobs(store, image), fsops);
     const lowers = snapshots.reverse();
     for (const d of [paths.rootfs, paths.upper, paths.work]) await mkdir(d, { recursive: true, mode: 0o755 });
-    // An image without layers still needs one lowerdir: an empty one.
-    if (!lowers.length) lowers.push(await emptyLower(dir));
-    await mountOverlay(paths.rootfs, lowers, paths.upper, paths.work);
+    await mountOverlay(paths.rootfs, lowers, paths.upper, paths.work, snapshotStore.root);
     return lowers;
   } finally {
     await fsops.close();
   }
-}
-
-async function emptyLower(dir: string): Promise<string> {
-  const path = `${dir}/overlay/empty`;
-  await mkdir(path, { recursive: true, mode: 0o755 });
-  return path;
 }
 
 /**

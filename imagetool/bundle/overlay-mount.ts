@@ -3,6 +3,7 @@
 // (Node has no mount API); a bundle is made once, so the exec costs nothing
 // that matters.
 import { execFile } from 'node:child_process';
+import { relative } from 'node:path';
 import { promisify } from 'node:util';
 import { RockerError } from '../../runtime/errors.js';
 
@@ -22,10 +23,16 @@ export function overlayOptions(lowers: string[], upper: string, work: string): s
   return data;
 }
 
-export async function mountOverlay(target: string, lowers: string[], upper: string, work: string): Promise<void> {
-  const data = overlayOptions(lowers, upper, work);
+/**
+ * Mounts the overlay. Lowerdirs under `lowerBase` are passed relative to it
+ * (mount runs there and overlayfs resolves them from its cwd), so a deep
+ * image still fits the one page of mount options.
+ */
+export async function mountOverlay(target: string, lowers: string[], upper: string, work: string, lowerBase: string): Promise<void> {
+  const rel = lowers.map((l) => (l.startsWith(`${lowerBase}/`) ? relative(lowerBase, l) : l));
+  const data = overlayOptions(rel, upper, work);
   try {
-    await run('mount', ['-t', 'overlay', 'overlay', '-o', data, target]);
+    await run('mount', ['-t', 'overlay', 'overlay', '-o', data, target], { cwd: lowerBase });
   } catch (err) {
     throw new RockerError(`mount overlay on ${target}: ${((err as { stderr?: string }).stderr || (err as Error).message).trim()}`);
   }

@@ -7,7 +7,8 @@ import { ByteReader } from './byte-reader.js';
 
 export type EntryType = 'file' | 'hardlink' | 'symlink' | 'chardev' | 'blockdev' | 'dir' | 'fifo';
 
-export interface TarEntry {
+/** An entry's header fields, as read from a layer and as written into one. */
+export interface TarHeaderFields {
   /** The name as stored in the archive (not yet checked or normalised). */
   name: string;
   type: EntryType;
@@ -15,8 +16,16 @@ export interface TarEntry {
   mode: number;
   uid: number;
   gid: number;
+  /** Data size; only regular files have data. */
   size: number;
   mtime: Date;
+  linkname?: string;
+  devMajor?: number;
+  devMinor?: number;
+  xattrs?: Map<string, Buffer>;
+}
+
+export interface TarEntry extends TarHeaderFields {
   atime?: Date;
   linkname: string;
   devMajor: number;
@@ -160,8 +169,11 @@ async function* entries(reader: ByteReader): AsyncGenerator<TarEntry> {
       body: body(),
     };
     // Skip what the consumer did not read, then the padding to the next block.
-    const skip = (type === 'file' ? remaining : headerSize) + (blocks(headerSize) - headerSize);
-    if ((await reader.skip(skip)) < skip) throw new TarFormatError(`entry "${name}": truncated tar entry`);
+    const unread = type === 'file' ? remaining : headerSize;
+    if ((await reader.skip(unread)) < unread) throw new TarFormatError(`entry "${name}": truncated tar entry`);
+    // Some writers (umoci insert) end the stream right after the last entry's data,
+    // without padding or end-of-archive blocks; the data is complete, so that is accepted.
+    await reader.skip(blocks(headerSize) - headerSize);
     local = { xattrs: new Map() };
   }
 }

@@ -1,22 +1,7 @@
 // Encodes tar entries (ustar headers by the tar package, PAX records here so
 // long names and binary xattrs survive) for layers the image tool creates.
 import { Header } from 'tar';
-import type { EntryType } from './tar-entries.js';
-
-export interface TarHeaderInput {
-  name: string;
-  type: EntryType;
-  mode: number;
-  uid: number;
-  gid: number;
-  /** Data size; only regular files have data. */
-  size: number;
-  mtime: Date;
-  linkname?: string;
-  devMajor?: number;
-  devMinor?: number;
-  xattrs?: Map<string, Buffer>;
-}
+import type { EntryType, TarHeaderFields } from './tar-entries.js';
 
 const TAR_TYPES: Record<EntryType, string> = {
   file: 'File',
@@ -42,7 +27,7 @@ export const blockPadding = (size: number): Buffer => Buffer.alloc((512 - (size 
 export const END_OF_ARCHIVE = Buffer.alloc(1024);
 
 /** The header block(s) of one entry; the caller writes its data and blockPadding(size) after. */
-export function encodeHeader(h: TarHeaderInput): Buffer {
+export function encodeHeader(h: TarHeaderFields): Buffer {
   const header = new Header({
     path: h.name,
     type: TAR_TYPES[h.type] as Header['type'],

@@ -1,12 +1,17 @@
 // Applies one layer's tar entries to a directory, either as an overlayfs
 // snapshot (whiteouts become overlay whiteouts) or onto a flat rootfs
 // (whiteouts delete). Every path goes through in-root.ts first.
-import { constants as fsc, type Stats } from 'node:fs';
-import { chmod, copyFile, lchown, link, lutimes, mkdir, open, readdir, rm, symlink, utimes } from 'node:fs/promises';
+// File system calls are synchronous: the unpacker is the only work of its
+// process, and for the many small operations of a layer a thread-pool round
+// trip per call costs more than the call.
+import {
+  chmodSync, closeSync, constants as fsc, copyFileSync, lchownSync, linkSync, lutimesSync, mkdirSync, openSync, readdirSync,
+  symlinkSync, utimesSync, writeSync, type Stats,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { FsOps } from '../fsops/client.js';
 import { LayerError } from './errors.js';
-import { lstatOrNull, resolveParents, splitEntryName, UnsafePathError } from './in-root.js';
+import { InRoot, lstatOrNull, splitEntryName, UnsafePathError } from './in-root.js';
 import type { TarEntry } from '../layer/tar-entries.js';
 
 export type ApplyMode = 'overlay' | 'flat';
@@ -38,12 +43,14 @@ class LayerPaths {
 
 export class LayerApplier {
   readonly #o: ApplyOptions;
+  readonly #root: InRoot;
   readonly #paths = new LayerPaths();
   readonly #dirTimes: Array<[string, Date, Date]> = [];
   readonly #opaqueDirs: string[] = [];
 
   constructor(options: ApplyOptions) {
     this.#o = options;
+    this.#root = new InRoot(options.root);
   }
 
   async apply(entries: AsyncIterable<TarEntry>): Promise<void> {
@@ -58,30 +65,30 @@ export class LayerApplier {
     }
     for (const rel of this.#opaqueDirs) await this.#pruneLower(rel);
     // Directory times last: creating their children changed them.
-    for (const [path, atime, mtime] of this.#dirTimes.reverse()) await utimes(path, atime, mtime);
+    for (const [path, atime, mtime] of this.#dirTimes.reverse()) utimesSync(path, atime, mtime);
   }
 
   async #applyEntry(entry: TarEntry): Promise<void> {
     const parts = splitEntryName(entry.name);
     const base = parts[parts.length - 1] ?? '';
     if (base.startsWith(WHITEOUT)) return this.#whiteout(parts, base);
-    const path = (await resolveParents(this.#o.root, parts, true, (rel, p) => this.#implicitDir(rel, p)))!;
+    const path = (await this.#createParents(parts))!;
     const rel = parts.join('/');
     if (parts.length === 0 && entry.type !== 'dir') throw new UnsafePathError('the root must be a directory');
-    const existing = await lstatOrNull(path);
-    if (existing && !(existing.isDirectory() && entry.type === 'dir')) await rm(path, { recursive: true });
+    const existing = lstatOrNull(path);
+    if (existing && !(existing.isDirectory() && entry.type === 'dir')) this.#root.remove(path, rel);
     switch (entry.type) {
       case 'dir':
-        if (!existing?.isDirectory()) await mkdir(path, { mode: 0o700 });
+        if (!existing?.isDirectory()) mkdirSync(path, { mode: 0o700 });
         break;
       case 'file':
         await writeFile(path, entry.body);
         break;
       case 'symlink':
-        await symlink(entry.linkname, path);
+        symlinkSync(entry.linkname, path);
         break;
       case 'hardlink':
-        await link(await this.#hardlinkTarget(entry.linkname), path);
+        linkSync(await this.#hardlinkTarget(entry.linkname), path);
         this.#paths.add(rel);
         return; // the entry shares its target's inode and metadata
       default:
@@ -91,21 +98,25 @@ export class LayerApplier {
     await this.#setMetadata(path, entry);
   }
 
+  #createParents(parts: string[]): Promise<string | null> {
+    return this.#root.resolve(parts, true, (rel, path) => this.#implicitDir(rel, path));
+  }
+
   async #setMetadata(path: string, entry: TarEntry): Promise<void> {
-    await lchown(path, entry.uid, entry.gid);
+    lchownSync(path, entry.uid, entry.gid);
     // chmod after chown: chown clears setuid/setgid.
-    if (entry.type !== 'symlink') await chmod(path, entry.mode);
+    if (entry.type !== 'symlink') chmodSync(path, entry.mode);
     for (const [name, value] of entry.xattrs) await this.#o.fsops.setXattr(path, name, value);
     const atime = entry.atime ?? entry.mtime;
     if (entry.type === 'dir') this.#dirTimes.push([path, atime, entry.mtime]);
-    else await lutimes(path, atime, entry.mtime);
+    else lutimesSync(path, atime, entry.mtime);
   }
 
   async #whiteout(parts: string[], base: string): Promise<void> {
     const dirParts = parts.slice(0, -1);
     if (base === OPAQUE) {
       if (this.#o.mode === 'flat') return void this.#opaqueDirs.push(dirParts.join('/'));
-      const dir = (await resolveParents(this.#o.root, [...dirParts, base], true, (rel, p) => this.#implicitDir(rel, p)))!;
+      const dir = (await this.#createParents([...dirParts, base]))!;
       return this.#o.fsops.setXattr(dirname(dir), OPAQUE_XATTR, Buffer.from('y'));
     }
     const name = base.slice(WHITEOUT.length);
@@ -114,25 +125,24 @@ export class LayerApplier {
     // A whiteout hides lower layers only, never what this layer wrote.
     if (this.#paths.kept.has(target.join('/'))) return;
     if (this.#o.mode === 'flat') {
-      const path = await resolveParents(this.#o.root, target, false);
-      if (path) await rm(path, { recursive: true, force: true });
+      const path = await this.#root.resolve(target, false);
+      if (path) this.#root.remove(path, target.join('/'));
       return;
     }
-    const path = (await resolveParents(this.#o.root, target, true, (rel, p) => this.#implicitDir(rel, p)))!;
-    await rm(path, { recursive: true, force: true });
+    const path = (await this.#createParents(target))!;
+    this.#root.remove(path, target.join('/'));
     await this.#o.fsops.mknod(path, fsc.S_IFCHR, 0, 0);
   }
 
   /** Flat mode: removes what lower layers left under an opaque directory. */
   async #pruneLower(rel: string): Promise<void> {
     const parts = rel ? rel.split('/') : [];
-    const dir = await resolveParents(this.#o.root, parts, false);
-    const st = dir ? await lstatOrNull(dir) : null;
-    if (!dir || !st?.isDirectory()) return;
-    for (const name of await readdir(dir)) {
+    const dir = await this.#root.resolve(parts, false);
+    if (!dir || !lstatOrNull(dir)?.isDirectory()) return;
+    for (const name of readdirSync(dir)) {
       const childRel = rel ? `${rel}/${name}` : name;
-      if (!this.#paths.kept.has(childRel)) await rm(join(dir, name), { recursive: true, force: true });
-      else if ((await lstatOrNull(join(dir, name)))?.isDirectory()) await this.#pruneLower(childRel);
+      if (!this.#paths.kept.has(childRel)) this.#root.remove(join(dir, name), childRel);
+      else if (lstatOrNull(join(dir, name))?.isDirectory()) await this.#pruneLower(childRel);
     }
   }
 
@@ -148,8 +158,8 @@ export class LayerApplier {
     // What the container sees there must be a real directory, as in flat mode.
     if (lower.stat.isSymbolicLink()) throw new UnsafePathError(`parent "${rel}" is a symlink (in a lower layer)`);
     if (!lower.stat.isDirectory()) throw new UnsafePathError(`parent "${rel}" is not a directory (in a lower layer)`);
-    await lchown(path, lower.stat.uid, lower.stat.gid);
-    await chmod(path, lower.stat.mode & 0o7777);
+    lchownSync(path, lower.stat.uid, lower.stat.gid);
+    chmodSync(path, lower.stat.mode & 0o7777);
   }
 
   /**
@@ -162,7 +172,7 @@ export class LayerApplier {
       let opaque = false;
       for (let i = 0; i < parts.length; i++) {
         const next = join(cur, parts[i]);
-        const stat = await lstatOrNull(next);
+        const stat = lstatOrNull(next);
         if (!stat) break;
         if (stat.isCharacterDevice() && stat.rdev === 0) return null;
         if (i === parts.length - 1) return { path: next, stat };
@@ -183,14 +193,14 @@ export class LayerApplier {
       throw new UnsafePathError(`hardlink target "${linkname}": ${(err as Error).message}`);
     }
     if (parts.length === 0) throw new UnsafePathError(`hardlink target "${linkname}" is the root`);
-    const path = await resolveParents(this.#o.root, parts, false);
-    const st = path ? await lstatOrNull(path) : null;
+    const path = await this.#root.resolve(parts, false);
+    const st = path ? lstatOrNull(path) : null;
     if (st?.isDirectory()) throw new UnsafePathError(`hardlink target "${linkname}" is a directory`);
     if (st) return path!;
     // Overlay mode: a link to a file of a lower layer copies that file up first.
     const lower = await this.#findInLowers(parts);
     if (!lower || lower.stat.isDirectory()) throw new Error(`hardlink target "${linkname}" does not exist`);
-    const up = (await resolveParents(this.#o.root, parts, true, (rel, p) => this.#implicitDir(rel, p)))!;
+    const up = (await this.#createParents(parts))!;
     await copyUp(lower.path, up, lower.stat, this.#o.fsops);
     this.#paths.add(parts.join('/'));
     return up;
@@ -198,19 +208,19 @@ export class LayerApplier {
 }
 
 async function writeFile(path: string, body: AsyncIterable<Buffer>): Promise<void> {
-  const fh = await open(path, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
+  const fd = openSync(path, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
   try {
-    for await (const chunk of body) await fh.write(chunk);
+    for await (const chunk of body) for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off);
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
 
 async function copyUp(from: string, to: string, st: Stats, fsops: FsOps): Promise<void> {
   if (st.isSymbolicLink() || !st.isFile()) throw new Error(`cannot copy up "${from}" for a hardlink: not a regular file`);
-  await copyFile(from, to, fsc.COPYFILE_EXCL);
-  await lchown(to, st.uid, st.gid);
-  await chmod(to, st.mode & 0o7777);
+  copyFileSync(from, to, fsc.COPYFILE_EXCL);
+  lchownSync(to, st.uid, st.gid);
+  chmodSync(to, st.mode & 0o7777);
   for (const [name, value] of await fsops.listXattrs(from)) await fsops.setXattr(to, name, value);
-  await utimes(to, st.atime, st.mtime);
+  utimesSync(to, st.atime, st.mtime);
 }

@@ -2,7 +2,9 @@
 // Names are checked lexically (no absolute paths, no ".."), and each parent
 // component is lstat'ed inside the root so a symlink is never followed on the
 // way to an entry: a layer can only create, replace or delete names under root.
-import { lstat, mkdir } from 'node:fs/promises';
+// Unpacking is the only writer of its (temporary) target, so a directory once
+// checked stays one until this unpacker itself removes it (forget()).
+import { lstatSync, mkdirSync, rmSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 
 export class UnsafePathError extends Error {}
@@ -16,41 +18,53 @@ export function splitEntryName(name: string): string[] {
   return parts;
 }
 
-export async function lstatOrNull(path: string) {
+export function lstatOrNull(path: string): Stats | null {
   try {
-    return await lstat(path);
+    return lstatSync(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
   }
 }
 
-/**
- * Walks the parent directories of `parts` inside `root` and returns the full
- * path of the last component. Missing parents are created (0755, root-owned,
- * as tar layers may omit them) when `create` is set, reported through
- * `onCreate`; otherwise a missing parent returns null.
- */
-export async function resolveParents(
-  root: string,
-  parts: string[],
-  create: boolean,
-  onCreate?: (rel: string, path: string) => Promise<void>,
-): Promise<string | null> {
-  let cur = root;
-  for (let i = 0; i < parts.length - 1; i++) {
-    const next = join(cur, parts[i]);
-    const st = await lstatOrNull(next);
-    if (!st) {
-      if (!create) return null;
-      await mkdir(next, { mode: 0o755 });
-      await onCreate?.(parts.slice(0, i + 1).join('/'), next);
-    } else if (st.isSymbolicLink()) {
-      throw new UnsafePathError(`parent "${parts.slice(0, i + 1).join('/')}" is a symlink`);
-    } else if (!st.isDirectory()) {
-      throw new UnsafePathError(`parent "${parts.slice(0, i + 1).join('/')}" is not a directory`);
+export class InRoot {
+  /** Relative paths checked to be real directories ('' is the root). */
+  readonly #dirs = new Set<string>(['']);
+
+  constructor(readonly root: string) {}
+
+  /**
+   * Checks the parent directories of `parts` and returns the full path of the
+   * last component. Missing parents are created (0755, root-owned, as tar
+   * layers may omit them) when `create` is set, and reported to `onCreate`;
+   * otherwise a missing parent returns null.
+   */
+  async resolve(parts: string[], create: boolean, onCreate?: (rel: string, path: string) => Promise<void>): Promise<string | null> {
+    let cur = this.root;
+    let rel = '';
+    for (let i = 0; i < parts.length - 1; i++) {
+      rel = rel ? `${rel}/${parts[i]}` : parts[i];
+      cur = join(cur, parts[i]);
+      if (this.#dirs.has(rel)) continue;
+      const st = lstatOrNull(cur);
+      if (!st) {
+        if (!create) return null;
+        mkdirSync(cur, { mode: 0o755 });
+        await onCreate?.(rel, cur);
+      } else if (st.isSymbolicLink()) {
+        throw new UnsafePathError(`parent "${rel}" is a symlink`);
+      } else if (!st.isDirectory()) {
+        throw new UnsafePathError(`parent "${rel}" is not a directory`);
+      }
+      this.#dirs.add(rel);
     }
-    cur = next;
+    return parts.length ? join(cur, parts[parts.length - 1]) : this.root;
   }
-  return parts.length ? join(cur, parts[parts.length - 1]) : root;
+
+  /** Removes `path` (the entry `rel`) and whatever it held; forgets directories checked there. */
+  remove(path: string, rel: string): void {
+    rmSync(path, { recursive: true, force: true });
+    if (!this.#dirs.has(rel)) return;
+    for (const d of this.#dirs) if (d === rel || d.startsWith(`${rel}/`)) this.#dirs.delete(d);
+  }
 }

@@ -35,15 +35,20 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** `runc run` of a bundle; returns its stdout. */
-async function runcRun(bundle) {
+const RUNTIMES = {
+  runc: ['runc'],
+};
+
+/** `<runtime> run` of a bundle, the container removed afterwards; returns its stdout. */
+async function runBundle(runtime, bundle) {
+  const [cmd, ...pre] = RUNTIMES[runtime];
   const id = `rocker-bb-${process.pid}-${++n}`;
-  const root = join(dir, 'runc');
+  const root = join(dir, `state-${runtime}`);
   try {
-    const { stdout } = await execFileP('runc', ['--root', root, 'run', '--bundle', bundle, id], { timeout: 30000 });
+    const { stdout } = await execFileP(cmd, [...pre, '--root', root, 'run', '--bundle', bundle, id], { timeout: 30000 });
     return stdout;
   } finally {
-    await execFileP('runc', ['--root', root, 'delete', '--force', id]).catch(() => {});
+    await execFileP(cmd, [...pre, '--root', root, 'delete', '--force', id]).catch(() => {});
   }
 }
 
@@ -71,12 +76,14 @@ test('config.json carries the image config', async () => {
   }
 });
 
-test('the bundle runs (runc) with the image entrypoint, env, workdir and user', async () => {
+test('the bundle runs with the image entrypoint, env, workdir and user', async () => {
   for (const flat of [false, true]) {
     const bundle = join(dir, `run-${flat}`);
     await rockerImageOk(store, 'bundle', ...(flat ? ['--flat'] : []), image, bundle);
     try {
-      assert.equal(await runcRun(bundle), 'uid=1000 gid=1001 groups=1001 29 44 cwd=/home/web greeting=hello\n');
+      for (const runtime of Object.keys(RUNTIMES)) {
+        assert.equal(await runBundle(runtime, bundle), 'uid=1000 gid=1001 groups=1001 29 44 cwd=/home/web greeting=hello\n', runtime);
+      }
     } finally {
       await rockerImageOk(store, 'unbundle', bundle);
     }
@@ -102,7 +109,9 @@ test('run flags and arguments after -- apply', async () => {
     assert.deepEqual(spec.linux.resources.memory, { limit: 64 * 1024 * 1024 });
     assert.deepEqual(spec.linux.resources.pids, { limit: 64 });
     assert.deepEqual(spec.linux.resources.cpu, { period: 100000, quota: 50000, shares: 512, cpus: '0' });
-    assert.equal(await runcRun(bundle), '0:0 /tmp bye 1 from host flagged\nread-only\nro-volume\n');
+    for (const runtime of Object.keys(RUNTIMES)) {
+      assert.equal(await runBundle(runtime, bundle), '0:0 /tmp bye 1 from host flagged\nread-only\nro-volume\n', runtime);
+    }
   } finally {
     await rockerImageOk(store, 'unbundle', bundle);
   }

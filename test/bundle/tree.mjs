@@ -4,16 +4,7 @@
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FsOps } from '../../dist/imagetool/fsops/client.js';
-
-function typeOf(st) {
-  if (st.isFile()) return 'file';
-  if (st.isDirectory()) return 'dir';
-  if (st.isSymbolicLink()) return 'symlink';
-  if (st.isCharacterDevice()) return 'chardev';
-  if (st.isBlockDevice()) return 'blockdev';
-  if (st.isFIFO()) return 'fifo';
-  return 'socket';
-}
+import { entryType } from '../../dist/imagetool/commit/upper-diff.js';
 
 export async function describeTree(root) {
   const fsops = new FsOps();
@@ -23,7 +14,7 @@ export async function describeTree(root) {
       const path = join(dir, name);
       const r = rel ? `${rel}/${name}` : name;
       const st = await lstat(path);
-      const type = typeOf(st);
+      const type = entryType(st) ?? 'socket';
       const xattrs = [...(await fsops.listXattrs(path))]
         .filter(([k]) => !k.startsWith('trusted.overlay.'))
         .map(([k, v]) => `${k}=${v.toString('hex')}`)

@@ -3,12 +3,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildMultiLayerImage, recompressImage } from './fixture-image.mjs';
+import { buildMultiLayerImage, makeTar, recompressImage } from './fixture-image.mjs';
 import { describeTree, diffTrees } from './tree.mjs';
-import { mountsUnder, rockerImageOk } from './cli.mjs';
+import { mountsUnder, rockerImage, rockerImageOk } from './cli.mjs';
 
 let dir;
 let layout;
@@ -72,4 +72,23 @@ test('zstd and uncompressed layers unpack to the same tree', async () => {
       }
     }
   }
+});
+
+test('a layer ending right after its last entry (umoci insert) unpacks; one cut inside data is refused', async () => {
+  const store = join(dir, 'insert-store');
+  execFileSync('umoci', ['init', '--layout', store]);
+  execFileSync('umoci', ['new', '--image', `${store}:ins`]);
+  execFileSync('umoci', ['insert', '--image', `${store}:ins`, '/bin/busybox', '/bin/busybox']);
+  execFileSync('umoci', ['config', '--image', `${store}:ins`, '--config.cmd', '/bin/busybox']);
+  const bundle = join(dir, 'insert-bundle');
+  await rockerImageOk(store, 'bundle', '--flat', 'ins', bundle);
+  assert.deepEqual(readFileSync(join(bundle, 'rootfs/bin/busybox')), readFileSync('/bin/busybox'));
+  await rockerImageOk(store, 'unbundle', bundle);
+
+  const cut = join(dir, 'cut.tar');
+  writeFileSync(cut, makeTar([{ name: 'big', type: 'file', data: 'x'.repeat(5000) }]).subarray(0, 512 + 3000));
+  execFileSync('umoci', ['raw', 'add-layer', '--image', `${store}:ins`, cut]);
+  const r = await rockerImage(store, 'bundle', 'ins', join(dir, 'cut-bundle'));
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /entry "big": truncated/);
 });

@@ -1,6 +1,5 @@
 // rocker-image bundle IMAGE DIR [-- args...]: an OCI runtime bundle from a stored image.
 import { resolve } from 'node:path';
-import { createBundle } from '../../bundle/bundle.js';
 import type { ImageCommand } from '../context.js';
 
 const list = (v: unknown): string[] | undefined => (v === undefined ? undefined : (Array.isArray(v) ? v : [v]).map(String));
@@ -26,6 +25,8 @@ const command: ImageCommand = {
       .option('read-only', { type: 'boolean', describe: 'mount the rootfs read-only' })
       .option('tty', { alias: 't', type: 'boolean', describe: 'allocate a terminal' }),
   async run(ctx, a) {
+    // Loaded here: main.ts loads every command module to start any one of them.
+    const { createBundle } = await import('../../bundle/bundle.js');
     const store = await ctx.openStore();
     const image = await store.resolve(String(a.image), ctx.platform);
     // yargs leaves what follows `--` in `_`, after the command's own name.

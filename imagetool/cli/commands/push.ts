@@ -1,5 +1,4 @@
 // rocker-image push REF [DEST]: upload a stored image to a registry.
-import { push } from '../../push/push.js';
 import type { ImageCommand } from '../context.js';
 
 const command: ImageCommand = {
@@ -7,6 +6,8 @@ const command: ImageCommand = {
   describe: 'push an image from the store to a registry (destination defaults to its name)',
   builder: (y) => y.option('chunk-size', { type: 'number', describe: 'upload blobs in chunks of this many bytes (default: one request per blob)' }),
   async run(ctx, a) {
+    // Loaded here: main.ts loads every command module to start any one of them.
+    const { push } = await import('../../push/push.js');
     const store = await ctx.openStore();
     const result = await push(store, String(a.image), a.destination === undefined ? undefined : String(a.destination), {
       platform: ctx.platform,
