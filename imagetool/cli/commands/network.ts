@@ -3,7 +3,6 @@
 // engine-level resource; rocker-runtime stays a plain runc-compatible runtime
 // and only runs the hooks a networked bundle carries.
 import type { Argv } from 'yargs';
-import { createNetwork, listNetworks, inspectNetwork, removeNetwork, networkDirs } from '../../network/index.js';
 import { UsageError } from '../../../runtime/errors.js';
 
 const ACTIONS = ['create', 'ls', 'inspect', 'rm'] as const;
@@ -28,6 +27,8 @@ const command = {
       .option('config-dir', { type: 'string', describe: 'network conflists (default $ROCKER_NETWORK_CONFIG_DIR or /etc/rocker/networks)' })
       .option('state-dir', { type: 'string', describe: 'leases and attachments (default $ROCKER_NETWORK_STATE_DIR or /run/rocker-network)' }),
   async run(ctx: { quiet: boolean }, a: Record<string, unknown>): Promise<number> {
+    // Loaded here: rocker-image's main loads every command module to start any one of them.
+    const { createNetwork, listNetworks, inspectNetwork, removeNetwork, networkDirs } = await import('../../network/index.js');
     const d = networkDirs(str(a['config-dir']), str(a['state-dir']));
     const action = String(a.action);
     const name = str(a.name);
