@@ -69,9 +69,24 @@ for (const runtime of runtimesUnderTest()) {
       });
 
       it('run of a missing binary exits 127 with the runtime error', async () => {
-        const r = await runRm('missing', [], ['/nonexistent']);
-        assert.equal(r.code, 127, describeResult(r));
-        assert.match(r.stderr, /\/nonexistent/, describeResult(r));
+        const name = `missing-${label}-${process.pid}`;
+        // Not --rm: the container's userdata, with conmon's oci-log, must outlive the run.
+        const r = await podman.run(['run', '--name', name, ...podman.runFlags('missing'), BUSYBOX_REF, '/nonexistent']);
+        try {
+          assert.equal(r.code, 127, describeResult(r));
+          assert.match(r.stderr, /\/nonexistent.*no such file or directory/, describeResult(r));
+          if (mode === 'json') {
+            // podman reads oci-log with one json.Unmarshal: exactly one object, whose msg it shows.
+            const id = readFileSync(podman.cidFile('missing'), 'utf8').trim();
+            const log = readFileSync(store.ociLogPath(id), 'utf8');
+            const entry = JSON.parse(log);
+            assert.equal(entry.level, 'error');
+            assert.ok(r.stderr.includes(`: ${entry.msg}: `), `podman did not show the oci-log msg ${JSON.stringify(entry.msg)}: ${r.stderr}`);
+          }
+        } finally {
+          await podman.run(['rm', '--force', name]);
+        }
+        assertRemoved('missing');
       });
 
       it('--memory sets the memory limit seen inside', async () => {

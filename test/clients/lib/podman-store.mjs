@@ -50,6 +50,11 @@ export class PodmanStore {
     return { ...process.env, CONTAINERS_CONF: this.conf, TMPDIR: join(this.dir, 'load-tmp') };
   }
 
+  /** Where conmon points the runtime's --log for a container's create (JSON mode only). */
+  ociLogPath(id) {
+    return join(this.dir, 'runroot', 'overlay-containers', id, 'userdata', 'oci-log');
+  }
+
   globalFlags() {
     return ['--root', join(this.dir, 'root'), '--runroot', join(this.dir, 'runroot'), '--storage-driver', 'overlay'];
   }

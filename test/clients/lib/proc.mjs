@@ -8,9 +8,9 @@ const DEFAULT_TIMEOUT_MS = 60_000;
  * Runs a command to completion and collects its output.
  * @returns {Promise<{code: number|null, signal: string|null, stdout: string, stderr: string, timedOut: boolean}>}
  */
-export function run(cmd, args, { env, input, timeout = DEFAULT_TIMEOUT_MS, cwd } = {}) {
+export function run(cmd, args, { env, timeout = DEFAULT_TIMEOUT_MS } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env, cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let timedOut = false;
@@ -28,7 +28,6 @@ export function run(cmd, args, { env, input, timeout = DEFAULT_TIMEOUT_MS, cwd }
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr, timedOut });
     });
-    child.stdin.end(input ?? '');
   });
 }
 
