@@ -65,6 +65,10 @@ export async function benchImages(runs) {
       const layout = fresh();
       timeOnce(pull(store));
       timeOnce(skopeo(layout));
+      // The first bundle of a freshly pulled image (layer snapshots made now, if pull left them).
+      const first = fresh();
+      r.firstBundleMs = timeOnce(bundle(store, first));
+      unbundle(store, first);
       r.bundle = {
         rocker: sample(runs, () => { const b = fresh(); const ms = timeOnce(bundle(store, b)); unbundle(store, b); return ms; }, 1),
         umoci: sample(runs, () => { const b = fresh(); const ms = timeOnce(umoci(layout, b)); gone(b); return ms; }, 1),
