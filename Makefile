@@ -28,11 +28,12 @@ ts: node_modules/.package-lock.json
 
 validators: dist/schemas/validators.js
 
-# rocker-runtime as one CommonJS file (tools/bundle.mjs): no per-module ESM
-# resolution on the start-up path. --noCheck: the `ts` target type-checks.
+# rocker-runtime and rocker-image as one CommonJS file each (tools/bundle.mjs): no
+# per-module ESM resolution on the start-up path. --noCheck: `ts` type-checks.
 bundle: ts validators
 	rm -rf build/cjs && $(NODE_BIN)/tsc -p tsconfig.json --module commonjs --moduleResolution bundler --noCheck --outDir build/cjs
 	node tools/bundle.mjs build/cjs dist runtime/cli/main.js dist/rocker-runtime.cjs runtime
+	node tools/bundle.mjs build/cjs dist imagetool/cli/main.js dist/rocker-image.cjs imagetool runtime
 
 dist/schemas/validators.js: schemas/compile-validators.mjs $(wildcard schemas/*/*.json) node_modules/.package-lock.json
 	node schemas/compile-validators.mjs $@
