@@ -15,9 +15,19 @@ export function assertValid(validate: Validator, data: unknown, file: string): v
     .join('');
   const params = err.params as Record<string, unknown>;
   let detail = err.message ?? 'is invalid';
-  if (err.keyword === 'enum') detail += `: ${JSON.stringify(params.allowedValues)}`;
+  if (err.keyword === 'enum') detail += `: ${JSON.stringify(params.allowedValues)}, got ${JSON.stringify(valueAt(data, err.instancePath))}`;
   if (err.keyword === 'additionalProperties') detail += `: ${JSON.stringify(params.additionalProperty)}`;
   throw new SpecError(file, pointer ? `$${pointer}` : '$', detail);
+}
+
+/** The value at a JSON pointer inside `data` (undefined when absent). */
+function valueAt(data: unknown, pointer: string): unknown {
+  let node = data;
+  for (const raw of pointer.split('/').slice(1)) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string, unknown>)[raw.replace(/~1/g, '/').replace(/~0/g, '~')];
+  }
+  return node;
 }
 
 /** Parses JSON text, turning a syntax error into a SpecError for `file`. */

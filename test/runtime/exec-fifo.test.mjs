@@ -4,6 +4,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
+import { once } from 'node:events';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { releaseExecFifo } from '../../dist/runtime/launch/exec-fifo.js';
@@ -18,14 +19,19 @@ function fifo(name) {
   return p;
 }
 
-/** A writer that blocks in open like a created init, then runs `then` with the fifo on fd 3. */
-function writer(path, then) {
-  return spawn('/bin/sh', ['-c', `exec 3>"$1"; ${then}`, 'sh', path], { stdio: 'ignore' });
+/**
+ * A writer like a created init: it holds a write end (through a read-write
+ * open, as nsexec does before `created`), says "held", then runs `then`.
+ */
+async function writer(path, then) {
+  const w = spawn('/bin/sh', ['-c', `exec 4<>"$1"; echo held; ${then}`, 'sh', path], { stdio: ['ignore', 'pipe', 'ignore'] });
+  await once(w.stdout, 'data');
+  return w;
 }
 
 test('a waiting init is released by its byte; start returns when the fd closes', async () => {
   const p = fifo('a');
-  const w = writer(p, 'printf 0 >&3; sleep 0.2; exec 3>&-; sleep 5');
+  const w = await writer(p, 'exec 3>"$1"; printf 0 >&3; sleep 0.2; exec 3>&- 4>&-; sleep 5');
   const t0 = Date.now();
   await releaseExecFifo(p);
   assert.ok(Date.now() - t0 >= 150, 'waited for the close that stands for execve');
@@ -38,7 +44,6 @@ test('no waiting init: refused at once', async () => {
 
 test('an init that dies without writing: refused', async () => {
   const p = fifo('c');
-  writer(p, 'sleep 0.1');
-  await new Promise((r) => setTimeout(r, 20));
+  await writer(p, 'sleep 0.2');
   await assert.rejects(releaseExecFifo(p), /container process is already dead/);
 });

@@ -6,7 +6,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, existsSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { readFileSync, existsSync, rmSync, writeFileSync, chmodSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateState } from '../../dist/schemas/validators.js';
 import {
@@ -253,4 +253,66 @@ test('exec: output and exit status, env/cwd/user flags, --process, detached with
   assert.match(stopped.stderr, /cannot exec in a stopped container/);
   assert.equal((await rt(root, ['delete', id])).code, 0);
   assertGone(id);
+});
+
+test('a terminal run without a console socket relays the caller\'s tty', opts, async () => {
+  const b = bundle(['sh', '-c', 'tty; read x; echo got:$x; exit 5'], (c) => {
+    c.process.terminal = true;
+  });
+  symlinkSync('busybox', join(b, 'rootfs', 'bin', 'tty'));
+  // script(1) gives the runtime a terminal; its input reaches the container through the relay.
+  const cmd = `${process.execPath} ${RUNTIME} --root ${root} run -b ${b} ${uniqueId('tty')}`;
+  const child = spawn('script', ['-qec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d) => {
+    out += d;
+    if (/\/dev\/pts\/\d+/.test(out) && !child.stdin.writableEnded) child.stdin.end('hello\n');
+  });
+  const [code] = await once(child, 'exit');
+  assert.match(out, /^\/dev\/pts\/0\r?$/m);
+  assert.match(out, /got:hello/);
+  assert.equal(code, 5);
+});
+
+test('nsexec failing mid-way (a bind mount of a missing source) fails create and leaves nothing', opts, async () => {
+  const id = uniqueId('badmount');
+  const b = bundle(['true'], (c) => {
+    c.mounts.push({ destination: '/mnt', type: 'bind', source: '/no/such/source', options: ['rbind'] });
+  });
+  const log = join(b, 'log.json');
+  const r = await rtDetached(root, ['--log', log, '--log-format', 'json', 'create', '-b', b, id]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /\/no\/such\/source/);
+  const last = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.level === 'error').at(-1);
+  assert.match(last.msg, /\/no\/such\/source/);
+  assertGone(id);
+});
+
+test('a runtime killed with SIGKILL during create leaves what delete --force removes completely', opts, async () => {
+  const id = uniqueId('killed');
+  const marks = tempDir('marks');
+  dirs.push(marks);
+  // The prestart hook stalls create after nsexec reported the init; it records its own pid to be cleaned up.
+  const b = bundle(['sleep', '100'], (c) => {
+    c.hooks = { prestart: [{ path: '/bin/sh', args: ['sh', '-c', `echo $$ > ${marks}/hook.pid; exec sleep 30`] }] };
+  });
+  const child = spawn(process.execPath, [RUNTIME, '--root', root, 'create', '-b', b, id], { stdio: 'ignore' });
+  const hookPidFile = join(marks, 'hook.pid');
+  for (let i = 0; i < 500 && !existsSync(hookPidFile); i++) await new Promise((res) => setTimeout(res, 10));
+  const initPid = JSON.parse(readFileSync(join(root, id, 'state.json'), 'utf8')).pid;
+  assert.ok(initPid > 0, 'the init was reported before the hook ran');
+  child.kill('SIGKILL');
+  await once(child, 'exit');
+  process.kill(Number(readFileSync(hookPidFile, 'utf8')), 'SIGKILL');
+
+  assert.equal((await rt(root, ['delete', '--force', id])).code, 0);
+  assertGone(id);
+  const stat = (() => {
+    try {
+      return readFileSync(`/proc/${initPid}/stat`, 'utf8');
+    } catch {
+      return '';
+    }
+  })();
+  assert.ok(stat === '' || / [ZX] /.test(stat.slice(stat.lastIndexOf(')'))), `init ${initPid} is gone`);
 });
