@@ -5,14 +5,15 @@
 
 #include "error.h"
 
-/* O_PATH fd of the fifo (a host path: call before pivot_root). */
+/* O_PATH fd of the fifo (a host path: call before any namespace changes). */
 int nsx_fifo_open(const char *path, struct nsx_error *e);
 
 /* Takes a write end of the fifo right away (through a momentary read end of our
  * own, so nothing blocks) and returns it; it stays open, close-on-exec, until the
  * execve. With a writer always present, `start` reading the fifo with O_NONBLOCK
  * sees "no data yet" rather than EOF however early it comes after `created`, and
- * EOF exactly when the container has exec'd or died. Call while still root. */
+ * EOF exactly when the container has exec'd or died. Call as the host's root,
+ * which may read the fifo (mode 0622: the container's user may only write). */
 int nsx_fifo_hold(int fd, struct nsx_error *e);
 
 /* Blocks until start opens the fifo for reading, then writes one byte; that write

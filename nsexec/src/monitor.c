@@ -203,8 +203,14 @@ void nsx_monitor(struct nsx_ctx *ctx, pid_t child, int running_rfd, int relay_so
 			m.relay_sock = -1;
 			copy_winsize(m.master);
 		}
-		if (i0 >= 0 && p[i0].revents && !pump(0, m.master))
+		if (i0 >= 0 && p[i0].revents && !pump(0, m.master)) {
+			struct termios t;
+
+			/* the end of our input becomes the terminal's end-of-file character */
 			m.stdin_open = false;
+			if (tcgetattr(m.master, &t) == 0)
+				write_all(m.master, (const char *)&t.c_cc[VEOF], 1);
+		}
 		if (im >= 0 && p[im].revents && !pump(m.master, 1)) {
 			close(m.master);
 			m.master = -1;

@@ -133,32 +133,22 @@ int nsx_ns_unshare_cgroup(const struct nsx_ns_plan *plan, struct nsx_error *e)
 
 int nsx_ns_join_process(const struct nsx_ns_plan *plan, int pid, struct nsx_error *e)
 {
-	char path[64], rootpath[80];
-	int pidfd, rootfd, flags = 0, rc = 0;
+	char path[64];
+	int pidfd, flags = 0, rc = 0;
 
 	for (int k = 0; k < NSX_NS_COUNT; k++)
 		if (plan->listed[k])
 			flags |= ns_table[k].flag;
 	snprintf(path, sizeof(path), "/proc/%d", pid);
-	snprintf(rootpath, sizeof(rootpath), "/proc/%d/root", pid);
-	/* A pidfd pins the process and setns on it enters all the namespaces at once,
-	 * in the kernel's own safe order. */
+	/* A pidfd pins the process (no pid reuse race) and setns on it enters all the
+	 * namespaces at once, in the kernel's own safe order. Entering the mount
+	 * namespace also lands on its root as the container sees it (mounts stacked on
+	 * the namespace root are followed, so noPivot containers work too). */
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pidfd < 0)
 		return nsx_fail(e, "namespaces", "pidfd_open", errno, path, "open container process %d", pid);
-	/* The container's root as its init sees it (after pivot_root or chroot); the
-	 * process still being alive afterwards proves the path named it. */
-	rootfd = open(rootpath, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0)
-		rc = nsx_fail(e, "namespaces", "open", errno, rootpath, "open the root of process %d", pid);
-	else if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
-		rc = nsx_fail(e, "namespaces", "pidfd_send_signal", errno, path, "container process %d", pid);
-	else if (flags && setns(pidfd, flags) < 0)
+	if (flags && setns(pidfd, flags) < 0)
 		rc = nsx_fail(e, "namespaces", "setns", errno, path, "join namespaces of process %d", pid);
-	else if (fchdir(rootfd) < 0 || chroot(".") < 0 || chdir("/") < 0)
-		rc = nsx_fail(e, "namespaces", "chroot", errno, rootpath, "enter the root of process %d", pid);
-	if (rootfd >= 0)
-		close(rootfd);
 	close(pidfd);
 	return rc;
 }

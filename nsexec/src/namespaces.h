@@ -34,8 +34,7 @@ int nsx_ns_unshare_time(const struct nsx_ns_plan *plan, json_object *lnx, struct
 /* create, in the child once it is in its cgroup: the new cgroup namespace. */
 int nsx_ns_unshare_cgroup(const struct nsx_ns_plan *plan, struct nsx_error *e);
 
-/* exec: joins every listed namespace of the running container `pid` and its root
- * directory. */
+/* exec: joins every listed namespace of the running container `pid`. */
 int nsx_ns_join_process(const struct nsx_ns_plan *plan, int pid, struct nsx_error *e);
 
 #endif

@@ -68,10 +68,16 @@ int nsx_spawn(struct nsx_ctx *ctx, unsigned long clone_flags, struct nsx_error *
 		}
 		return 0;
 	}
+	/* the child's ends stay with the child only: an exec fifo writer left here
+	 * would hide the child's execve or death from start */
 	if (running[1] >= 0)
 		close(running[1]);
 	if (relay[1] >= 0)
 		close(relay[1]);
+	if (ctx->fifo_hold_fd >= 0)
+		close(ctx->fifo_hold_fd);
+	if (ctx->fifo_fd >= 0)
+		close(ctx->fifo_fd);
 	if ((clone_flags & CLONE_NEWUSER) && nsx_userns_write_maps(child, ctx->lnx, e) < 0)
 		parent_fail(child, ctx->sync_fd, e);
 	if (nsx_sync_send_int(ctx->sync_fd, "pid", "pid", child, e) < 0)

@@ -1,7 +1,7 @@
 // nsexec create/foreground: the container's view of itself after every set-up step.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeRootfs, initMessage, drive, eventOf, mountsUnder } from './harness.mjs';
 
@@ -147,11 +147,21 @@ test('mount destinations resolve inside the rootfs, never through a symlink out 
 
 test('preserveFds hands fds 3.. to the container and nothing else', async () => {
   let extra = '';
-  const init = initMessage(fx.rootfs, ['sh', '-c', 'echo to-fd3 >&3; ls /proc/$$/fd | tr "\\n" " "'], { preserveFds: 1 });
-  const r = await drive(init, { preserve: 1, onSpawn: (child) => child.stdio[3].on('data', (d) => { extra += d; }) });
-  assert.equal(eventOf(r, 'exit')?.status, 0, JSON.stringify(r.events));
+  let ended;
+  const onSpawn = (child) => { ended = new Promise((resolve) => child.stdio[3].on('data', (d) => { extra += d; }).on('end', resolve)); };
+  const w = await drive(initMessage(fx.rootfs, ['sh', '-c', 'echo to-fd3 >&3'], { preserveFds: 1 }), { preserve: 1, onSpawn });
+  await ended;
+  assert.equal(eventOf(w, 'exit')?.status, 0, JSON.stringify(w.events));
   assert.equal(extra, 'to-fd3\n');
-  assert.equal(r.stdout, '0 1 2 3 ');
+  // once exec'd, the user program holds exactly its stdio and the preserved fd
+  let pid;
+  let fds;
+  const r = await drive(initMessage(fx.rootfs, ['sleep', '0.3'], { preserveFds: 1 }), {
+    preserve: 1,
+    onEvent: (ev) => { if (ev.type === 'pid') pid = ev.pid; if (ev.type === 'running') fds = readdirSync(`/proc/${pid}/fd`).sort(); },
+  });
+  assert.equal(eventOf(r, 'exit')?.status, 0, JSON.stringify(r.events));
+  assert.deepEqual(fds, ['0', '1', '2', '3']);
   const bad = await drive(initMessage(fx.rootfs, ['true'], { preserveFds: 1 }));
   assert.equal(eventOf(bad, 'error')?.stage, 'protocol', 'the sync fd may not be among the preserved ones');
 });

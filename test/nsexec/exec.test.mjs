@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { openSync, readSync, closeSync, readFileSync, readlinkSync, constants } from 'node:fs';
+import { openSync, readSync, closeSync, readFileSync, readlinkSync, writeFileSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { makeRootfs, initMessage, drive, eventOf, mountsUnder, killAndWait, buildConsoleReceiver, listenConsole } from './harness.mjs';
 
@@ -91,13 +91,17 @@ test('exec into a container with its own user namespace', async () => {
     execFileSync('chown', ['-R', '200000:200000', ufx.dir]);
     const map = [{ containerID: 0, hostID: 200000, size: 65536 }];
     const userNs = [...namespaces, { type: 'user' }];
+    // a host-root-owned 0622 fifo, as the runtime makes it: the mapped root may only write
+    const ufifo = join(fx.dir, 'userns.fifo');
+    execFileSync('mkfifo', ['-m', '0622', ufifo]);
     const init = initMessage(ufx.rootfs, ['sleep', '300'], {
-      foreground: false, hostname: 'userns', linux: { namespaces: userNs, uidMappings: map, gidMappings: map },
+      foreground: false, hostname: 'userns', execFifo: ufifo, linux: { namespaces: userNs, uidMappings: map, gidMappings: map },
     });
     init.mounts = init.mounts.filter((m) => m.destination !== '/sys' && m.destination !== '/dev/mqueue');
     const c = await drive(init, { stdio: ['ignore', 'ignore', 'ignore'], until: 'created' });
     upid = eventOf(c, 'pid')?.pid;
     assert.ok(upid, JSON.stringify(c.events));
+    assert.equal(readFileSync(ufifo, 'utf8'), '0', 'released: the byte, then EOF at execve');
     const r = await drive({ ...execInit(['sh', '-c', 'id -u; hostname; cat /proc/self/uid_map'], { joinPid: upid }), linux: { namespaces: userNs } });
     assert.equal(eventOf(r, 'exit')?.status, 0, JSON.stringify(r.events));
     assert.match(r.stdout, /^0\nuserns\n\s+0\s+200000\s+65536\n$/);
@@ -105,5 +109,26 @@ test('exec into a container with its own user namespace', async () => {
     if (upid) await killAndWait(upid);
     assert.deepEqual(mountsUnder(ufx.dir), []);
     ufx.cleanup();
+  }
+});
+
+test('exec into a noPivot container lands in its root', async () => {
+  const nfx = makeRootfs('rocker-nsexec-nopivot-');
+  let npid;
+  try {
+    writeFileSync(join(nfx.rootfs, 'nopivot-marker'), '');
+    const init = initMessage(nfx.rootfs, ['sleep', '300'], { foreground: false, noPivot: true, hostname: 'nopivot', linux: { namespaces } });
+    const c = await drive(init, { stdio: ['ignore', 'ignore', 'ignore'], until: 'created' });
+    npid = eventOf(c, 'pid')?.pid;
+    assert.ok(npid, JSON.stringify(c.events));
+    const r = await drive({ ...execInit(['sh', '-c', 'hostname; ls /'], { joinPid: npid }) });
+    assert.equal(eventOf(r, 'exit')?.status, 0, JSON.stringify(r.events));
+    assert.match(r.stdout, /^nopivot\n/);
+    assert.match(r.stdout, /^proc$/m);
+    assert.match(r.stdout, /^nopivot-marker$/m, 'the container root, not the mount namespace\'s');
+  } finally {
+    if (npid) await killAndWait(npid);
+    assert.deepEqual(mountsUnder(nfx.dir), []);
+    nfx.cleanup();
   }
 });

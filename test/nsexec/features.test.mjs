@@ -36,11 +36,13 @@ test('terminal: the pty master goes to the console socket, the slave is the cont
 });
 
 test('relayTerminal: the foreground parent copies between its stdio and the pty', async () => {
-  const init = initMessage(fx.rootfs, ['sh', '-c', 'tty; read x; echo got=$x'], { relayTerminal: true, process: { terminal: true } });
-  const r = await drive(init, { stdio: ['pipe', 'pipe', 'pipe'], onSpawn: (child) => child.stdin.write('hello\n') });
+  const init = initMessage(fx.rootfs, ['sh', '-c', 'tty; read x; echo got=$x; cat; echo eof'], { relayTerminal: true, process: { terminal: true } });
+  // the end of the relayed input reaches the program as the terminal's EOF
+  const r = await drive(init, { stdio: ['pipe', 'pipe', 'pipe'], onSpawn: (child) => child.stdin.end('hello\n') });
   assert.equal(eventOf(r, 'exit')?.status, 0, JSON.stringify(r.events) + r.stderr);
   assert.match(r.stdout, /^\/dev\/pts\/0\r$/m);
   assert.match(r.stdout, /^got=hello\r$/m);
+  assert.match(r.stdout, /^eof\r$/m);
 });
 
 test('user namespace: maps written by the parent, devices bound from the host', async () => {

@@ -87,6 +87,7 @@ export function drive(init, opts = {}) {
         const ev = JSON.parse(buf.slice(0, nl));
         buf = buf.slice(nl + 1);
         result.events.push(ev);
+        opts.onEvent?.(ev);
         if (ev.type === 'pid' || ev.type === 'sync') {
           const msg = { type: 'continue' };
           if (opts.state) msg.state = opts.state;
