@@ -1,6 +1,10 @@
-// rocker-image unbundle: unmounts a bundle's rootfs and removes the bundle.
-import { rm, stat } from 'node:fs/promises';
+// rocker-image unbundle: unmounts a bundle's rootfs, removes the bundle and
+// the snapshots nothing uses any more.
+import { access, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { RockerError } from '../../runtime/errors.js';
+import { Store } from '../store/index.js';
+import { pruneSnapshots } from '../unpack/snapshot-gc.js';
 import { unmount } from './overlay-mount.js';
 import { bundlePaths, readBundleRecord } from './record.js';
 
@@ -18,4 +22,8 @@ export async function removeBundle(dir: string): Promise<void> {
     if (await isMountpoint(rootfs, dir)) throw new RockerError(`unbundle ${dir}: ${rootfs} is still mounted`);
   }
   await rm(dir, { recursive: true, force: true });
+  // The bundle may have been the last user of its snapshots (its image removed meanwhile).
+  if (record.mode === 'overlay' && (await access(join(record.store, 'index.json')).then(() => true, () => false))) {
+    await pruneSnapshots(await Store.open(record.store));
+  }
 }
