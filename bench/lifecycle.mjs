@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { sample, timeOnce } from './lib/stats.mjs';
-import { makeBusyboxBundle } from './lib/busybox-bundle.mjs';
+import { makeBusyboxBundle } from '../test/helpers/busybox-bundle.mjs';
 
 const [name, runsText, sep, ...runtime] = process.argv.slice(2);
 if (sep !== '--' || runtime.length === 0) throw new Error('usage: lifecycle.mjs NAME RUNS -- RUNTIME...');

@@ -6,7 +6,7 @@ import { cpus, totalmem, release, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { sample, timeOnce } from './lib/stats.mjs';
-import { makeBusyboxBundle } from './lib/busybox-bundle.mjs';
+import { makeBusyboxBundle } from '../test/helpers/busybox-bundle.mjs';
 import { benchImages } from './images.mjs';
 import { lifecycleCheck } from '../test/helpers/lifecycles.mjs';
 

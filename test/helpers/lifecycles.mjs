@@ -6,8 +6,9 @@
 //   const check = await lifecycleCheck({ runtime: [node, bin], work, n })
 //     -> { n, ms, before, after, containerFds: Set of the fd listings seen }
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, copyFileSync, symlinkSync, writeFileSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { existsSync, writeFileSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeBusyboxBundle } from './busybox-bundle.mjs';
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
 
@@ -32,20 +33,6 @@ export function snapshot({ stateRoot, cgroupParent, work }) {
   };
 }
 
-function busyboxBundle(dir, cgroupsPath) {
-  mkdirSync(join(dir, 'rootfs', 'bin'), { recursive: true });
-  copyFileSync('/bin/busybox', join(dir, 'rootfs', 'bin', 'busybox'));
-  symlinkSync('busybox', join(dir, 'rootfs', 'bin', 'ls'));
-  for (const d of ['proc', 'sys', 'dev', 'tmp']) mkdirSync(join(dir, 'rootfs', d));
-  const r = spawnSync('runc', ['spec', '--bundle', dir]);
-  if (r.status !== 0) throw new Error(`runc spec: ${r.stderr}`);
-  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
-  config.process.terminal = false;
-  config.process.args = ['/bin/ls', '/proc/self/fd'];
-  config.linux.cgroupsPath = cgroupsPath;
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
-}
-
 /**
  * n foreground runs, one after another, with snapshots before and after. Every
  * container has its own cgroup (the bundle's config is rewritten per run).
@@ -53,8 +40,7 @@ function busyboxBundle(dir, cgroupsPath) {
 export function lifecycleCheck({ runtime, work, n }) {
   const stateRoot = join(work, 'state');
   const cgroupParent = `/rocker-lifecycles-${process.pid}`;
-  const bundle = join(work, 'bundle');
-  busyboxBundle(bundle, `${cgroupParent}/c0`);
+  const bundle = makeBusyboxBundle(join(work, 'bundle'), ['/bin/ls', '/proc/self/fd']);
   const where = { stateRoot, cgroupParent, work };
   const before = snapshot(where);
   const containerFds = new Set();
