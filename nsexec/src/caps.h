@@ -22,7 +22,7 @@ int nsx_caps_drop_bounding(const struct nsx_caps *c, struct nsx_error *e);
 /* Sets effective, permitted and inheritable with capset, then the ambient set. */
 int nsx_caps_apply(const struct nsx_caps *c, struct nsx_error *e);
 
-/* The number of CAP_SYS_ADMIN, for callers that ask whether it is kept. */
+/* True when capability number cap is in set. */
 bool nsx_caps_has(uint64_t set, int cap);
 
 #endif

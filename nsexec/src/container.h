@@ -9,8 +9,8 @@
 /* Returns only on failure. */
 int nsx_container_finish(struct nsx_ctx *ctx, struct nsx_error *e);
 
-/* Child side of both modes: connect the console socket when process.terminal asks
- * for one (while host paths still resolve). */
+/* Before the fork, in both modes: connect the console socket when process.terminal
+ * asks for one (a host path, reached as the host's root). */
 int nsx_container_connect_console(struct nsx_ctx *ctx, struct nsx_error *e);
 
 #endif

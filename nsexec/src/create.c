@@ -46,8 +46,7 @@ static int set_names(struct nsx_ctx *ctx, struct nsx_error *e)
 	return 0;
 }
 
-/* Everything up to the sync point: mounts and devices in the new mount namespace,
- * plus the console socket, a host path that must be reached before pivot_root. */
+/* Everything up to the sync point: mounts and devices in the new mount namespace. */
 static int before_pivot(struct nsx_ctx *ctx, bool in_userns, struct nsx_error *e)
 {
 	if (nsx_sync_wait_continue(ctx->sync_fd, NULL, e))
@@ -61,9 +60,7 @@ static int before_pivot(struct nsx_ctx *ctx, bool in_userns, struct nsx_error *e
 		return nsx_fail(e, "spawn", "setsid", errno, NULL, "start a session");
 	if (nsx_seccomp_prepare(nsx_json_get(ctx->lnx, "seccomp"), &ctx->seccomp, e))
 		return -1;
-	if (nsx_rootfs_prepare(ctx, e) || nsx_container_connect_console(ctx, e))
-		return -1;
-	return 0;
+	return nsx_rootfs_prepare(ctx, e);
 }
 
 static int child(struct nsx_ctx *ctx, bool in_userns, struct nsx_error *e)
@@ -105,10 +102,13 @@ int nsx_create(struct nsx_ctx *ctx, struct nsx_error *e)
 				ctx->hostname ? "hostname" : "domainname");
 	if (nsx_sysctl_check(nsx_json_get(ctx->lnx, "sysctl"), &ctx->ns, e))
 		return -1;
-	/* the exec fifo is a host path: opened (and a writer held, see fifo.h) as the
-	 * host's root, before any namespace changes what the path names */
+	/* the exec fifo and the console socket are host paths: reached as the host's
+	 * root (a user namespace's root may lack the rights), before any namespace
+	 * changes what the paths name; the fifo gets a held writer, see fifo.h */
 	if (ctx->exec_fifo && ((ctx->fifo_fd = nsx_fifo_open(ctx->exec_fifo, e)) < 0 ||
 			       (ctx->fifo_hold_fd = nsx_fifo_hold(ctx->fifo_fd, e)) < 0))
+		return -1;
+	if (nsx_container_connect_console(ctx, e))
 		return -1;
 	if (nsx_ns_join_paths(&ctx->ns, e) || nsx_ns_unshare_time(&ctx->ns, ctx->lnx, e))
 		return -1;

@@ -1,7 +1,8 @@
 /* nsexec: the single-threaded helper that builds and enters containers for the
- * rocker runtime. Usage: nsexec <sync-fd>; see PROTOCOL.md. */
+ * rocker runtime. Usage: nsexec <sync-fd> (see PROTOCOL.md), or nsexec --features. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -10,6 +11,7 @@
 #include "ctx.h"
 #include "join.h"
 #include "jsonutil.h"
+#include "seccomp.h"
 #include "selfclone.h"
 #include "sync.h"
 
@@ -44,15 +46,31 @@ static int check_init(json_object *init, struct nsx_error *e)
 	return 0;
 }
 
+/* `nsexec --features`: what this build supports, for `rocker-runtime features`
+ * (the linux.seccomp member of the runtime-spec features document). */
+static int print_features(void)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "seccomp", nsx_seccomp_features());
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv, char **envp)
 {
 	struct nsx_error e = { 0 };
 	struct nsx_ctx ctx;
 	json_object *init = NULL;
-	int fd = parse_fd(argc == 2 ? argv[1] : NULL);
+	int fd;
+
+	if (argc == 2 && !strcmp(argv[1], "--features"))
+		return print_features();
+	fd = parse_fd(argc == 2 ? argv[1] : NULL);
 
 	if (fd < 0 || fcntl(fd, F_GETFD) < 0) {
-		static const char usage[] = "usage: nsexec <sync-fd> (started by rocker-runtime)\n";
+		static const char usage[] = "usage: nsexec <sync-fd> (started by rocker-runtime) | nsexec --features\n";
 		if (write(2, usage, sizeof(usage) - 1) < 0)
 			return 2;
 		return 2;

@@ -69,7 +69,8 @@ int nsx_spawn(struct nsx_ctx *ctx, unsigned long clone_flags, struct nsx_error *
 		return 0;
 	}
 	/* the child's ends stay with the child only: an exec fifo writer left here
-	 * would hide the child's execve or death from start */
+	 * would hide the child's execve or death from start, a console socket would
+	 * outlive the container's use of it */
 	if (running[1] >= 0)
 		close(running[1]);
 	if (relay[1] >= 0)
@@ -78,6 +79,8 @@ int nsx_spawn(struct nsx_ctx *ctx, unsigned long clone_flags, struct nsx_error *
 		close(ctx->fifo_hold_fd);
 	if (ctx->fifo_fd >= 0)
 		close(ctx->fifo_fd);
+	if (ctx->console_sock >= 0)
+		close(ctx->console_sock);
 	if ((clone_flags & CLONE_NEWUSER) && nsx_userns_write_maps(child, ctx->lnx, e) < 0)
 		parent_fail(child, ctx->sync_fd, e);
 	if (nsx_sync_send_int(ctx->sync_fd, "pid", "pid", child, e) < 0)

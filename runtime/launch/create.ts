@@ -97,7 +97,6 @@ export async function createContainer(req: CreateRequest): Promise<CreatedContai
       writeState(cd, state);
 
       const hooks = bundle.config.hooks ?? {};
-      const hooksInside = Boolean(hooks.createContainer?.length || hooks.startContainer?.length);
       channel = NsexecChannel.start(
         createInit({
           config: bundle.config,
@@ -117,8 +116,9 @@ export async function createContainer(req: CreateRequest): Promise<CreatedContai
       state.pidStartTime = readProcStat(pid)?.startTime ?? 0;
       writeState(cd, state);
       await cg.addProcess(pid);
-      const stateArg = () => (hooksInside ? { state: JSON.stringify(ociState(state, 'creating')) } : {});
-      channel.send({ type: 'continue', ...stateArg() });
+      // The state rides along every `continue`: hooks inside the container and a seccomp listener need it.
+      const proceed = () => channel!.send({ type: 'continue', state: JSON.stringify(ociState(state, 'creating')) });
+      proceed();
 
       for (;;) {
         const ev = await channel.expect('sync', 'created');
@@ -126,7 +126,7 @@ export async function createContainer(req: CreateRequest): Promise<CreatedContai
         const creating = ociState(state, 'creating');
         await runHooks('prestart', hooks.prestart, creating);
         await runHooks('createRuntime', hooks.createRuntime, creating);
-        channel.send({ type: 'continue', ...stateArg() });
+        proceed();
       }
       if (req.pidFile) writePidFile(req.pidFile, pid);
       return { cd, state, channel };

@@ -5,6 +5,7 @@ import { containerDir } from '../state/container-dir.js';
 import { readState } from '../state/state-file.js';
 import { deriveStatus } from '../state/status.js';
 import { loadCgroups } from '../state/cgroups.js';
+import { ociState } from '../state/oci-state.js';
 import { NsexecChannel } from './channel.js';
 import { execInit } from './init-message.js';
 import { writePidFile } from './pid-file.js';
@@ -47,7 +48,8 @@ export async function execInContainer(req: ExecRequest): Promise<number> {
     const { pid } = await channel.expect('pid');
     const cg = await loadCgroups(st.cgroupPaths);
     await cg?.addProcess(pid);
-    channel.send({ type: 'continue' });
+    // A seccomp listener of the exec'd process receives the container's state.
+    channel.send({ type: 'continue', state: JSON.stringify(ociState(st, status)) });
     if (!req.detach) {
       if (req.pidFile) writePidFile(req.pidFile, pid);
       return await waitForeground(channel, pid, Boolean(req.process.terminal && !req.consoleSocket));

@@ -104,9 +104,7 @@ for (const rt of runtimes()) {
       assert.match(lines[2], /"notifiedSyscall":"mkdir(at)?"/);
     });
 
-    test('the listener message carries the container state and its host pid', {
-      skip: rt.name === 'rocker' && 'the runtime sends nsexec no state when only listenerPath needs it (test/hardening/FINDINGS.md #2)',
-    }, async () => {
+    test('the listener message carries the container state and its host pid', async () => {
       const id = uniqueId('notify');
       const { msg } = await runWithAgent(rt, id);
       assert.equal(msg.state.id, id);

@@ -165,3 +165,14 @@ test('preserveFds hands fds 3.. to the container and nothing else', async () => 
   const bad = await drive(initMessage(fx.rootfs, ['true'], { preserveFds: 1 }));
   assert.equal(eventOf(bad, 'error')?.stage, 'protocol', 'the sync fd may not be among the preserved ones');
 });
+
+test('nsexec --features reports the seccomp support of this build; a bad argument is a usage error', async () => {
+  const { execFileSync, spawnSync } = await import('node:child_process');
+  const { NSEXEC } = await import('./harness.mjs');
+  const f = JSON.parse(execFileSync(NSEXEC, ['--features'], { encoding: 'utf8' }));
+  assert.equal(f.seccomp.enabled, true);
+  assert.ok(f.seccomp.actions.includes('SCMP_ACT_ERRNO'));
+  const bad = spawnSync(NSEXEC, ['not-an-fd'], { encoding: 'utf8' });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /^usage: nsexec <sync-fd>/);
+});

@@ -2,7 +2,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeRootfs, initMessage, drive, eventOf, mountsUnder, buildConsoleReceiver, listenConsole } from './harness.mjs';
 
@@ -58,6 +59,13 @@ test('user namespace: maps written by the parent, devices bound from the host', 
     const r = await drive(init);
     assert.equal(eventOf(r, 'exit')?.status, 0, JSON.stringify(r.events) + r.stderr);
     assert.match(r.stdout, /^\s+0\s+100000\s+65536\n\s+0\s+100000\s+65536\n0\n1:3\nwrote\n$/);
+    // the console socket (root's, 0755) is reached by nsexec as the host's root
+    const sockPath = join(ufx.dir, 'console.sock');
+    const consoleClient = await listenConsole(recv, sockPath);
+    const t = await drive({ ...init, consoleSocket: sockPath, process: { ...init.process, terminal: true, args: ['tty'] } });
+    await consoleClient.closed;
+    assert.equal(eventOf(t, 'exit')?.status, 0, JSON.stringify(t.events));
+    assert.match(consoleClient.output(), /^\/dev\/pts\/0\r$/m);
     assert.deepEqual(mountsUnder(ufx.dir), []);
   } finally {
     ufx.cleanup();
@@ -170,4 +178,31 @@ test('ioPriority and scheduler apply to the user program', async () => {
   assert.equal(eventOf(r, 'exit')?.status, 0, JSON.stringify(r.events));
   // stat field 19 is the nice value, 41 the policy (3 = SCHED_BATCH)
   assert.equal(r.stdout, 'best-effort: prio 6\n7 3\n');
+});
+
+/** podman's default profile (containers-common format) flattened the way podman
+ *  does for an x86_64 process without extra capabilities. */
+function podmanProfile() {
+  const d = JSON.parse(readFileSync('/usr/share/containers/seccomp.json', 'utf8'));
+  const x86 = d.archMap.find((a) => a.architecture === 'SCMP_ARCH_X86_64');
+  const syscalls = d.syscalls.filter((s) => !s.includes?.caps?.length && !s.includes?.minKernel &&
+    (!s.includes?.arches?.length || s.includes.arches.some((a) => a === 'amd64' || a === 'x86_64')) &&
+    !s.excludes?.arches?.some((a) => a === 'amd64' || a === 'x86_64'))
+    .map(({ names, action, args, errnoRet }) => ({ names, action, ...(args ? { args } : {}), ...(errnoRet ? { errnoRet } : {}) }));
+  return { defaultAction: d.defaultAction, defaultErrnoRet: d.defaultErrnoRet, architectures: [x86.architecture, ...x86.subArchitectures], syscalls };
+}
+
+test('podman\'s default seccomp profile, loaded before the switch to uid 1000, lets nsexec finish', { skip: !existsSync('/usr/share/containers/seccomp.json') && 'no containers-common profile' }, async () => {
+  const fifo = join(fx.dir, 'podman.fifo');
+  execFileSync('mkfifo', ['-m', '0622', fifo]);
+  let released;
+  const r = await drive(initMessage(fx.rootfs, ['sh', '-c', 'id -u; grep Seccomp: /proc/self/status'], {
+    execFifo: fifo,
+    process: { user: { uid: 1000, gid: 0, additionalGids: [0] }, noNewPrivileges: false, capabilities: { bounding: ['CAP_KILL'] } },
+    linux: { seccomp: podmanProfile() },
+  }), { onEvent: (ev) => { if (ev.type === 'created') released = readFile(fifo, 'utf8'); } });
+  assert.equal(await released, '0');
+  assert.equal(eventOf(r, 'exit')?.status, 0, JSON.stringify(r.events) + r.stderr);
+  // every step nsexec takes after the filter (user switch, capset, created, exec fifo, exec) passed it
+  assert.match(r.stdout, /^1000\nSeccomp:\s+2\n$/);
 });

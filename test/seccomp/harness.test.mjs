@@ -6,9 +6,11 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { buildHarness, startAgent } from './harness.mjs';
 
+const repo = join(dirname(fileURLToPath(import.meta.url)), '../..');
 let dir;
 let harness;
 
@@ -130,4 +132,11 @@ test('the features object comes from the same tables and lists what is supported
     const ok = runWith(allowAll([], { flags: [flag] }), ['/bin/busybox', 'true']);
     assert.equal(ok.status, 0, `${flag}: ${ok.stderr}`);
   }
+});
+
+test('rocker-runtime features reports exactly these tables as linux.seccomp', () => {
+  const fromTables = JSON.parse(spawnSync(harness, ['features'], { encoding: 'utf8' }).stdout);
+  const r = spawnSync(process.execPath, [join(repo, 'bin/rocker-runtime'), 'features'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).linux.seccomp, fromTables);
 });
