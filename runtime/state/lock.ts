@@ -4,16 +4,24 @@
 // there is no stale lock file to detect. A waiter connects to the holder and
 // retries when that connection closes: event driven, no polling.
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 
 export interface Lock {
   release(): void;
 }
 
+/** 64-bit FNV-1a: cheap (no crypto start-up on this hot path); a collision would only serialise two ids. */
+function fnv1a64(text: string): string {
+  let h = 0xcbf29ce484222325n;
+  for (let i = 0; i < text.length; i++) {
+    h ^= BigInt(text.charCodeAt(i));
+    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return h.toString(16).padStart(16, '0');
+}
+
 function lockName(root: string, id: string): string {
-  const digest = createHash('sha256').update(`${resolve(root)}\0${id}`).digest('hex').slice(0, 48);
-  return `\0rocker/lock/${digest}`;
+  return `\0rocker/lock/${fnv1a64(`${resolve(root)}\0${id}`)}`;
 }
 
 function tryBind(name: string): Promise<Server | undefined> {

@@ -140,3 +140,20 @@ test('exec --process rejects an invalid process.json naming the file and path, e
   assert.equal(r.code, 255);
   assert.match(r.stderr, new RegExp(`${file}: \\$\\.args: must be array`));
 });
+
+test('kill takes signal names and numbers and refuses unknown ones', async () => {
+  const { parseSignal } = await import('../../dist/runtime/state/signals.js');
+  assert.equal(parseSignal('KILL'), 9);
+  assert.equal(parseSignal('sigterm'), 15);
+  assert.equal(parseSignal('10'), 10);
+  const r = await rt(root, ['kill', uniqueId('sig'), 'NOPE']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /unknown signal \\?"NOPE\\?"/);
+});
+
+test('a terminal create without a console socket is refused before anything exists', async () => {
+  const b = bundle((c) => {
+    c.process.terminal = true;
+  });
+  await assertRejected(b, /cannot allocate tty if runc will detach without setting console socket/);
+});

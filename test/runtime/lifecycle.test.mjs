@@ -62,9 +62,10 @@ test('run returns 128+N when the container is killed by signal N', opts, async (
   const child = spawn(process.execPath, [RUNTIME, '--root', root, 'run', '-b', bundle(['sh', '-c', 'echo up; sleep 100']), id], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  const exited = once(child, 'exit'); // listening from the start: the exit may come before `kill` returns
   await once(child.stdout, 'data');
   assert.equal((await rt(root, ['kill', id, 'KILL'])).code, 0);
-  const [code] = await once(child, 'exit');
+  const [code] = await exited;
   assert.equal(code, 137);
   assertGone(id);
 });
@@ -73,9 +74,10 @@ test('run forwards SIGTERM to the container', opts, async () => {
   const id = uniqueId('run');
   const b = bundle(['sh', '-c', 'trap "exit 42" TERM; echo up; while :; do sleep 0.05; done']);
   const child = spawn(process.execPath, [RUNTIME, '--root', root, 'run', '-b', b, id], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = once(child, 'exit');
   await once(child.stdout, 'data');
   child.kill('SIGTERM');
-  const [code] = await once(child, 'exit');
+  const [code] = await exited;
   assert.equal(code, 42);
 });
 
@@ -263,12 +265,13 @@ test('a terminal run without a console socket relays the caller\'s tty', opts, a
   // script(1) gives the runtime a terminal; its input reaches the container through the relay.
   const cmd = `${process.execPath} ${RUNTIME} --root ${root} run -b ${b} ${uniqueId('tty')}`;
   const child = spawn('script', ['-qec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = once(child, 'exit');
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (d) => {
     out += d;
     if (/\/dev\/pts\/\d+/.test(out) && !child.stdin.writableEnded) child.stdin.end('hello\n');
   });
-  const [code] = await once(child, 'exit');
+  const [code] = await exited;
   assert.match(out, /^\/dev\/pts\/0\r?$/m);
   assert.match(out, /got:hello/);
   assert.equal(code, 5);
@@ -297,12 +300,13 @@ test('a runtime killed with SIGKILL during create leaves what delete --force rem
     c.hooks = { prestart: [{ path: '/bin/sh', args: ['sh', '-c', `echo $$ > ${marks}/hook.pid; exec sleep 30`] }] };
   });
   const child = spawn(process.execPath, [RUNTIME, '--root', root, 'create', '-b', b, id], { stdio: 'ignore' });
+  const exited = once(child, 'exit');
   const hookPidFile = join(marks, 'hook.pid');
   for (let i = 0; i < 500 && !existsSync(hookPidFile); i++) await new Promise((res) => setTimeout(res, 10));
   const initPid = JSON.parse(readFileSync(join(root, id, 'state.json'), 'utf8')).pid;
   assert.ok(initPid > 0, 'the init was reported before the hook ran');
   child.kill('SIGKILL');
-  await once(child, 'exit');
+  await exited;
   process.kill(Number(readFileSync(hookPidFile, 'utf8')), 'SIGKILL');
 
   assert.equal((await rt(root, ['delete', '--force', id])).code, 0);
@@ -315,4 +319,45 @@ test('a runtime killed with SIGKILL during create leaves what delete --force rem
     }
   })();
   assert.ok(stat === '' || / [ZX] /.test(stat.slice(stat.lastIndexOf(')'))), `init ${initPid} is gone`);
+});
+
+test('paused shows in state and refuses exec; kill --all signals every process of the container', opts, async () => {
+  const id = uniqueId('pause');
+  assert.equal((await rtDetached(root, ['run', '-d', '-b', bundle(['sleep', '100']), id])).code, 0);
+  assert.equal((await rtDetached(root, ['exec', '-d', id, 'sleep', '100'])).code, 0);
+  assert.equal((await rt(root, ['pause', id])).code, 0);
+  assert.equal(JSON.parse((await rt(root, ['state', id])).stdout).status, 'paused');
+  const ex = await rt(root, ['exec', id, 'true']);
+  assert.equal(ex.code, 255);
+  assert.match(ex.stderr, /cannot exec in a paused container/);
+  assert.equal((await rt(root, ['resume', id])).code, 0);
+  assert.equal(JSON.parse((await rt(root, ['state', id])).stdout).status, 'running');
+  const pids = JSON.parse((await rt(root, ['ps', '--format', 'json', id])).stdout);
+  assert.equal(pids.length, 2);
+  assert.equal((await rt(root, ['kill', '--all', id, 'SIGKILL'])).code, 0);
+  await waitStatus((args) => rt(root, args), id, 'stopped');
+  assert.equal((await rt(root, ['delete', id])).code, 0);
+  assertGone(id);
+});
+
+test('create --console-socket hands the pty master over; the container\'s stdio is the pty', opts, async () => {
+  const { buildConsoleReceiver, listenConsole } = await import('../nsexec/harness.mjs');
+  const work = tempDir('console');
+  dirs.push(work);
+  const recv = buildConsoleReceiver(work);
+  const sock = join(work, 'console.sock');
+  const consoleClient = await listenConsole(recv, sock);
+  const id = uniqueId('console');
+  const b = bundle(['sh', '-c', 'tty; exit 4'], (c) => {
+    c.process.terminal = true;
+  });
+  symlinkSync('busybox', join(b, 'rootfs', 'bin', 'tty'));
+  const created = await rtDetached(root, ['create', '-b', b, '--console-socket', sock, id]);
+  assert.equal(created.code, 0, created.stderr);
+  assert.equal((await rt(root, ['start', id])).code, 0);
+  await consoleClient.closed;
+  assert.match(consoleClient.output(), /\/dev\/pts\/0/);
+  await waitStatus((args) => rt(root, args), id, 'stopped');
+  assert.equal((await rt(root, ['delete', id])).code, 0);
+  assertGone(id);
 });
