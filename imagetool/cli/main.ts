@@ -18,9 +18,10 @@ import bundle from './commands/bundle.js';
 import unbundle from './commands/unbundle.js';
 import commit from './commands/commit.js';
 import push from './commands/push.js';
+import network from './commands/network.js';
 
 /** Every command; adding one is a module in commands/ and one entry here. */
-const COMMANDS: ImageCommand[] = [pull, images, inspect, tag, rmi, gc, importCmd, exportCmd, login, logout, bundle, unbundle, commit, push];
+const COMMANDS: ImageCommand[] = [pull, images, inspect, tag, rmi, gc, importCmd, exportCmd, login, logout, bundle, unbundle, commit, push, network];
 
 function versionText(): string {
   try {

@@ -6,6 +6,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startRegistry } from '../helpers/registry.mjs';
 import { pushImage } from '../helpers/images.mjs';
@@ -36,6 +37,7 @@ after(async () => {
 });
 
 const RUNTIMES = {
+  'rocker-runtime': [process.execPath, fileURLToPath(new URL('../../bin/rocker-runtime', import.meta.url))],
   runc: ['runc'],
 };
 
@@ -52,11 +54,28 @@ async function runBundle(runtime, bundle) {
   }
 }
 
-test('config.json carries the image config', async () => {
-  const bundle = join(dir, 'cfg');
-  await rockerImageOk(store, 'bundle', image, bundle);
+/** Bundles the image into `name` (flags, then IMAGE DIR, then `tail`), runs fn(bundle, config), always unbundles. */
+async function withBundle(name, flags, fn, tail = []) {
+  const bundle = join(dir, name);
+  await rockerImageOk(store, 'bundle', ...flags, image, bundle, ...tail);
   try {
-    const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
+    await fn(bundle, JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')));
+  } finally {
+    await rockerImageOk(store, 'unbundle', bundle);
+  }
+}
+
+/** The bundle prints `expected` (a string or a RegExp) under every runtime. */
+async function assertRuns(bundle, expected) {
+  for (const runtime of Object.keys(RUNTIMES)) {
+    const out = await runBundle(runtime, bundle);
+    if (expected instanceof RegExp) assert.match(out, expected, runtime);
+    else assert.equal(out, expected, runtime);
+  }
+}
+
+test('config.json carries the image config', async () => {
+  await withBundle('cfg', [], (_bundle, spec) => {
     assert.ok(validateConfig(spec), JSON.stringify(validateConfig.errors));
     assert.deepEqual(spec.process.args.slice(0, 2), ['/bin/sh', '-c']);
     assert.match(spec.process.args[2], /^echo "uid=/);
@@ -71,22 +90,12 @@ test('config.json carries the image config', async () => {
     const volume = spec.mounts.find((m) => m.destination === '/srv/data');
     assert.equal(volume.type, 'bind');
     assert.equal(readFileSync(join(volume.source, 'seed.txt'), 'utf8'), 'seeded\n', 'the volume is seeded from the image');
-  } finally {
-    await rockerImageOk(store, 'unbundle', bundle);
-  }
+  });
 });
 
 test('the bundle runs with the image entrypoint, env, workdir and user', async () => {
-  for (const flat of [false, true]) {
-    const bundle = join(dir, `run-${flat}`);
-    await rockerImageOk(store, 'bundle', ...(flat ? ['--flat'] : []), image, bundle);
-    try {
-      for (const runtime of Object.keys(RUNTIMES)) {
-        assert.equal(await runBundle(runtime, bundle), 'uid=1000 gid=1001 groups=1001 29 44 cwd=/home/web greeting=hello\n', runtime);
-      }
-    } finally {
-      await rockerImageOk(store, 'unbundle', bundle);
-    }
+  for (const flat of [[], ['--flat']]) {
+    await withBundle(`run${flat}`, flat, (bundle) => assertRuns(bundle, 'uid=1000 gid=1001 groups=1001 29 44 cwd=/home/web greeting=hello\n'));
   }
 });
 
@@ -94,27 +103,19 @@ test('run flags and arguments after -- apply', async () => {
   const host = join(dir, 'hostdir');
   mkdirSync(host);
   writeFileSync(join(host, 'f'), 'from host\n');
-  const bundle = join(dir, 'flags');
   const script = 'echo "$(id -u):$(id -g) $(pwd) $GREETING $EXTRA $(cat /mnt/f) $(cat /proc/sys/kernel/hostname)"; touch /x 2>/dev/null || echo read-only; touch /mnt/y 2>/dev/null || echo ro-volume';
-  await rockerImageOk(
-    store, 'bundle', image, bundle,
+  const flags = [
     '-e', 'GREETING=bye', '-e', 'EXTRA=1', '-w', '/tmp', '-u', 'root', '--hostname', 'flagged', '--read-only',
     '-v', `${host}:/mnt:ro`, '-m', '64m', '--pids-limit', '64', '--cpus', '0.5', '--cpu-shares', '512', '--cpuset-cpus', '0',
-    '--', script,
-  );
-  try {
-    const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
+  ];
+  await withBundle('flags', flags, async (bundle, spec) => {
     assert.deepEqual(spec.process.args, ['/bin/sh', '-c', script]);
     assert.deepEqual(spec.process.user, { uid: 0, gid: 0, additionalGids: [44] });
     assert.deepEqual(spec.linux.resources.memory, { limit: 64 * 1024 * 1024 });
     assert.deepEqual(spec.linux.resources.pids, { limit: 64 });
     assert.deepEqual(spec.linux.resources.cpu, { period: 100000, quota: 50000, shares: 512, cpus: '0' });
-    for (const runtime of Object.keys(RUNTIMES)) {
-      assert.equal(await runBundle(runtime, bundle), '0:0 /tmp bye 1 from host flagged\nread-only\nro-volume\n', runtime);
-    }
-  } finally {
-    await rockerImageOk(store, 'unbundle', bundle);
-  }
+    await assertRuns(bundle, '0:0 /tmp bye 1 from host flagged\nread-only\nro-volume\n');
+  }, ['--', script]);
 });
 
 test('bad flags and unknown users are refused without leaving a bundle', async () => {
@@ -126,4 +127,14 @@ test('bad flags and unknown users are refused without leaving a bundle', async (
     assert.deepEqual(mountsUnder(bundle), []);
     assert.throws(() => readFileSync(join(bundle, 'config.json')), { code: 'ENOENT' });
   }
+});
+
+test('network flags hand the spec to the network module', async () => {
+  const flags = ['--network', 'none', '--dns', '192.0.2.53', '--hostname', 'netbox'];
+  await withBundle('net', flags, async (bundle, spec) => {
+    assert.ok(spec.linux.namespaces.some((ns) => ns.type === 'network' && !ns.path));
+    assert.ok(spec.mounts.some((m) => m.destination === '/etc/resolv.conf'));
+    assert.equal(spec.annotations['org.rocker.network'], 'none');
+    await assertRuns(bundle, /nameserver 192\.0\.2\.53\n(.|\n)*netbox\n$/);
+  }, ['--', 'cat /etc/resolv.conf; cat /proc/sys/kernel/hostname']);
 });

@@ -6,7 +6,6 @@
 import { mkdtempSync, mkdirSync, copyFileSync, symlinkSync, writeFileSync, readFileSync, readdirSync, rmSync, openSync, closeSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomInt } from 'node:crypto';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import {
   applyNetwork, createNetwork, removeNetwork, inspectNetwork, detach, networkDirs,
@@ -27,17 +26,7 @@ export function freeSubnet(used = new Set()) {
   }
 }
 
-/** A TCP port on 127.0.0.1 that nothing listens on now. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../helpers/registry.mjs';
 
 function run(cmd, args, opts = {}) {
   return spawnSync(cmd, args, { encoding: 'utf8', ...opts });

@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import yargs from 'yargs';
-import networkCommand from '../../dist/imagetool/cli/commands/network.js';
+import { fileURLToPath } from 'node:url';
 import {
   createNetwork, listNetworks, removeNetwork, networkConfigFor, networkDirs, DEFAULT_NETWORK,
 } from '../../dist/imagetool/network/index.js';
@@ -19,28 +18,13 @@ const d = networkDirs(join(dir, 'conf'), join(dir, 'state'));
 const used = new Set();
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/**
- * Runs `rocker-image network ...` through the command module, registered the
- * way rocker-image's main registers its commands; returns stdout or throws.
- */
+const BIN = fileURLToPath(new URL('../../bin/rocker-image', import.meta.url));
+
+/** Runs `rocker-image network ...`; returns stdout, or throws with stderr on a non-zero exit. */
 async function cli(...args) {
-  let out = '';
-  const write = process.stdout.write;
-  process.stdout.write = (s) => ((out += s), true);
-  try {
-    await yargs([...args, '--config-dir', d.configDir, '--state-dir', d.stateDir])
-      .option('quiet', { alias: 'q', type: 'boolean', default: false, global: true })
-      .command(networkCommand.command, networkCommand.describe, networkCommand.builder, (a) => networkCommand.run({ quiet: a.quiet }, a))
-      .strict()
-      .exitProcess(false)
-      .fail((msg, err) => {
-        throw err ?? new Error(msg);
-      })
-      .parseAsync();
-  } finally {
-    process.stdout.write = write;
-  }
-  return out;
+  const r = spawnSync(process.execPath, [BIN, ...args, '--config-dir', d.configDir, '--state-dir', d.stateDir], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`exit ${r.status}: ${r.stderr}`);
+  return r.stdout;
 }
 
 test('network create, ls, inspect and rm', async () => {
@@ -55,13 +39,13 @@ test('network create, ls, inspect and rm', async () => {
   const info = JSON.parse(await cli('network', 'inspect', 'front'));
   assert.equal(info.subnet, subnet);
   assert.deepEqual(info.containers, []);
-  assert.equal(await cli('network', 'ls', '-q'), 'front\n');
+  assert.equal(await cli('-q', 'network', 'ls'), 'front\n');
   assert.equal(await cli('network', 'rm', 'front'), 'front\n');
-  assert.equal(await cli('network', 'ls', '-q'), '');
+  assert.equal(await cli('network', 'ls', '--quiet'), '');
   await assert.rejects(cli('network', 'inspect', 'front'), /network front not found/);
-  await assert.rejects(cli('network', 'rm', 'front'), /network front not found/);
-  await assert.rejects(cli('network', 'create'), /network create: a network name is required/);
-  await assert.rejects(cli('network', 'frob'), /Invalid values:[\s\S]*action/);
+  await assert.rejects(cli('network', 'rm', 'front'), /exit 1: rocker-image: network front not found/);
+  await assert.rejects(cli('network', 'create'), /exit 1: rocker-image: network create: a network name is required/);
+  await assert.rejects(cli('network', 'frob'), /exit 1: rocker-image: Invalid values:[\s\S]*action/);
 });
 
 test('bad input is refused with a clear error and no network is written', async () => {

@@ -1,10 +1,23 @@
 // rocker-image bundle IMAGE DIR [-- args...]: an OCI runtime bundle from a stored image.
 import { resolve } from 'node:path';
+import type { BundleOptions } from '../../bundle/bundle.js';
 import type { ImageCommand } from '../context.js';
 
 const list = (v: unknown): string[] | undefined => (v === undefined ? undefined : (Array.isArray(v) ? v : [v]).map(String));
 const num = (v: unknown): number | undefined => (v === undefined ? undefined : Number(v));
 const str = (v: unknown): string | undefined => (v === undefined ? undefined : String(v));
+
+/**
+ * --network/--publish/--ip/--dns: the network module adds its namespace, hooks
+ * and /etc mounts. Without any of them a bundle keeps the default spec's own
+ * network namespace (loopback only) and needs no CNI.
+ */
+async function networkOption(a: Record<string, unknown>): Promise<BundleOptions['network']> {
+  if (a.network === undefined && a.publish === undefined && a.ip === undefined && a.dns === undefined) return undefined;
+  const { applyNetwork } = await import('../../network/index.js');
+  return (spec, bundleDir) =>
+    applyNetwork(spec, { bundleDir, network: str(a.network), publish: list(a.publish), ip: str(a.ip), dns: list(a.dns) });
+}
 
 const command: ImageCommand = {
   command: 'bundle <image> <dir> [args..]',
@@ -23,7 +36,11 @@ const command: ImageCommand = {
       .option('workdir', { alias: 'w', type: 'string', describe: 'working directory' })
       .option('hostname', { type: 'string', describe: 'container hostname' })
       .option('read-only', { type: 'boolean', describe: 'mount the rootfs read-only' })
-      .option('tty', { alias: 't', type: 'boolean', describe: 'allocate a terminal' }),
+      .option('tty', { alias: 't', type: 'boolean', describe: 'allocate a terminal' })
+      .option('network', { type: 'string', describe: 'network to join: a network name, "none" or "host" (any network flag enables networking)' })
+      .option('publish', { alias: 'p', type: 'string', array: true, describe: 'publish a port: [hostIP:]hostPort:containerPort[/tcp|udp]' })
+      .option('ip', { type: 'string', describe: 'the container address on its network' })
+      .option('dns', { type: 'string', array: true, describe: 'DNS server for /etc/resolv.conf' }),
   async run(ctx, a) {
     // Loaded here: main.ts loads every command module to start any one of them.
     const { createBundle } = await import('../../bundle/bundle.js');
@@ -50,7 +67,7 @@ const command: ImageCommand = {
         hostname: str(a.hostname),
         readOnly: Boolean(a['read-only']),
         tty: Boolean(a.tty),
-        // --network/--publish/--ip/--dns: the network module's spec function goes here.
+        network: await networkOption(a),
       },
       image,
     );
