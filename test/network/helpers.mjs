@@ -7,11 +7,15 @@ import { mkdtempSync, mkdirSync, copyFileSync, symlinkSync, writeFileSync, readF
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomInt } from 'node:crypto';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   applyNetwork, createNetwork, removeNetwork, inspectNetwork, detach, networkDirs,
 } from '../../dist/imagetool/network/index.js';
 
-export const RUNTIME = process.env.ROCKER_TEST_RUNTIME || 'runc';
+/** The OCI runtimes every networked bundle is run under (ROCKER_TEST_RUNTIME picks one binary). */
+export const RUNTIMES = process.env.ROCKER_TEST_RUNTIME
+  ? { [process.env.ROCKER_TEST_RUNTIME]: process.env.ROCKER_TEST_RUNTIME }
+  : { runc: 'runc', 'rocker-runtime': fileURLToPath(new URL('../../bin/rocker-runtime', import.meta.url)) };
 
 /** A /24 in 10.213.0.0/16 that no host route uses (other suites may run at the same time). */
 export function freeSubnet(used = new Set()) {
@@ -90,7 +94,9 @@ export function chainHash(network, id) {
 }
 
 export class Sandbox {
-  constructor(tag) {
+  /** `runtime`: the OCI runtime binary the sandbox's containers run under. */
+  constructor(tag, runtime = Object.values(RUNTIMES)[0]) {
+    this.runtimeBin = runtime;
     this.dir = mkdtempSync(`/tmp/rocker-net-${tag}-`);
     this.dirs = networkDirs(join(this.dir, 'conf'), join(this.dir, 'state'));
     this.root = join(this.dir, 'runtime-root');
@@ -125,7 +131,7 @@ export class Sandbox {
     const log = join(this.dir, `${id}.log`);
     const fd = openSync(log, 'w');
     return new Promise((resolve) => {
-      const child = spawn(RUNTIME, ['--root', this.root, 'create', '--bundle', bundle, id], { stdio: ['ignore', fd, fd] });
+      const child = spawn(this.runtimeBin, ['--root', this.root, 'create', '--bundle', bundle, id], { stdio: ['ignore', fd, fd] });
       child.on('close', (code) => {
         closeSync(fd);
         resolve({ code, output: readFileSync(log, 'utf8') });
@@ -134,7 +140,7 @@ export class Sandbox {
   }
 
   runtime(...args) {
-    return run(RUNTIME, ['--root', this.root, ...args], { timeout: 30_000 });
+    return run(this.runtimeBin, ['--root', this.root, ...args], { timeout: 30_000 });
   }
 
   /** create + start; throws with the runtime's output when either fails. */

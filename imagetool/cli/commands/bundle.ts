@@ -38,9 +38,9 @@ const command: ImageCommand = {
       .option('read-only', { type: 'boolean', describe: 'mount the rootfs read-only' })
       .option('tty', { alias: 't', type: 'boolean', describe: 'allocate a terminal' })
       .option('network', { type: 'string', describe: 'network to join: a network name, "none" or "host" (any network flag enables networking)' })
-      .option('publish', { alias: 'p', type: 'string', array: true, describe: 'publish a port: [hostIP:]hostPort:containerPort[/tcp|udp]' })
+      .option('publish', { alias: 'p', type: 'string', describe: 'publish a port: [hostIP:]hostPort:containerPort[/tcp|udp] (repeatable)' })
       .option('ip', { type: 'string', describe: 'the container address on its network' })
-      .option('dns', { type: 'string', array: true, describe: 'DNS server for /etc/resolv.conf' }),
+      .option('dns', { type: 'string', describe: 'DNS server for /etc/resolv.conf (repeatable)' }),
   async run(ctx, a) {
     // Loaded here: main.ts loads every command module to start any one of them.
     const { createBundle } = await import('../../bundle/bundle.js');
