@@ -152,6 +152,12 @@ for (const runtime of runtimesUnderTest()) {
           assert.equal(r.stdout, 'from exec\n');
         });
 
+        it('exec --user and --env apply to the exec process', async () => {
+          const r = await podman.run(['exec', '--user', '1000', '--env', 'FOO=bar', name, 'sh', '-c', 'id -u; echo "$FOO"']);
+          assert.equal(r.code, 0, describeResult(r));
+          assert.equal(r.stdout, '1000\nbar\n');
+        });
+
         it('exec of a missing binary exits 127', async () => {
           const r = await podman.run(['exec', name, '/nonexistent']);
           assert.equal(r.code, 127, describeResult(r));

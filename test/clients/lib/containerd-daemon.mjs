@@ -98,21 +98,21 @@ export class ContainerdDaemon {
     };
   }
 
-  /** Kills and deletes every task and container of ns, then the namespace itself. */
+  /**
+   * Kills and deletes every task and container of ns, so the shims exit and the runtime
+   * removes its state and cgroups (images and snapshots go with the daemon's root).
+   */
   async purgeNamespace(ns) {
-    const ctr = (args) => run('ctr', ['--address', this.socket, '-n', ns, ...args], { timeout: 30_000 });
+    const ctr = this.client(ns).run;
     const tasks = await ctr(['task', 'ls', '-q']);
     for (const id of tasks.stdout.split('\n').filter(Boolean)) {
+      // A frozen task would hold SIGKILL until thawed; resuming a running one just fails.
+      await ctr(['task', 'resume', id]);
       await ctr(['task', 'kill', '-a', '-s', '9', id]);
       await ctr(['task', 'delete', '-f', id]);
     }
     const containers = await ctr(['container', 'ls', '-q']);
     for (const id of containers.stdout.split('\n').filter(Boolean)) await ctr(['container', 'delete', id]);
-    const images = await ctr(['image', 'ls', '-q']);
-    for (const ref of images.stdout.split('\n').filter(Boolean)) await ctr(['image', 'rm', '--sync', ref]);
-    const snapshots = await ctr(['snapshot', 'ls']);
-    for (const line of snapshots.stdout.split('\n').slice(1).filter(Boolean).reverse()) await ctr(['snapshot', 'rm', line.split(/\s+/)[0]]);
-    await ctr(['namespace', 'rm', ns]);
   }
 
   async stop() {

@@ -20,7 +20,7 @@ export class PodmanStore {
 
   static async create(archive) {
     const store = new PodmanStore(mkdtempSync(join(tmpdir(), 'rocker-clients-podman-')));
-    for (const d of ['tmp', 'load-tmp', 'links', 'cidfiles']) mkdirSync(join(store.dir, d));
+    for (const d of ['tmp', 'load-tmp', 'cidfiles']) mkdirSync(join(store.dir, d));
     // Rootful podman asks for nofile/nproc 1048576, above this machine's hard limit.
     writeFileSync(store.conf, [
       '[containers]',
