@@ -9,7 +9,17 @@
 int nsx_fifo_open(const char *path, struct nsx_error *e)
 {
 	struct stat st;
-	int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	int fd;
+
+	/* nsexec makes the fifo (Node has no mkfifo: the runtime would spawn
+	 * mkfifo(1) per create); chmod as mkfifo(3) obeys the umask */
+	if (mkfifo(path, 0622) == 0) {
+		if (chmod(path, 0622) < 0)
+			return nsx_fail(e, "fifo", "chmod", errno, path, "chmod exec fifo %s", path);
+	} else if (errno != EEXIST) {
+		return nsx_fail(e, "fifo", "mkfifo", errno, path, "create exec fifo %s", path);
+	}
+	fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 
 	if (fd < 0)
 		return nsx_fail(e, "fifo", "open", errno, path, "open exec fifo %s", path);
