@@ -72,6 +72,8 @@ export async function benchImages(runs) {
       r.bundle = {
         rocker: sample(runs, () => { const b = fresh(); const ms = timeOnce(bundle(store, b)); unbundle(store, b); return ms; }, 1),
         umoci: sample(runs, () => { const b = fresh(); const ms = timeOnce(umoci(layout, b)); gone(b); return ms; }, 1),
+        // A plain directory, every layer applied, like umoci's.
+        flat: sample(runs, () => { const b = fresh(); const ms = timeOnce(rockerImage(store, 'bundle', '--flat', ref, b)); unbundle(store, b); return ms; }, 1),
       };
       gone(store, layout);
       r.pullBundle = {
