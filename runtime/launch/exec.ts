@@ -1,8 +1,8 @@
 // The exec operation: a new process joins every namespace and the cgroup of a
 // running container. nsexec (exec mode) joins through the init's /proc/<pid>/ns;
 // the runtime places the child in the cgroup between `pid` and `continue`.
-import { containerDir } from '../state/container-dir.js';
-import { readState } from '../state/state-file.js';
+import type { ContainerDir } from '../state/container-dir.js';
+import type { ContainerState } from '../state/state-file.js';
 import { deriveStatus } from '../state/status.js';
 import { loadCgroups } from '../state/cgroups.js';
 import { ociState } from '../state/oci-state.js';
@@ -14,8 +14,9 @@ import { StateConflictError, NsexecError } from '../errors.js';
 import type { OciProcess } from '../spec/types.js';
 
 export interface ExecRequest {
-  root: string;
-  id: string;
+  cd: ContainerDir;
+  /** The container's state.json as the command read it. */
+  state: ContainerState;
   process: OciProcess;
   detach: boolean;
   consoleSocket?: string;
@@ -26,8 +27,7 @@ export interface ExecRequest {
 
 /** Returns the exit status of the process (0 once a detached one runs). */
 export async function execInContainer(req: ExecRequest): Promise<number> {
-  const cd = containerDir(req.root, req.id);
-  const st = readState(cd);
+  const { cd, state: st } = req;
   const status = await deriveStatus(cd, st);
   if (status === 'stopped') throw new StateConflictError('cannot exec in a stopped container');
   if (status === 'paused' && !req.ignorePaused) throw new StateConflictError('cannot exec in a paused container (use --ignore-paused)');

@@ -361,3 +361,20 @@ test('create --console-socket hands the pty master over; the container\'s stdio 
   assert.equal((await rt(root, ['delete', id])).code, 0);
   assertGone(id);
 });
+
+test('a failing poststart hook stops and destroys the container; poststop runs once', opts, async () => {
+  const out = tempDir('poststart');
+  dirs.push(out);
+  const id = uniqueId('poststart');
+  const b = bundle(['sleep', '100'], (c) => {
+    c.hooks = {
+      poststart: [{ path: '/bin/sh', args: ['sh', '-c', 'exit 3'] }],
+      poststop: [{ path: '/bin/sh', args: ['sh', '-c', `echo ran >> ${out}/poststop`] }],
+    };
+  });
+  const r = await rt(root, ['run', '-b', b, id]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /poststart hook #0 .*exit status 3/);
+  assert.equal(readFileSync(join(out, 'poststop'), 'utf8'), 'ran\n');
+  assertGone(id);
+});

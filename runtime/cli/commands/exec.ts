@@ -69,15 +69,19 @@ function processFromFlags(base: OciProcess, parsed: ParsedArgs): OciProcess {
 export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<number> {
   const id = parsed.args[0];
   try {
+    const cd = containerDir(ctx.global.root, id);
+    // A bad process.json is reported before the container is even looked up.
+    const fromFile = parsed.flags.process
+      ? (await import('../../spec/process.js')).loadProcess(String(parsed.flags.process))
+      : undefined;
+    const state = readState(cd);
     let proc: OciProcess;
-    if (parsed.flags.process) {
-      const { loadProcess } = await import('../../spec/process.js');
-      proc = loadProcess(String(parsed.flags.process));
+    if (fromFile) {
+      proc = fromFile;
       if (parsed.flags.tty) proc.terminal = true;
     } else {
-      const base = readState(containerDir(ctx.global.root, id)).config.process;
-      if (!base) throw new UsageError('the container has no process to base the exec on: use --process');
-      proc = processFromFlags(base, parsed);
+      if (!state.config.process) throw new UsageError('the container has no process to base the exec on: use --process');
+      proc = processFromFlags(state.config.process, parsed);
     }
     const detach = Boolean(parsed.flags.detach);
     const consoleSocket = absolute(parsed.flags['console-socket']);
@@ -86,8 +90,8 @@ export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<numb
     }
     const preserveFds = Number(parsed.flags['preserve-fds'] ?? 0);
     return await execInContainer({
-      root: ctx.global.root,
-      id,
+      cd,
+      state,
       process: proc,
       detach,
       consoleSocket,

@@ -1,6 +1,7 @@
 // `run <id>`: create and start; in the foreground (the default) the output
 // and exit status of the container pass through and the container is deleted
 // when it exits; with -d the runtime returns once it runs.
+import { existsSync } from 'node:fs';
 import { createContainer } from '../../launch/create.js';
 import { startContainer } from '../../launch/start.js';
 import { waitForeground } from '../../launch/foreground.js';
@@ -39,7 +40,8 @@ export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<numb
   } finally {
     const lock = await lockContainer(req.root, req.id);
     try {
-      await teardown(cd, state, (m) => ctx.logger.warn(m));
+      // A failed poststart hook has already torn the container down (and run poststop).
+      if (existsSync(cd.stateFile)) await teardown(cd, state, (m) => ctx.logger.warn(m));
     } finally {
       lock.release();
     }
