@@ -1,10 +1,9 @@
 // rocker-image entry point: global options, then one module per command.
 import { readFileSync } from 'node:fs';
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
 import type { Argv } from 'yargs';
 import { RockerError, UsageError } from '../../runtime/errors.js';
 import { Context, type GlobalArgs, type ImageCommand } from './context.js';
+import { fastPath } from './fast-path.js';
 import pull from './commands/pull.js';
 import images from './commands/images.js';
 import inspect from './commands/inspect.js';
@@ -42,6 +41,17 @@ function report(e: unknown): number {
 }
 
 async function main(argv: string[]): Promise<number> {
+  const fast = fastPath(argv);
+  if (fast) {
+    const cmd = COMMANDS.find((c) => c.command.split(' ')[0] === fast.verb)!;
+    try {
+      return (await cmd.run(new Context(fast.global), fast.args(cmd))) ?? 0;
+    } catch (e) {
+      return report(e);
+    }
+  }
+  // Loaded only here: yargs alone takes longer to load than a fast-path command runs.
+  const { default: yargs } = await import('yargs');
   let status = 0;
   let cli = yargs(argv)
     .scriptName('rocker-image')
@@ -80,7 +90,7 @@ process.on('exit', () => {
   process.exitCode = 1;
 });
 
-main(hideBin(process.argv)).then(
+main(process.argv.slice(2)).then(
   (code) => {
     finished = true;
     process.exitCode = code;
