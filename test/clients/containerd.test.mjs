@@ -60,8 +60,8 @@ for (const runtime of runtimesUnderTest()) {
     }
 
     function assertGone(id) {
-      assert.equal(existsSync(`/run/containerd/runc/${ns}/${id}`), false, 'runtime state dir left behind');
-      assert.deepEqual(existingCgroups(`/${ns}/${id}`), [], 'cgroups left behind');
+      assert.equal(existsSync(`/run/containerd/runc/${ns}/${id}`), false, `runtime state dir of ${id} left behind`);
+      assert.deepEqual(existingCgroups(`/${ns}/${id}`), [], `cgroups of ${id} left behind`);
     }
 
     before(async () => {
@@ -72,8 +72,8 @@ for (const runtime of runtimesUnderTest()) {
     it('foreground run passes output and the exit code through', async () => {
       const r = await ctr.run(ctrRun(['--rm', BUSYBOX_REF, 'fg', 'sh', '-c', 'echo hello; echo oops >&2; exit 3']));
       assert.equal(r.code, 3, describeResult(r));
-      assert.equal(r.stdout, 'hello\n');
-      assert.equal(r.stderr, 'oops\n');
+      assert.equal(r.stdout, 'hello\n', describeResult(r));
+      assert.equal(r.stderr, 'oops\n', describeResult(r));
       assertGone('fg');
     });
 
@@ -130,7 +130,7 @@ for (const runtime of runtimesUnderTest()) {
       it('task exec passes output and the exit code through', async () => {
         const r = await ctr.run(['task', 'exec', '--exec-id', 'e7', id, 'sh', '-c', 'echo from exec; exit 7']);
         assert.equal(r.code, 7, describeResult(r));
-        assert.equal(r.stdout, 'from exec\n');
+        assert.equal(r.stdout, 'from exec\n', describeResult(r));
       });
 
       it('task exec of a missing binary reports the runtime error', async () => {

@@ -63,8 +63,8 @@ for (const runtime of runtimesUnderTest()) {
       it('run --rm passes output and the exit code through', async () => {
         const r = await runRm('exit42', [], ['sh', '-c', 'echo hello; echo oops >&2; exit 42']);
         assert.equal(r.code, 42, describeResult(r));
-        assert.equal(r.stdout, 'hello\n');
-        assert.equal(r.stderr, 'oops\n');
+        assert.equal(r.stdout, 'hello\n', describeResult(r));
+        assert.equal(r.stderr, 'oops\n', describeResult(r));
         assertRemoved('exit42');
       });
 
@@ -92,19 +92,19 @@ for (const runtime of runtimesUnderTest()) {
       it('--memory sets the memory limit seen inside', async () => {
         const r = await runRm('memory', ['--memory', '64m'], ['cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes']);
         assert.equal(r.code, 0, describeResult(r));
-        assert.equal(r.stdout, '67108864\n');
+        assert.equal(r.stdout, '67108864\n', describeResult(r));
       });
 
       it('--pids-limit sets pids.max seen inside', async () => {
         const r = await runRm('pids', ['--pids-limit', '100'], ['cat', '/sys/fs/cgroup/pids/pids.max']);
         assert.equal(r.code, 0, describeResult(r));
-        assert.equal(r.stdout, '100\n');
+        assert.equal(r.stdout, '100\n', describeResult(r));
       });
 
       it('--cpus sets the CFS quota seen inside', async () => {
         const r = await runRm('cpus', ['--cpus', '0.5'], ['cat', '/sys/fs/cgroup/cpu/cpu.cfs_quota_us', '/sys/fs/cgroup/cpu/cpu.cfs_period_us']);
         assert.equal(r.code, 0, describeResult(r));
-        assert.equal(r.stdout, '50000\n100000\n');
+        assert.equal(r.stdout, '50000\n100000\n', describeResult(r));
       });
 
       it('--user 1000 runs as uid 1000 without effective capabilities', async () => {
@@ -116,7 +116,7 @@ for (const runtime of runtimesUnderTest()) {
       it('-e sets the environment', async () => {
         const r = await runRm('env', ['-e', 'FOO=bar'], ['sh', '-c', 'echo "$FOO"']);
         assert.equal(r.code, 0, describeResult(r));
-        assert.equal(r.stdout, 'bar\n');
+        assert.equal(r.stdout, 'bar\n', describeResult(r));
       });
 
       it('--network none leaves only the loopback interface', async () => {
@@ -149,13 +149,13 @@ for (const runtime of runtimesUnderTest()) {
         it('exec passes output and the exit code through', async () => {
           const r = await podman.run(['exec', name, 'sh', '-c', 'echo from exec; exit 7']);
           assert.equal(r.code, 7, describeResult(r));
-          assert.equal(r.stdout, 'from exec\n');
+          assert.equal(r.stdout, 'from exec\n', describeResult(r));
         });
 
         it('exec --user and --env apply to the exec process', async () => {
           const r = await podman.run(['exec', '--user', '1000', '--env', 'FOO=bar', name, 'sh', '-c', 'id -u; echo "$FOO"']);
           assert.equal(r.code, 0, describeResult(r));
-          assert.equal(r.stdout, '1000\nbar\n');
+          assert.equal(r.stdout, '1000\nbar\n', describeResult(r));
         });
 
         it('exec of a missing binary exits 127', async () => {
@@ -183,19 +183,19 @@ for (const runtime of runtimesUnderTest()) {
         it('update changes the limits seen inside', async () => {
           await podman.ok(['update', '--memory', '128m', '--cpus', '0.25', name]);
           const r = await podman.ok(['exec', name, 'cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes', '/sys/fs/cgroup/cpu/cpu.cfs_quota_us']);
-          assert.equal(r.stdout, '134217728\n25000\n');
+          assert.equal(r.stdout, '134217728\n25000\n', describeResult(r));
         });
 
         it('stop delivers SIGTERM', async () => {
           await podman.ok(['stop', '--time', '10', name]);
           const r = await podman.ok(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', name]);
-          assert.equal(r.stdout, 'exited 43\n');
+          assert.equal(r.stdout, 'exited 43\n', describeResult(r));
         });
 
         it('rm removes it', async () => {
           await podman.ok(['rm', name]);
           const r = await podman.ok(['ps', '--all', '--quiet', '--filter', `name=${name}`]);
-          assert.equal(r.stdout, '');
+          assert.equal(r.stdout, '', describeResult(r));
           assertRemoved('det');
         });
       });
