@@ -54,9 +54,13 @@ cgroup-helpers: node_modules/.package-lock.json
 	install -D -m 0755 build/cgroup-helpers/rocker-devfilter dist/rocker-devfilter
 	install -D -m 0755 build/cgroup-helpers/rocker-oomwatch dist/rocker-oomwatch
 
-dist/build-info.json: package.json
-	mkdir -p dist
-	printf '{"version":"%s","commit":"%s","spec":"1.3.0"}\n' '$(VERSION)' '$(COMMIT)' > $@
+# Rewritten only when the version or commit changed, so --version never goes stale.
+dist/build-info.json: FORCE
+	@mkdir -p dist
+	@printf '{"version":"%s","commit":"%s","spec":"1.3.0"}\n' '$(VERSION)' '$(COMMIT)' > $@.tmp
+	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+
+FORCE:
 
 # All tests; they need root (namespaces, mounts, cgroups) and the packages .ci/run installs.
 test: all
