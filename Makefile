@@ -4,7 +4,7 @@ NODE_BIN := node_modules/.bin
 COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 VERSION := $(shell node -p "require('./package.json').version")
 
-.PHONY: all deps ts validators nsexec cgroup-helpers fsops test bench demo clean
+.PHONY: all deps ts bundle validators nsexec fsops cgroup-helpers test bench demo clean
 
 # Debian packages the build, the tests and the benchmarks use (run as root).
 APT_PACKAGES := build-essential cmake ninja-build pkg-config libjson-c-dev libseccomp-dev \
@@ -12,7 +12,7 @@ APT_PACKAGES := build-essential cmake ninja-build pkg-config libjson-c-dev libse
 	containernetworking-plugins iptables iproute2 procps util-linux zstd jq \
 	apache2-utils hyperfine time openssl tar
 
-all: ts validators nsexec cgroup-helpers fsops dist/build-info.json
+all: ts validators bundle nsexec fsops cgroup-helpers dist/build-info.json
 
 # Everything a fresh Debian 12 machine needs, as root.
 deps:
@@ -27,6 +27,13 @@ ts: node_modules/.package-lock.json
 	$(NODE_BIN)/tsc -p tsconfig.json
 
 validators: dist/schemas/validators.js
+
+# rocker-runtime and rocker-image as one CommonJS file each (tools/bundle.mjs): no
+# per-module ESM resolution on the start-up path. --noCheck: `ts` type-checks.
+bundle: ts validators
+	rm -rf build/cjs && $(NODE_BIN)/tsc -p tsconfig.json --module commonjs --moduleResolution bundler --noCheck --outDir build/cjs
+	node tools/bundle.mjs build/cjs dist runtime/cli/main.js dist/rocker-runtime.cjs runtime
+	node tools/bundle.mjs build/cjs dist imagetool/cli/main.js dist/rocker-image.cjs imagetool runtime
 
 dist/schemas/validators.js: schemas/compile-validators.mjs $(wildcard schemas/*/*.json) node_modules/.package-lock.json
 	node schemas/compile-validators.mjs $@

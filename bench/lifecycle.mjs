@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { sample, timeOnce } from './lib/stats.mjs';
-import { makeBusyboxBundle } from './lib/busybox-bundle.mjs';
+import { median, sample, timeOnce } from './lib/stats.mjs';
+import { makeBusyboxBundle } from '../test/helpers/busybox-bundle.mjs';
 
 const [name, runsText, sep, ...runtime] = process.argv.slice(2);
 if (sep !== '--' || runtime.length === 0) throw new Error('usage: lifecycle.mjs NAME RUNS -- RUNTIME...');
@@ -31,7 +31,13 @@ function waitStopped(id) {
 
 const result = { name, runtime: runtime.join(' '), ops: {} };
 try {
-  result.ops.run = sample(runs, () => timeOnce(rt('run', '--bundle', trueBundle, nextId())));
+  // `node -e 0` is sampled between the runtime's own commands, so the floor and
+  // the runtime see the same load (this host is shared; its load swings).
+  const floor = [];
+  result.ops.run = sample(runs, () => {
+    floor.push(timeOnce(['node', '-e', '0']));
+    return timeOnce(rt('run', '--bundle', trueBundle, nextId()));
+  });
 
   const split = { create: [], start: [], state: [], exec: [], kill: [], delete: [] };
   for (let i = -2; i < runs; i++) {
@@ -46,7 +52,9 @@ try {
     waitStopped(id);
     t.delete = timeOnce(rt('delete', id));
     if (i >= 0) for (const k of Object.keys(split)) split[k].push(t[k]);
+    if (i >= 0) floor.push(timeOnce(['node', '-e', '0']));
   }
+  result.nodeFloor = { median: median(floor), min: Math.min(...floor), max: Math.max(...floor), runs: floor.length };
   for (const [op, xs] of Object.entries(split)) {
     const s = [...xs].sort((a, b) => a - b);
     result.ops[op] = { median: s[s.length >> 1], min: s[0], max: s[s.length - 1], runs };

@@ -1,15 +1,20 @@
 // `make bench`: every runtime and image-tool comparison in one run, medians and
 // ratios, written to bench/results/<time>.json and summarised in docs/benchmarks.md.
 import { spawnSync } from 'node:child_process';
-import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
-import { cpus, totalmem, release } from 'node:os';
+import { writeFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, totalmem, release, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { sample, timeOnce } from './lib/stats.mjs';
+import { makeBusyboxBundle } from '../test/helpers/busybox-bundle.mjs';
+import { benchImages } from './images.mjs';
+import { lifecycleCheck } from '../test/helpers/lifecycles.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+const IMAGE_RUNS = Number(process.env.BENCH_IMAGE_RUNS ?? 3);
+const LIFECYCLES = Number(process.env.BENCH_LIFECYCLES ?? 1000);
 const rocker = ['node', join(repo, 'bin/rocker-runtime')];
 
 function lifecycle(name, runtime, { hybridFree = false } = {}) {
@@ -33,7 +38,6 @@ const machine = {
   crun: spawnSync('crun', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0],
 };
 
-const nodeFloor = sample(RUNS, () => timeOnce(['node', '-e', '0']));
 const runtimes = [
   lifecycle('rocker', rocker),
   lifecycle('runc', ['runc']),
@@ -41,8 +45,44 @@ const runtimes = [
   lifecycle('crun-unshared', ['crun'], { hybridFree: true }),
 ];
 
+/** `run` of echo under a 1 MiB memory limit: does the runtime's own memory count against it? */
+function memoryFloor(runtime) {
+  const work = mkdtempSync(join(tmpdir(), 'bench-memfloor-'));
+  try {
+    const bundle = makeBusyboxBundle(join(work, 'b'), ['/bin/echo', 'ok']);
+    const config = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
+    config.linux.resources = { ...config.linux.resources, memory: { limit: 1024 * 1024 } };
+    config.linux.cgroupsPath = `/bench-memfloor-${process.pid}`;
+    writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
+    const r = spawnSync(runtime[0], [...runtime.slice(1), '--root', join(work, 'state'), 'run', '--bundle', bundle, `memfloor-${process.pid}`], { encoding: 'utf8' });
+    return { ok: r.status === 0 && r.stdout === 'ok\n', error: r.status === 0 ? undefined : r.stderr.trim().slice(-200) };
+  } finally {
+    spawnSync(runtime[0], [...runtime.slice(1), '--root', join(work, 'state'), 'delete', '--force', `memfloor-${process.pid}`]);
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+const memory = { rocker: memoryFloor(rocker), runc: memoryFloor(['runc']) };
+
+/** LIFECYCLES sequential runs, and whether state dir, cgroups, mounts and fds are as before. */
+function lifecycles() {
+  const work = mkdtempSync(join(tmpdir(), 'bench-lifecycles-'));
+  try {
+    const r = lifecycleCheck({ runtime: rocker, work, n: LIFECYCLES });
+    const clean = JSON.stringify(r.after) === JSON.stringify(r.before) && r.containerFds.size === 1;
+    return { n: r.n, ms: r.ms, clean, before: r.before, after: r.after, containerFds: [...r.containerFds] };
+  } catch (e) {
+    return { n: LIFECYCLES, error: String(e.message).slice(0, 300) };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+const sequential = lifecycles();
+const images = await benchImages(IMAGE_RUNS);
+
 const ops = ['run', 'create', 'start', 'state', 'kill', 'delete', 'exec'];
 const byName = Object.fromEntries(runtimes.map((r) => [r.name, r]));
+// Sampled interleaved with rocker's commands (bench/lifecycle.mjs): the same load.
+const nodeFloor = byName.rocker.nodeFloor ?? sample(RUNS, () => timeOnce(['node', '-e', '0']));
 const fmt = (x) => (x === undefined ? 'n/a' : x.toFixed(1));
 const rows = ops.map((op) => {
   const r = byName.rocker.ops?.[op]?.median;
@@ -59,7 +99,7 @@ const rows = ops.map((op) => {
 });
 
 const lines = [
-  `node -e 0 median: ${fmt(nodeFloor.median)} ms (${RUNS} runs)`,
+  `node -e 0 median: ${fmt(nodeFloor.median)} ms (${nodeFloor.runs} runs, interleaved with rocker's)`,
   '',
   '| op | rocker ms | runc ms | crun ms | rocker - node ms | target (rocker - node <= crun) |',
   '|---|---|---|---|---|---|',
@@ -73,29 +113,36 @@ const lines = [
       : `| ${r.name} | n/a | n/a | n/a |`,
   ),
 ];
-// Image-tool comparisons: each script prints a summary, then its result as one JSON line.
-function imageBench(script) {
-  const r = spawnSync('node', [join(here, script), String(RUNS)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  if (r.status !== 0) return { name: script, error: (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ') };
-  return JSON.parse(r.stdout.trim().split('\n').pop());
-}
-const bundle = imageBench('bundle.mjs');
-if (bundle.cold) {
-  lines.push(
-    '',
-    `| rocker-image bundle (${bundle.image}) | cold ms | warm ms | --flat ms | umoci unpack ms | flat / umoci |`,
-    '|---|---|---|---|---|---|',
-    `| median | ${fmt(bundle.cold.median)} | ${fmt(bundle.warm.median)} | ${fmt(bundle.flat.median)} | ${fmt(bundle.umoci.median)} | ${bundle.ratios.flat.toFixed(2)} |`,
-  );
-}
-const errors = [...runtimes, bundle].filter((r) => r.error).map((r) => `- ${r.name}: ${r.error}`);
+const times = (them, us) => `${(them / us).toFixed(1)}x`;
+lines.push(
+  '',
+  '| image | step | rocker-image ms | skopeo / umoci ms | rocker faster by | target |',
+  '|---|---|---|---|---|---|',
+  ...images.flatMap((im) => {
+    const size = `${im.image} (${Math.round(im.bytes / 2 ** 20)} MiB random, ${im.layers} layers)`;
+    const big = im.image === 'large';
+    return [
+      `| ${size} | pull vs skopeo copy | ${fmt(im.pull.rocker.median)} | ${fmt(im.pull.skopeo.median)} | ${times(im.pull.skopeo.median, im.pull.rocker.median)} | |`,
+      `| ${size} | first bundle after pull vs umoci unpack | ${fmt(im.firstBundleMs)} | ${fmt(im.bundle.umoci.median)} | ${times(im.bundle.umoci.median, im.firstBundleMs)} | |`,
+      `| ${size} | bundle (already pulled) vs umoci unpack | ${fmt(im.bundle.rocker.median)} | ${fmt(im.bundle.umoci.median)} | ${times(im.bundle.umoci.median, im.bundle.rocker.median)} | ${big ? (im.bundle.umoci.median / im.bundle.rocker.median >= 50 ? 'met (>= 50x)' : 'MISSED (>= 50x)') : ''} |`,
+      `| ${size} | bundle --flat (already pulled) vs umoci unpack | ${fmt(im.bundle.flat.median)} | ${fmt(im.bundle.umoci.median)} | ${times(im.bundle.umoci.median, im.bundle.flat.median)} | |`,
+      `| ${size} | pull + bundle vs skopeo + umoci | ${fmt(im.pullBundle.rocker.median)} | ${fmt(im.pullBundle.skopeoUmoci.median)} | ${times(im.pullBundle.skopeoUmoci.median, im.pullBundle.rocker.median)} | ${big ? (im.pullBundle.skopeoUmoci.median / im.pullBundle.rocker.median >= 5 ? 'met (>= 5x)' : 'MISSED (>= 5x)') : ''} |`,
+    ];
+  }),
+  '',
+  `1 MiB memory limit, run of echo: rocker ${memory.rocker.ok ? 'runs' : `FAILS (${memory.rocker.error})`}; runc ${memory.runc.ok ? 'runs' : `fails (${memory.runc.error})`}.`,
+  sequential.error
+    ? `${sequential.n} sequential lifecycles: FAILED: ${sequential.error}`
+    : `${sequential.n} sequential lifecycles (run of ls /proc/self/fd): ${fmt(sequential.ms / 1000)} s; state dir, cgroups, mounts, caller fds and container fds ${sequential.clean ? 'back where they started' : 'NOT back where they started'}.`,
+);
+const errors = runtimes.filter((r) => r.error).map((r) => `- ${r.name}: ${r.error}`);
 if (errors.length) lines.push('', 'Failures:', ...errors);
 const table = lines.join('\n');
 process.stdout.write(table + '\n');
 
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 mkdirSync(join(here, 'results'), { recursive: true });
-writeFileSync(join(here, 'results', `${stamp}.json`), JSON.stringify({ machine, runs: RUNS, nodeFloor, runtimes, bundle }, null, 2));
+writeFileSync(join(here, 'results', `${stamp}.json`), JSON.stringify({ machine, runs: RUNS, nodeFloor, runtimes, memory, sequential, images }, null, 2));
 const doc = join(repo, 'docs', 'benchmarks.md');
 const intro = readFileSync(doc, 'utf8').split('<!-- results -->')[0];
 writeFileSync(

@@ -1,10 +1,9 @@
 // rocker-image entry point: global options, then one module per command.
 import { readFileSync } from 'node:fs';
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
 import type { Argv } from 'yargs';
 import { RockerError, UsageError } from '../../runtime/errors.js';
 import { Context, type GlobalArgs, type ImageCommand } from './context.js';
+import { fastPath } from './fast-path.js';
 import pull from './commands/pull.js';
 import images from './commands/images.js';
 import inspect from './commands/inspect.js';
@@ -42,13 +41,25 @@ function report(e: unknown): number {
 }
 
 async function main(argv: string[]): Promise<number> {
+  const fast = fastPath(argv);
+  if (fast) {
+    const cmd = COMMANDS.find((c) => c.command.split(' ')[0] === fast.verb)!;
+    try {
+      return (await cmd.run(new Context(fast.global), fast.args(cmd))) ?? 0;
+    } catch (e) {
+      return report(e);
+    }
+  }
+  // Loaded only here: yargs alone takes longer to load than a fast-path command runs.
+  const { default: yargs } = await import('yargs');
   let status = 0;
   let cli = yargs(argv)
     .scriptName('rocker-image')
     .usage('$0 [global options] <command> [options]')
     .option('root', { type: 'string', default: '/var/lib/rocker', describe: 'image store (an OCI layout)', global: true })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only essential output', global: true })
-    .option('insecure-registry', { type: 'string', array: true, default: [] as string[], describe: 'registry host[:port] allowed over plain HTTP / unverified TLS (repeatable)', global: true })
+    // Repeatable, one value each: `array: true` would swallow the command name after it.
+    .option('insecure-registry', { type: 'string', default: [] as string[], coerce: (v: unknown) => [v].flat().map(String), describe: 'registry host[:port] allowed over plain HTTP / unverified TLS (repeatable)', global: true })
     .option('platform', { type: 'string', describe: 'os/arch[/variant] to select (default: this host)', global: true })
     .demandCommand(1, 'a command is required')
     .strict()
@@ -79,7 +90,7 @@ process.on('exit', () => {
   process.exitCode = 1;
 });
 
-main(hideBin(process.argv)).then(
+main(process.argv.slice(2)).then(
   (code) => {
     finished = true;
     process.exitCode = code;

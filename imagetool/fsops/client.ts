@@ -19,20 +19,23 @@ interface Pending {
 const hex = (s: string | Buffer): string => Buffer.from(s).toString('hex');
 
 export class FsOps {
-  readonly #child: ChildProcessWithoutNullStreams;
+  #child: ChildProcessWithoutNullStreams | undefined;
   readonly #pending: Pending[] = [];
   #exitError: Error | undefined;
 
-  constructor() {
-    this.#child = spawn(HELPER, [], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const lines = createInterface({ input: this.#child.stdout });
+  /** Started by the first request: most bundles (snapshots already unpacked) make none. */
+  #helper(): ChildProcessWithoutNullStreams {
+    if (this.#child) return this.#child;
+    const child = (this.#child = spawn(HELPER, [], { stdio: ['pipe', 'pipe', 'pipe'] }));
+    const lines = createInterface({ input: child.stdout });
     lines.on('line', (line) => this.#onReply(line));
     const fail = (err: Error) => {
       this.#exitError = err;
       for (const p of this.#pending.splice(0)) p.reject(err);
     };
-    this.#child.on('error', (err) => fail(new Error(`${HELPER}: ${err.message}`)));
-    this.#child.on('exit', (code, signal) => fail(new Error(`${HELPER} exited (${signal ?? code})`)));
+    child.on('error', (err) => fail(new Error(`${HELPER}: ${err.message}`)));
+    child.on('exit', (code, signal) => fail(new Error(`${HELPER} exited (${signal ?? code})`)));
+    return child;
   }
 
   #onReply(line: string): void {
@@ -50,8 +53,9 @@ export class FsOps {
   #request(what: string, line: string): Promise<string[]> {
     if (this.#exitError) return Promise.reject(this.#exitError);
     return new Promise((resolve, reject) => {
+      const child = this.#helper();
       this.#pending.push({ resolve, reject, what });
-      this.#child.stdin.write(line + '\n');
+      child.stdin.write(line + '\n');
     });
   }
 
@@ -79,9 +83,10 @@ export class FsOps {
 
   /** Ends the helper once every request so far has been answered. */
   async close(): Promise<void> {
-    if (this.#child.exitCode !== null || this.#exitError) return;
-    const exited = new Promise<void>((resolve) => this.#child.once('exit', () => resolve()));
-    this.#child.stdin.end();
+    const child = this.#child;
+    if (!child || child.exitCode !== null || this.#exitError) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.stdin.end();
     await exited;
   }
 }

@@ -105,7 +105,7 @@ int nsx_create(struct nsx_ctx *ctx, struct nsx_error *e)
 	/* the exec fifo and the console socket are host paths: reached as the host's
 	 * root (a user namespace's root may lack the rights), before any namespace
 	 * changes what the paths name; the fifo gets a held writer, see fifo.h */
-	if (ctx->exec_fifo && ((ctx->fifo_fd = nsx_fifo_open(ctx->exec_fifo, e)) < 0 ||
+	if (ctx->exec_fifo && ((ctx->fifo_fd = nsx_fifo_create(ctx->exec_fifo, ctx->lnx, e)) < 0 ||
 			       (ctx->fifo_hold_fd = nsx_fifo_hold(ctx->fifo_fd, e)) < 0))
 		return -1;
 	if (nsx_container_connect_console(ctx, e))

@@ -3,10 +3,14 @@
 #ifndef NSX_FIFO_H
 #define NSX_FIFO_H
 
+#include <json-c/json.h>
 #include "error.h"
 
-/* O_PATH fd of the fifo (a host path: call before any namespace changes). */
-int nsx_fifo_open(const char *path, struct nsx_error *e);
+/* Makes the fifo at `path` (which must not exist yet) with mode 0622 whatever the
+ * umask, owned by the host ids of the container's root (linux.uidMappings /
+ * gidMappings of `lnx`; 0 without), as runc does, and returns an O_PATH fd of it.
+ * A host path: call before any namespace changes. */
+int nsx_fifo_create(const char *path, json_object *lnx, struct nsx_error *e);
 
 /* Takes a write end of the fifo right away (through a momentary read end of our
  * own, so nothing blocks) and returns it; it stays open, close-on-exec, until the

@@ -75,6 +75,28 @@ int nsx_userns_write_maps(pid_t child, json_object *lnx, struct nsx_error *e)
 	return rc;
 }
 
+int nsx_userns_host_root(json_object *maps, const char *what, int64_t *out, struct nsx_error *e)
+{
+	size_t n = maps ? json_object_array_length(maps) : 0;
+
+	*out = 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *m = json_object_array_get_idx(maps, i);
+		int64_t cid, hid, size;
+
+		if (nsx_json_int64(m, "containerID", &cid, e) || nsx_json_int64(m, "hostID", &hid, e) ||
+		    nsx_json_int64(m, "size", &size, e))
+			return -1;
+		if (cid <= 0 && 0 < cid + size) {
+			*out = hid - cid;
+			return 0;
+		}
+	}
+	if (n)
+		return nsx_fail(e, "userns", NULL, 0, NULL, "user namespaces enabled, but no root %s mapping found", what);
+	return 0;
+}
+
 int nsx_userns_become_root(struct nsx_error *e)
 {
 	if (setresgid(0, 0, 0) < 0)

@@ -3,6 +3,7 @@
 #define NSX_USERNS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <json-c/json.h>
 #include "error.h"
@@ -10,6 +11,11 @@
 /* Writes linux.uidMappings/gidMappings to /proc/<child>/{uid,gid}_map, denying
  * setgroups first when the writer lacks CAP_SETGID over the parent namespace. */
 int nsx_userns_write_maps(pid_t child, json_object *lnx, struct nsx_error *e);
+
+/* The host id that `maps` (linux.uidMappings or gidMappings, `what` names it in
+ * errors) gives the container's root: 0 without maps; an error when maps exist
+ * but leave root unmapped (runc: "no root user mapping found"). */
+int nsx_userns_host_root(json_object *maps, const char *what, int64_t *out, struct nsx_error *e);
 
 /* In the child once the maps exist: become the namespace's root, which must be
  * mapped. */

@@ -3,8 +3,6 @@
 // pid -> createRuntime hooks -> created. Any failure, including nsexec dying
 // mid-way, tears everything down again before the error is reported.
 import { mkdirSync } from 'node:fs';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { loadBundle } from '../spec/load.js';
 import { containerDir, ensureRoot, type ContainerDir } from '../state/container-dir.js';
 import { writeState, type ContainerState } from '../state/state-file.js';
@@ -42,8 +40,6 @@ export interface CreatedContainer {
   channel: NsexecChannel;
 }
 
-const mkfifo = (path: string) => promisify(execFile)('/usr/bin/mkfifo', ['-m', '0622', path]);
-
 export async function createContainer(req: CreateRequest): Promise<CreatedContainer> {
   const cd = containerDir(req.root, req.id);
   const bundle = loadBundle(req.bundle);
@@ -78,17 +74,14 @@ export async function createContainer(req: CreateRequest): Promise<CreatedContai
     try {
       // Written first, so a runtime killed from here on leaves something `delete --force` can clean.
       writeState(cd, state);
-      const [cg] = await Promise.all([
-        cgroupsModule().then((m) =>
-          m.openCgroupManager({
-            id: req.id,
-            cgroupsPath: bundle.config.linux?.cgroupsPath,
-            systemd: req.systemdCgroup,
-            warn: (msg: string) => req.logger.warn(msg),
-          }),
-        ),
-        mkfifo(cd.execFifo),
-      ]);
+      const cg = await cgroupsModule().then((m) =>
+        m.openCgroupManager({
+          id: req.id,
+          cgroupsPath: bundle.config.linux?.cgroupsPath,
+          systemd: req.systemdCgroup,
+          warn: (msg: string) => req.logger.warn(msg),
+        }),
+      );
       // Recorded only once create() succeeded: a refused cgroup (one that already has
       // processes) must never reach teardown, which kills everything in the recorded cgroups.
       // create() removes what it made when it fails.
@@ -102,6 +95,7 @@ export async function createContainer(req: CreateRequest): Promise<CreatedContai
           config: bundle.config,
           bundle: bundle.dir,
           rootfs: bundle.rootfs,
+          // nsexec makes the fifo (Node has no mkfifo): see PROTOCOL.md "The exec fifo".
           execFifo: cd.execFifo,
           foreground: req.foreground,
           consoleSocket: req.consoleSocket,

@@ -1,4 +1,5 @@
-// Status derivation as runc does it: the init must be alive (pid and start
+// Status derivation as runc does it: until create has recorded the init's pid
+// the container is "creating"; then the init must be alive (pid and start
 // time both match); while exec.fifo exists it waits for start ("created");
 // a frozen cgroup means "paused"; otherwise "running". A dead init is "stopped".
 import { existsSync } from 'node:fs';
@@ -14,6 +15,7 @@ export function initAlive(st: ContainerState): boolean {
 }
 
 export async function deriveStatus(cd: ContainerDir, st: ContainerState): Promise<Status> {
+  if (st.pid === 0) return 'creating';
   if (!initAlive(st)) return 'stopped';
   if (existsSync(cd.execFifo)) return 'created';
   const cg = await loadCgroups(st.cgroupPaths);

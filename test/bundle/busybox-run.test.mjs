@@ -118,6 +118,17 @@ test('run flags and arguments after -- apply', async () => {
   }, ['--', script]);
 });
 
+test('repeatable -e/-v take one value each: IMAGE and DIR after them stay positional', async () => {
+  const host = join(dir, 'lastvol');
+  mkdirSync(host);
+  for (const flags of [['-e', 'A=1', '-e', 'B=2', '-v', `${host}:/v`], ['-v', `${host}:/v`, '--env', 'A=1', '--env', 'B=2']]) {
+    await withBundle('lastflag', flags, (_bundle, spec) => {
+      assert.deepEqual(spec.process.env.filter((e) => /^[AB]=/.test(e)), ['A=1', 'B=2']);
+      assert.deepEqual(spec.mounts.filter((m) => m.destination === '/v').map((m) => m.source), [host]);
+    });
+  }
+});
+
 test('bad flags and unknown users are refused without leaving a bundle', async () => {
   const bundle = join(dir, 'bad');
   for (const args of [['-u', 'nobody'], ['-u', 'web:nogroup'], ['-m', 'lots'], ['-v', '/nonexistent-rocker:/x'], ['-w', 'relative']]) {

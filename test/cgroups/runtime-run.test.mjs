@@ -126,6 +126,41 @@ test('pause stops a counting container (state paused); resume lets it count on',
   await deleteForce(id, paths);
 });
 
+test('kill --all of a paused container: other signals leave it paused, SIGKILL still empties it', opts, async () => {
+  const { id, bundle: b, paths } = await started('killpaused', 'trap "echo term > /tmp/term" TERM; sleep 600 & while :; do sleep 1; done');
+  await waitFor(() => read(paths.pids, 'cgroup.procs').split('\n').length >= 3, 'the children to start');
+  assert.equal((await rt(root, ['pause', id])).code, 0);
+  assert.equal((await rt(root, ['kill', '--all', id, 'TERM'])).code, 0);
+  assert.equal(read(paths.freezer, 'freezer.state'), 'FROZEN');
+  assert.equal(JSON.parse((await rt(root, ['state', id])).stdout).status, 'paused');
+  assert.ok(!existsSync(join(b, 'rootfs/tmp/term')), 'the frozen init has not run its handler');
+  const k = await rt(root, ['kill', '--all', id, 'KILL']);
+  assert.equal(k.code, 0, k.stderr);
+  await waitFor(() => read(paths.pids, 'cgroup.procs') === '', 'every frozen process to die');
+  await waitFor(async () => JSON.parse((await rt(root, ['state', id])).stdout).status === 'stopped', 'the container to stop');
+  await deleteForce(id, paths);
+});
+
+test('kill --all sweeps what a container without a pid namespace leaves behind its stopped init', opts, async () => {
+  const id = `leftover-${process.pid}-${++n}`;
+  const b = bundle(id, 'sleep 600 & echo started > /tmp/started');
+  const cfg = JSON.parse(readFileSync(join(b, 'config.json'), 'utf8'));
+  cfg.linux.namespaces = cfg.linux.namespaces.filter((ns) => ns.type !== 'pid');
+  writeFileSync(join(b, 'config.json'), JSON.stringify(cfg));
+  assert.equal((await rtDetached(root, ['create', '--bundle', b, id])).code, 0);
+  const paths = JSON.parse(readFileSync(join(root, id, 'state.json'), 'utf8')).cgroupPaths;
+  assert.equal((await rtDetached(root, ['start', id])).code, 0);
+  await waitFor(async () => JSON.parse((await rt(root, ['state', id])).stdout).status === 'stopped', 'the init to exit');
+  assert.notEqual(read(paths.pids, 'cgroup.procs'), '', 'the background sleep outlives the init');
+  const plain = await rt(root, ['kill', id, 'KILL']);
+  assert.equal(plain.code, 1);
+  assert.match(plain.stderr, /container not running/);
+  const k = await rt(root, ['kill', '--all', id, 'KILL']);
+  assert.equal(k.code, 0, k.stderr);
+  await waitFor(() => read(paths.pids, 'cgroup.procs') === '', 'the leftover to die');
+  await deleteForce(id, paths);
+});
+
 test('update changes the limits of a running container; events --stats sees its memory grow', opts, async () => {
   const { id, bundle: b, paths } = await started(
     'update',

@@ -8,7 +8,7 @@
 //   await pushImage(layout, 'amd64', registry.host, 'busybox:latest', { format: 'v2s2', creds })
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 
@@ -25,19 +25,26 @@ async function manifestOf(dir, ref) {
   return index.manifests.find((d) => d.annotations?.['org.opencontainers.image.ref.name'] === ref);
 }
 
-/** Builds the test images into an OCI layout at `<parent>/layout` (noiseBytes: size of the random layer). */
-export async function buildTestLayout(parent, { noiseBytes = 512 * 1024 } = {}) {
+/**
+ * Builds the test images into an OCI layout at `<parent>/layout` (noiseBytes: size of
+ * each random layer; noiseLayers: how many, /var/noise.bin then /var/noise-<i>.bin).
+ */
+export async function buildTestLayout(parent, { noiseBytes = 512 * 1024, noiseLayers = 1 } = {}) {
   const dir = join(parent, 'layout');
   const files = join(parent, 'files');
   await mkdir(files, { recursive: true });
   await writeFile(join(files, 'hello.txt'), 'hello from rocker tests\n');
-  // Incompressible, so this layer is big enough to be cut or corrupted mid-way.
-  await writeFile(join(files, 'noise.bin'), randomBytes(noiseBytes));
   await run('umoci', ['init', '--layout', dir]);
   await run('umoci', ['new', '--image', `${dir}:amd64`]);
   await run('umoci', ['insert', '--image', `${dir}:amd64`, '/bin/busybox', '/bin/busybox']);
   await run('umoci', ['insert', '--image', `${dir}:amd64`, join(files, 'hello.txt'), '/etc/hello.txt']);
-  await run('umoci', ['insert', '--image', `${dir}:amd64`, join(files, 'noise.bin'), '/var/noise.bin']);
+  for (let i = 0; i < noiseLayers; i++) {
+    const name = i === 0 ? 'noise.bin' : `noise-${i}.bin`;
+    // Incompressible, so this layer is big enough to be cut or corrupted mid-way.
+    await writeFile(join(files, name), randomBytes(noiseBytes));
+    await run('umoci', ['insert', '--image', `${dir}:amd64`, join(files, name), `/var/${name}`]);
+    await rm(join(files, name));
+  }
   await run('umoci', ['config', '--image', `${dir}:amd64`, '--config.cmd', '/bin/busybox', '--config.cmd', 'sh', '--os', 'linux', '--architecture', 'amd64']);
   await run('umoci', ['config', '--image', `${dir}:amd64`, '--architecture', 'arm64', '--tag', 'arm64']);
   // umoci cannot set a variant or build an index: write the index by hand.

@@ -200,3 +200,16 @@ test('registry mirrors from registries.json: used first, skipped when down', asy
   const r = await pullOk(root, `${host}/busybox`);
   assert.match(r.stderr, /mirror failed/);
 });
+
+test('--insecure-registry before the command: allows a plain-HTTP mirror, leaves the command alone', async () => {
+  const root = newRoot();
+  await rockerImage(['images'], { root });
+  // The IPv4-mapped form reaches the registry on 127.0.0.1 but is not a loopback name.
+  const mirror = `[::ffff:127.0.0.1]:${host.split(':')[1]}`;
+  await writeFile(join(root, 'registries.json'), JSON.stringify({ mirrors: { 'registry.invalid': [`http://${mirror}`] } }));
+  const refused = await rockerImage(['pull', 'registry.invalid/busybox'], { root });
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /uses plain HTTP; list ".*" under "insecure" \(or --insecure-registry\)/);
+  await pullOk(root, 'registry.invalid/busybox', ['--insecure-registry', mirror]);
+  await pullOk(root, 'registry.invalid/busybox', ['--insecure-registry', 'other:5000', '--insecure-registry', mirror]);
+});

@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { openSync, readSync, closeSync, readFileSync, readlinkSync, writeFileSync, constants } from 'node:fs';
+import { openSync, readSync, closeSync, readFileSync, readlinkSync, statSync, writeFileSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { makeRootfs, initMessage, drive, eventOf, mountsUnder, killAndWait, buildConsoleReceiver, listenConsole } from './harness.mjs';
 
@@ -12,8 +12,8 @@ const namespaces = [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }, { type:
 
 before(async () => {
   fx = makeRootfs();
+  // nsexec makes the fifo itself
   const fifo = join(fx.dir, 'exec.fifo');
-  execFileSync('mkfifo', ['-m', '0622', fifo]);
   // a non-root init: it reopens the fifo after the user switch
   const init = initMessage(fx.rootfs, ['sleep', '300'], {
     foreground: false, execFifo: fifo, hostname: 'joined', linux: { namespaces }, process: { user: { uid: 1000, gid: 1000 } },
@@ -21,6 +21,9 @@ before(async () => {
   const r = await drive(init, { stdio: ['ignore', 'ignore', 'ignore'], until: 'created' });
   assert.deepEqual(r.events.map((e) => e.type), ['pid', 'sync', 'created'], JSON.stringify(r.events));
   pid = eventOf(r, 'pid').pid;
+  const st = statSync(fifo);
+  assert.ok(st.isFIFO());
+  assert.deepEqual([st.mode & 0o7777, st.uid, st.gid], [0o622, 0, 0], 'mode 0622 whatever the umask, host root\'s');
   // `start`, right after `created`: a non-blocking reader must never see EOF (the
   // init holds a write end), only "no data yet" until the byte comes
   const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -94,9 +97,8 @@ test('exec into a container with its own user namespace', async () => {
     execFileSync('chown', ['-R', '200000:200000', ufx.dir]);
     const map = [{ containerID: 0, hostID: 200000, size: 65536 }];
     const userNs = [...namespaces, { type: 'user' }];
-    // a host-root-owned 0622 fifo, as the runtime makes it: the mapped root may only write
+    // nsexec makes the fifo 0622 and gives it to the mapped root, as runc does
     const ufifo = join(fx.dir, 'userns.fifo');
-    execFileSync('mkfifo', ['-m', '0622', ufifo]);
     const init = initMessage(ufx.rootfs, ['sleep', '300'], {
       foreground: false, hostname: 'userns', execFifo: ufifo, linux: { namespaces: userNs, uidMappings: map, gidMappings: map },
     });
@@ -104,6 +106,8 @@ test('exec into a container with its own user namespace', async () => {
     const c = await drive(init, { stdio: ['ignore', 'ignore', 'ignore'], until: 'created' });
     upid = eventOf(c, 'pid')?.pid;
     assert.ok(upid, JSON.stringify(c.events));
+    const st = statSync(ufifo);
+    assert.deepEqual([st.mode & 0o7777, st.uid, st.gid], [0o622, 200000, 200000]);
     assert.equal(readFileSync(ufifo, 'utf8'), '0', 'released: the byte, then EOF at execve');
     const r = await drive({ ...execInit(['sh', '-c', 'id -u; hostname; cat /proc/self/uid_map'], { joinPid: upid }), linux: { namespaces: userNs } });
     assert.equal(eventOf(r, 'exit')?.status, 0, JSON.stringify(r.events));
@@ -134,4 +138,15 @@ test('exec into a noPivot container lands in its root', async () => {
     assert.deepEqual(mountsUnder(nfx.dir), []);
     nfx.cleanup();
   }
+});
+
+test('an exec fifo path that already exists fails create before anything starts', async () => {
+  const taken = join(fx.dir, 'taken.fifo');
+  writeFileSync(taken, '');
+  const r = await drive(initMessage(fx.rootfs, ['true'], { foreground: false, execFifo: taken }));
+  const err = eventOf(r, 'error');
+  assert.ok(err, JSON.stringify(r.events));
+  assert.equal(err.stage, 'fifo');
+  assert.equal(err.message, `exec fifo ${taken} already exists`);
+  assert.equal(eventOf(r, 'pid'), undefined);
 });

@@ -4,9 +4,9 @@
 // protocol v1.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, existsSync, rmSync, writeFileSync, chmodSync, symlinkSync } from 'node:fs';
+import { readFileSync, existsSync, rmSync, writeFileSync, chmodSync, symlinkSync, openSync, closeSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateState } from '../../dist/schemas/validators.js';
 import {
@@ -200,6 +200,37 @@ test('create writes the pid file without a newline; list shows the container', o
   assertGone(id);
 });
 
+test('create leaves an exec fifo of mode 0622 owned by the host ids of the container\'s root, as runc', opts, async () => {
+  const map = [{ containerID: 0, hostID: 300000, size: 65536 }];
+  const cases = [
+    { ids: [0, 0], edit: () => {} },
+    {
+      ids: [300000, 300000],
+      edit: (c) => {
+        c.linux.namespaces.push({ type: 'user' });
+        c.linux.uidMappings = map;
+        c.linux.gidMappings = map;
+        // sysfs and mqueue need more than a mapped root owns here; not what this is about.
+        c.mounts = c.mounts.filter((m) => !m.destination.startsWith('/sys') && m.destination !== '/dev/mqueue');
+      },
+    },
+  ];
+  for (const { ids, edit } of cases) {
+    const id = uniqueId('fifo');
+    const b = bundle(['true'], edit);
+    chmodSync(b, 0o755); // the mapped root walks into its rootfs
+    const c = await rtDetached(root, ['create', '-b', b, id]);
+    assert.equal(c.code, 0, c.stderr);
+    const st = statSync(join(root, id, 'exec.fifo'));
+    assert.ok(st.isFIFO());
+    assert.deepEqual([st.mode & 0o7777, st.uid, st.gid], [0o622, ...ids]);
+    assert.equal((await rt(root, ['start', id])).code, 0);
+    await waitStatus((args) => rt(root, args), id, 'stopped');
+    assert.equal((await rt(root, ['delete', id])).code, 0);
+    assertGone(id);
+  }
+});
+
 test('delete refuses a running container without --force and kills it with', opts, async () => {
   const id = uniqueId('del');
   assert.equal((await rtDetached(root, ['run', '-d', '-b', bundle(['sleep', '100']), id])).code, 0);
@@ -319,6 +350,55 @@ test('a runtime killed with SIGKILL during create leaves what delete --force rem
     }
   })();
   assert.ok(stat === '' || / [ZX] /.test(stat.slice(stat.lastIndexOf(')'))), `init ${initPid} is gone`);
+});
+
+test('a container whose init is not recorded yet is "creating"; delete refuses it, delete --force cleans it up', opts, async () => {
+  const id = uniqueId('creating');
+  const work = tempDir('creating');
+  dirs.push(work);
+  // nsexec opens the network namespace to join before it reports the init's pid: a fifo holds it there.
+  const gate = join(work, 'netns');
+  execFileSync('mkfifo', [gate]);
+  const b = bundle(['true'], (c) => {
+    c.linux.namespaces = c.linux.namespaces.map((ns) => (ns.type === 'network' ? { type: 'network', path: gate } : ns));
+  });
+  const creator = spawn(process.execPath, [RUNTIME, '--root', root, 'create', '--bundle', b, id], { stdio: 'ignore' });
+  const exited = once(creator, 'exit');
+  const status = async () => {
+    const r = await rt(root, ['state', id]);
+    assert.equal(r.code, 0, r.stderr);
+    const st = JSON.parse(r.stdout);
+    assert.ok(validateState(st), JSON.stringify(validateState.errors));
+    assert.equal(st.pid, 0);
+    return st.status;
+  };
+  try {
+    for (let i = 0; !existsSync(join(root, id, 'state.json')); i++) {
+      assert.ok(i < 250, 'create wrote state.json');
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    assert.equal(await status(), 'creating');
+    const listed = JSON.parse((await rt(root, ['list', '--format', 'json'])).stdout).find((c) => c.id === id);
+    assert.equal(listed.status, 'creating');
+    const k = await rt(root, ['kill', id, 'KILL']);
+    assert.equal(k.code, 1);
+    assert.match(k.stderr, /container not running/);
+    // A creator killed mid-create leaves the container creating, with nobody to finish it.
+    creator.kill('SIGKILL');
+    await exited;
+    assert.equal(await status(), 'creating');
+    const d = await rt(root, ['delete', id]);
+    assert.equal(d.code, 1);
+    assert.match(d.stderr, new RegExp(`cannot delete container ${id} that is not stopped: creating`));
+    assert.ok(existsSync(join(root, id)));
+    const f = await rt(root, ['delete', '--force', id]);
+    assert.equal(f.code, 0, f.stderr);
+    assertGone(id);
+  } finally {
+    creator.kill('SIGKILL');
+    // Opening a fifo read-write never blocks; it releases an nsexec still waiting on it.
+    closeSync(openSync(gate, 'r+'));
+  }
 });
 
 test('paused shows in state and refuses exec; kill --all signals every process of the container', opts, async () => {

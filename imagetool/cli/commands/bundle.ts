@@ -25,8 +25,9 @@ const command: ImageCommand = {
   builder: (y) =>
     y
       .option('flat', { type: 'boolean', default: false, describe: 'unpack into a plain rootfs directory instead of an overlay mount' })
-      .option('env', { alias: 'e', type: 'string', array: true, describe: 'set an environment variable (KEY=VALUE, or KEY to copy it)' })
-      .option('volume', { alias: 'v', type: 'string', array: true, describe: 'bind mount HOST:CONTAINER[:ro]' })
+      // Repeatable, one value each (no `array: true`: it would swallow IMAGE and DIR).
+      .option('env', { alias: 'e', type: 'string', describe: 'set an environment variable (KEY=VALUE, or KEY to copy it) (repeatable)' })
+      .option('volume', { alias: 'v', type: 'string', describe: 'bind mount HOST:CONTAINER[:ro] (repeatable)' })
       .option('memory', { alias: 'm', type: 'string', describe: 'memory limit (e.g. 512m, 1g)' })
       .option('cpus', { type: 'number', describe: 'number of CPUs (CFS quota)' })
       .option('cpu-shares', { type: 'number', describe: 'CPU shares (relative weight)' })

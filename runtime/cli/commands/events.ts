@@ -48,7 +48,7 @@ export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<numb
   const id = parsed.args[0];
   const intervalMs = parseDuration(String(parsed.flags.interval));
   const c = await containerCgroup(ctx.global.root, id);
-  if (c.status === 'stopped') throw new StateConflictError(`container with id ${id} is not running`);
+  if (c.status === 'stopped' || c.status === 'creating') throw new StateConflictError(`container with id ${id} is not running`);
   const stats = async (): Promise<void> =>
     emit({ type: 'stats', id, data: { ...(await c.cg.stats()), network_interfaces: networkInterfaces(c.st.pid) } });
   if (parsed.flags.stats) {

@@ -1,0 +1,105 @@
+// Image benchmarks against Debian's docker-registry on loopback (the test
+// fixtures): rocker-image pull vs `skopeo copy docker://… oci:…`, bundle from an
+// already-pulled image vs `umoci unpack`, and both together, for a small
+// (busybox) and a large (several incompressible layers) image. The large layout
+// is built once by umoci and cached between runs (BENCH_CACHE).
+import { mkdirSync, mkdtempSync, rmSync, existsSync, renameSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startRegistry } from '../test/helpers/registry.mjs';
+import { buildTestLayout, pushImage } from '../test/helpers/images.mjs';
+import { sample, timeOnce } from './lib/stats.mjs';
+
+const IMAGE_BIN = fileURLToPath(new URL('../bin/rocker-image', import.meta.url));
+const CACHE = process.env.BENCH_CACHE ?? '/var/tmp/rocker-bench-cache';
+
+export const IMAGES = [
+  { name: 'busybox', noiseBytes: 512 * 1024, noiseLayers: 1 },
+  // 4 x 56 MiB of random bytes on top of busybox: ~225 MiB, 6 layers.
+  { name: 'large', noiseBytes: 56 * 1024 * 1024, noiseLayers: 4 },
+];
+
+/** The image's OCI layout, built by umoci into the cache once (built in a temp dir, then renamed). */
+async function cachedLayout(image) {
+  const dir = join(CACHE, `${image.name}-${image.noiseLayers}x${image.noiseBytes}`);
+  if (!existsSync(join(dir, 'layout', 'index.json'))) {
+    mkdirSync(CACHE, { recursive: true });
+    const tmp = mkdtempSync(join(CACHE, '.build-'));
+    await buildTestLayout(tmp, image);
+    rmSync(join(tmp, 'files'), { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(tmp, dir);
+  }
+  return { dir: join(dir, 'layout'), refs: { amd64: 'amd64', multi: 'multi' } };
+}
+
+/** Every comparison for every image; `runs` timed samples after one warm-up each. */
+export async function benchImages(runs) {
+  const work = mkdtempSync(join(tmpdir(), 'rocker-bench-images-'));
+  const prevDockerConfig = process.env.DOCKER_CONFIG;
+  process.env.DOCKER_CONFIG = join(work, 'docker');
+  const registry = await startRegistry();
+  const results = [];
+  let seq = 0;
+  const fresh = () => join(work, `t${seq++}`);
+  try {
+    for (const image of IMAGES) {
+      await pushImage(await cachedLayout(image), 'amd64', registry.host, `bench/${image.name}:latest`);
+      const ref = `${registry.host}/bench/${image.name}:latest`;
+      const rockerImage = (store, ...args) => [process.execPath, IMAGE_BIN, '--root', store, '-q', ...args];
+      const pull = (store) => rockerImage(store, 'pull', ref);
+      const bundle = (store, dir) => rockerImage(store, 'bundle', ref, dir);
+      const unbundle = (store, dir) => timeOnce(rockerImage(store, 'unbundle', dir));
+      const skopeo = (layout) => ['skopeo', 'copy', '--quiet', '--src-tls-verify=false', `docker://${ref}`, `oci:${layout}:bench`];
+      const umoci = (layout, dir) => ['umoci', 'unpack', '--image', `${layout}:bench`, dir];
+      const gone = (...paths) => paths.forEach((p) => rmSync(p, { recursive: true, force: true }));
+
+      const r = { image: image.name, bytes: image.noiseBytes * image.noiseLayers, layers: image.noiseLayers + 2 };
+      r.pull = {
+        rocker: sample(runs, () => { const s = fresh(); const ms = timeOnce(pull(s)); gone(s); return ms; }, 1),
+        skopeo: sample(runs, () => { const l = fresh(); const ms = timeOnce(skopeo(l)); gone(l); return ms; }, 1),
+      };
+      // From an image already in the store / layout: each side's own first step done once, untimed.
+      const store = fresh();
+      const layout = fresh();
+      timeOnce(pull(store));
+      timeOnce(skopeo(layout));
+      // The first bundle of a freshly pulled image (layer snapshots made now, if pull left them).
+      const first = fresh();
+      r.firstBundleMs = timeOnce(bundle(store, first));
+      unbundle(store, first);
+      r.bundle = {
+        rocker: sample(runs, () => { const b = fresh(); const ms = timeOnce(bundle(store, b)); unbundle(store, b); return ms; }, 1),
+        umoci: sample(runs, () => { const b = fresh(); const ms = timeOnce(umoci(layout, b)); gone(b); return ms; }, 1),
+        // A plain directory, every layer applied, like umoci's.
+        flat: sample(runs, () => { const b = fresh(); const ms = timeOnce(rockerImage(store, 'bundle', '--flat', ref, b)); unbundle(store, b); return ms; }, 1),
+      };
+      gone(store, layout);
+      r.pullBundle = {
+        rocker: sample(runs, () => {
+          const s = fresh();
+          const b = fresh();
+          const ms = timeOnce(pull(s)) + timeOnce(bundle(s, b));
+          unbundle(s, b);
+          gone(s);
+          return ms;
+        }, 1),
+        skopeoUmoci: sample(runs, () => {
+          const l = fresh();
+          const b = fresh();
+          const ms = timeOnce(skopeo(l)) + timeOnce(umoci(l, b));
+          gone(l, b);
+          return ms;
+        }, 1),
+      };
+      results.push(r);
+    }
+  } finally {
+    await registry.stop();
+    if (prevDockerConfig === undefined) delete process.env.DOCKER_CONFIG;
+    else process.env.DOCKER_CONFIG = prevDockerConfig;
+    rmSync(work, { recursive: true, force: true });
+  }
+  return results;
+}

@@ -1,0 +1,113 @@
+// Leaving the machine as the suites found it, even after a failure: mounts under a
+// temp dir, processes that still refer to it, and cgroups the clients created.
+import { readFileSync, readdirSync, rmdirSync, existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { run } from './proc.mjs';
+
+const CGROUP_ROOT = '/sys/fs/cgroup';
+
+/** Mount points at or below dir, deepest first (mountinfo escapes spaces as \040). */
+function mountsUnder(dir) {
+  const prefix = dir.endsWith('/') ? dir : `${dir}/`;
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split(' ')[4].replace(/\\(\d{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8))))
+    .filter((m) => m === dir || m.startsWith(prefix))
+    .sort((a, b) => b.length - a.length);
+}
+
+export async function unmountUnder(dir) {
+  for (const m of mountsUnder(dir)) await run('umount', ['-l', m]);
+}
+
+/** Pids (other than ours) whose command line contains needle. */
+export function pidsWithCmdline(needle) {
+  const pids = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    let cmdline;
+    try {
+      cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8').replaceAll('\0', ' ');
+    } catch {
+      continue; // exited meanwhile
+    }
+    if (cmdline.includes(needle)) pids.push(Number(name));
+  }
+  return pids;
+}
+
+export function killPids(pids) {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** The v1 hierarchies and the unified one, as mounted here. */
+export function cgroupHierarchies() {
+  return readdirSync(CGROUP_ROOT, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => join(CGROUP_ROOT, e.name));
+}
+
+/**
+ * Removes rel (e.g. "/ns/c1") and everything below it from every hierarchy, first
+ * killing what a failed test left inside (thawed, or SIGKILL would wait for a thaw).
+ */
+export async function removeCgroupTree(rel) {
+  const dirs = cgroupHierarchies().flatMap((h) => subtree(join(h, rel)));
+  for (const d of dirs.filter((x) => x.startsWith(`${CGROUP_ROOT}/freezer/`))) {
+    try {
+      writeFileSync(join(d, 'freezer.state'), 'THAWED');
+    } catch {
+      // not a freezer dir after all, or gone
+    }
+  }
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const left = dirs.filter((d) => existsSync(d));
+    if (left.length === 0) return;
+    for (const d of left) {
+      killPids(readPids(join(d, 'cgroup.procs')));
+      try {
+        rmdirSync(d);
+      } catch {
+        // busy until its killed members are reaped
+      }
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** dir and its descendants, deepest first. */
+function subtree(dir) {
+  if (!existsSync(dir)) return [];
+  const below = readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .flatMap((e) => subtree(join(dir, e.name)));
+  return [...below, dir];
+}
+
+function readPids(file) {
+  try {
+    return readFileSync(file, 'utf8').split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Paths of rel in the hierarchies where it exists. */
+export function existingCgroups(rel) {
+  return cgroupHierarchies().map((h) => join(h, rel)).filter((d) => existsSync(d));
+}
+
+export function rmdirQuiet(dir) {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // not empty (shared with someone else) or already gone
+  }
+}

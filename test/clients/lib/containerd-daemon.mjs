@@ -1,0 +1,139 @@
+// A private containerd for one suite: its own config, root, state and socket in a
+// temp dir, started in the background and torn down with everything it made.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync, existsSync, watch, rmSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { run, runOk, startBackground, runWithPty } from './proc.mjs';
+import { unmountUnder, pidsWithCmdline, killPids, removeCgroupTree, rmdirQuiet } from './cleanup.mjs';
+
+const START_TIMEOUT_MS = 30_000;
+// Where the runc v2 shim points every runtime's --root: /run/containerd/runc/<namespace>.
+const SHIM_RUNTIME_ROOT = '/run/containerd/runc';
+
+export class ContainerdDaemon {
+  /** @param {string} dir @param {import('node:child_process').ChildProcess} child */
+  constructor(dir, child) {
+    this.dir = dir;
+    this.child = child;
+    this.socket = join(dir, 'containerd.sock');
+    this.logFile = join(dir, 'containerd.log');
+    this.namespaces = new Set();
+  }
+
+  static async start() {
+    const dir = mkdtempSync(join(tmpdir(), 'rocker-clients-containerd-'));
+    const config = join(dir, 'config.toml');
+    writeFileSync(config, [
+      'version = 2',
+      `root = "${dir}/root"`,
+      `state = "${dir}/state"`,
+      // CRI would want CNI and a sandbox image; ctr needs none of it.
+      'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+      '[grpc]',
+      `  address = "${dir}/containerd.sock"`,
+      '[ttrpc]',
+      `  address = "${dir}/containerd.sock.ttrpc"`,
+      '[plugins."io.containerd.internal.v1.opt"]',
+      `  path = "${dir}/opt"`,
+      '',
+    ].join('\n'));
+    const log = openSync(join(dir, 'containerd.log'), 'a');
+    const child = spawn('containerd', ['--config', config], { stdio: ['ignore', log, log] });
+    closeSync(log);
+    const daemon = new ContainerdDaemon(dir, child);
+    try {
+      await daemon.#waitForSocket();
+      await runOk('ctr', ['--address', daemon.socket, 'version']);
+    } catch (e) {
+      await daemon.stop();
+      throw e;
+    }
+    return daemon;
+  }
+
+  // containerd creates its socket once the gRPC server listens; watch the dir for it.
+  #waitForSocket() {
+    return new Promise((resolve, reject) => {
+      const watcher = watch(this.dir);
+      const done = (err) => {
+        watcher.close();
+        clearTimeout(timer);
+        this.child.off('exit', onExit);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onExit = (code, signal) => done(new Error(`containerd exited (${code ?? signal}) before listening:\n${this.log()}`));
+      const timer = setTimeout(() => done(new Error(`containerd did not create ${this.socket} within ${START_TIMEOUT_MS} ms:\n${this.log()}`)), START_TIMEOUT_MS);
+      this.child.on('exit', onExit);
+      watcher.on('change', () => {
+        if (existsSync(this.socket)) done();
+      });
+      if (existsSync(this.socket)) done();
+    });
+  }
+
+  log() {
+    try {
+      return readFileSync(this.logFile, 'utf8').split('\n').slice(-30).join('\n');
+    } catch {
+      return '';
+    }
+  }
+
+  /** The argv of ctr against this daemon in namespace ns (registered for cleanup). */
+  ctrArgv(ns, args) {
+    this.namespaces.add(ns);
+    return ['ctr', '--address', this.socket, '-n', ns, ...args];
+  }
+
+  /** ctr helpers bound to namespace ns: run, runOk, startBackground and under a pty. */
+  client(ns) {
+    const argv = (args) => this.ctrArgv(ns, args).slice(1);
+    return {
+      run: (args, opts) => run('ctr', argv(args), opts),
+      ok: (args, opts) => runOk('ctr', argv(args), opts),
+      background: (args, opts) => startBackground('ctr', argv(args), opts),
+      pty: (args, opts) => runWithPty(this.ctrArgv(ns, args), opts),
+    };
+  }
+
+  /**
+   * Kills and deletes every task and container of ns, so the shims exit and the runtime
+   * removes its state and cgroups (images and snapshots go with the daemon's root).
+   */
+  async purgeNamespace(ns) {
+    const ctr = this.client(ns).run;
+    const tasks = await ctr(['task', 'ls', '-q']);
+    for (const id of tasks.stdout.split('\n').filter(Boolean)) {
+      // A frozen task would hold SIGKILL until thawed; resuming a running one just fails.
+      await ctr(['task', 'resume', id]);
+      await ctr(['task', 'kill', '-a', '-s', '9', id]);
+      await ctr(['task', 'delete', '-f', id]);
+    }
+    const containers = await ctr(['container', 'ls', '-q']);
+    for (const id of containers.stdout.split('\n').filter(Boolean)) await ctr(['container', 'delete', id]);
+  }
+
+  async stop() {
+    for (const ns of this.namespaces) {
+      if (this.child.exitCode === null) await this.purgeNamespace(ns).catch(() => {});
+    }
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      const exited = new Promise((resolve) => this.child.once('exit', resolve));
+      this.child.kill('SIGTERM');
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    // Shims outlive containerd by design; any still serving our socket are ours.
+    killPids(pidsWithCmdline(this.socket));
+    for (const ns of this.namespaces) {
+      await removeCgroupTree(`/${ns}`);
+      rmSync(join(SHIM_RUNTIME_ROOT, ns), { recursive: true, force: true });
+    }
+    for (const d of [SHIM_RUNTIME_ROOT, '/run/containerd/s', '/run/containerd/fifo', '/run/containerd']) rmdirQuiet(d);
+    await unmountUnder(this.dir);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
