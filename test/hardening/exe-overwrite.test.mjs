@@ -48,12 +48,14 @@ function fullPipe(path) {
   writeSync(writer, Buffer.alloc(65536)); // the default pipe capacity, 16 pages
   return {
     writer,
-    /** Reads everything until the last writer (our runtime child too) is gone. */
+    /** Reads everything until the last writer (our runtime child too) is gone; resolves
+     *  to what was written after the filler (the runtime child's complaint). */
     drainAndClose() {
       closeSync(writer);
       const sock = new Socket({ fd: reader, readable: true, writable: false });
-      sock.resume();
-      return new Promise((resolve) => sock.once('close', resolve));
+      const chunks = [];
+      sock.on('data', (d) => chunks.push(d));
+      return new Promise((resolve) => sock.once('close', () => resolve(Buffer.concat(chunks).subarray(65536).toString())));
     },
   };
 }
@@ -90,11 +92,15 @@ for (const rt of runtimes()) {
         const evil = spawn(rt.argv[0], [...rt.argv.slice(1), '--root', rt.root, 'exec', id, '/evil'],
           { stdio: ['ignore', 'ignore', stderr.writer] });
         const evilExit = new Promise((resolve) => evil.on('close', resolve));
+        let opened = false;
         try {
           await until(() => /opened/.test(log(b)), 'the attacker to open the runtime binary');
+          opened = true;
         } finally {
-          await stderr.drainAndClose();
-          await evilExit;
+          const complaint = await stderr.drainAndClose();
+          const status = await evilExit;
+          // If the attacker never saw it, say what the runtime child said instead.
+          if (!opened) console.error(`${rt.name} exec /evil exited ${status}: ${complaint}\nattacker log:\n${log(b)}`);
         }
         writeFileSync(join(b.rootfs, 'stop'), '');
         await until(() => existsSync(join(b.rootfs, 'finished')), 'the attacker to finish');

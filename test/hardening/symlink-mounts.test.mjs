@@ -79,10 +79,15 @@ for (const rt of runtimes()) {
         args: ['sh', '-c', 'touch /race/dst/from-container'],
         mounts: [{ destination: '/race/dst', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev'] }],
       }, (rootfs) => mkdirSync(join(rootfs, 'race/dst'), { recursive: true }));
-      // The attacker flips rootfs/race between a real directory and a link to the host.
+      // The attacker flips rootfs/race between a real directory and a link to the host
+      // until the stop file appears. It is stopped that way, not killed: the shell forks
+      // each mkdir/mv, and a child outliving a killed shell would refill the rootfs while
+      // b.remove() empties it (ENOTEMPTY).
+      const stop = join(b.dir, 'stop-swapper');
       const swapper = spawn('/bin/busybox', ['sh', '-c',
-        `cd ${b.rootfs}; while :; do mkdir -p race.d/dst; mv -T race.d race; ln -sfn ${hostTarget} race.l; mv -T race.l race 2>/dev/null || rm -rf race; done`],
+        `cd ${b.rootfs}; until [ -e ${stop} ]; do mkdir -p race.d/dst; mv -T race.d race; ln -sfn ${hostTarget} race.l; mv -T race.l race 2>/dev/null || rm -rf race; done`],
       { stdio: 'ignore' });
+      const swapperExit = new Promise((resolve) => swapper.on('exit', resolve));
       const before = snapshot();
       try {
         for (let i = 0; i < 8; i++) {
@@ -91,8 +96,8 @@ for (const rt of runtimes()) {
           if (r.status !== 0) assert.ok(r.stderr.trim().length > 0, 'a refusal says why');
         }
       } finally {
-        swapper.kill('SIGKILL');
-        await new Promise((resolve) => swapper.on('exit', resolve));
+        writeFileSync(stop, '');
+        await swapperExit;
         b.remove();
       }
     });

@@ -8,7 +8,6 @@
 //   'corrupt' (flip one byte in the body), 'ignore-range' (forward without the
 //   Range header, as a registry without Range support answers)
 import http from 'node:http';
-import { freePort } from './registry.mjs';
 
 export async function startFaultProxy(upstreamPort) {
   const faults = [];
@@ -52,8 +51,9 @@ export async function startFaultProxy(upstreamPort) {
     up.on('error', () => res.destroy());
     req.pipe(up);
   });
-  const port = await freePort();
-  await new Promise((r) => server.listen(port, '127.0.0.1', r));
+  // Port 0: the kernel's pick is ours at once (a probed free port could be taken before the listen).
+  await new Promise((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
   return {
     host: `127.0.0.1:${port}`,
     port,

@@ -61,8 +61,8 @@ async function startTokenServer(dir, { users, anonymousPull, service, issuer }) 
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ token: `${signing}.${b64url(sig)}`, expires_in: state.lifetime, issued_at: new Date().toISOString() }));
   });
-  const port = await freePort();
-  await new Promise((r) => server.listen(port, '127.0.0.1', r));
+  await new Promise((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
   return { url: `http://127.0.0.1:${port}/token`, certPath, state, close: () => new Promise((r) => server.close(r)) };
 }
 
@@ -72,7 +72,6 @@ async function startTokenServer(dir, { users, anonymousPull, service, issuer }) 
  */
 export async function startRegistry({ auth = 'none', users = { alice: 'secret-pw' }, anonymousPull = false } = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'rocker-registry-'));
-  const port = await freePort();
   let authYaml = '';
   let token;
   if (auth === 'htpasswd') {
@@ -84,7 +83,9 @@ export async function startRegistry({ auth = 'none', users = { alice: 'secret-pw
     authYaml = `auth:\n  token:\n    realm: ${token.url}\n    service: rocker-test-registry\n    issuer: rocker-test-issuer\n    rootcertbundle: ${token.certPath}\n`;
   }
   const config = join(dir, 'config.yml');
-  await writeFile(config, `version: 0.1
+  const secret = randomBytes(16).toString('hex');
+  const launch = async (port) => {
+    await writeFile(config, `version: 0.1
 log:
   level: info
   accesslog:
@@ -96,19 +97,33 @@ storage:
     enabled: true
 http:
   addr: 127.0.0.1:${port}
-  secret: ${randomBytes(16).toString('hex')}
+  secret: ${secret}
 ${authYaml}`);
-  const child = spawn('/usr/bin/docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  await new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`docker-registry exited ${code}: ${log}`)));
-    child.stderr.on('data', (d) => {
-      log += d;
-      if (log.includes('listening on')) resolve();
+    const child = spawn('/usr/bin/docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    await new Promise((resolve, reject) => {
+      child.once('exit', (code) => reject(Object.assign(new Error(`docker-registry exited ${code}: ${log}`), { log })));
+      child.stderr.on('data', (d) => {
+        log += d;
+        if (log.includes('listening on')) resolve();
+      });
     });
-  });
-  child.removeAllListeners('exit');
-  child.stderr.resume();
+    child.removeAllListeners('exit');
+    child.stderr.resume();
+    return child;
+  };
+  // The registry takes its port from the config, so a free port is probed first; another
+  // process on the machine can bind it in between: then it is tried again on a new one.
+  let port;
+  let child;
+  for (let attempt = 1; !child; attempt++) {
+    port = await freePort();
+    try {
+      child = await launch(port);
+    } catch (e) {
+      if (attempt === 5 || !/address already in use/.test(e.log ?? '')) throw e;
+    }
+  }
   return {
     host: `127.0.0.1:${port}`,
     port,

@@ -153,12 +153,19 @@ test('preserveFds hands fds 3.. to the container and nothing else', async () => 
   await ended;
   assert.equal(eventOf(w, 'exit')?.status, 0, JSON.stringify(w.events));
   assert.equal(extra, 'to-fd3\n');
-  // once exec'd, the user program holds exactly its stdio and the preserved fd
+  // once exec'd, the user program holds exactly its stdio and the preserved fd; it is
+  // a cat of stdin, so it stays until its fds have been listed (not a timed sleep)
   let pid;
   let fds;
-  const r = await drive(initMessage(fx.rootfs, ['sleep', '0.3'], { preserveFds: 1 }), {
+  let stdin;
+  const r = await drive(initMessage(fx.rootfs, ['cat'], { preserveFds: 1 }), {
     preserve: 1,
-    onEvent: (ev) => { if (ev.type === 'pid') pid = ev.pid; if (ev.type === 'running') fds = readdirSync(`/proc/${pid}/fd`).sort(); },
+    stdio: ['pipe', 'pipe', 'pipe'],
+    onSpawn: (child) => { stdin = child.stdin; },
+    onEvent: (ev) => {
+      if (ev.type === 'pid') pid = ev.pid;
+      if (ev.type === 'running') { fds = readdirSync(`/proc/${pid}/fd`).sort(); stdin.end(); }
+    },
   });
   assert.equal(eventOf(r, 'exit')?.status, 0, JSON.stringify(r.events));
   assert.deepEqual(fds, ['0', '1', '2', '3']);

@@ -24,16 +24,20 @@ function fifo(name) {
  * open, as nsexec does before `created`), says "held", then runs `then`.
  */
 async function writer(path, then) {
-  const w = spawn('/bin/sh', ['-c', `exec 4<>"$1"; echo held; ${then}`, 'sh', path], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const w = spawn('/bin/sh', ['-c', `exec 4<>"$1"; echo held; ${then}`, 'sh', path], { stdio: ['pipe', 'pipe', 'ignore'] });
   await once(w.stdout, 'data');
   return w;
 }
 
 test('a waiting init is released by its byte; start returns when the fd closes', async () => {
   const p = fifo('a');
-  const w = await writer(p, 'exec 3>"$1"; printf 0 >&3; sleep 0.2; exec 3>&- 4>&-; sleep 5');
+  // The byte is written on our word, so t0 is known to precede it (a t0 taken when
+  // "held" arrives could come after the byte under load, leaving less than the 0.2 s).
+  const w = await writer(p, 'exec 3>"$1"; read go; printf 0 >&3; sleep 0.2; exec 3>&- 4>&-; sleep 5');
+  const released = releaseExecFifo(p);
   const t0 = Date.now();
-  await releaseExecFifo(p);
+  w.stdin.write('go\n');
+  await released;
   assert.ok(Date.now() - t0 >= 150, 'waited for the close that stands for execve');
   w.kill('SIGKILL');
 });
