@@ -1,6 +1,6 @@
 // Timing helpers for the benchmarks: wall-clock samples of whole commands, medians, ratios.
 import { spawnSync } from 'node:child_process';
-import { openSync, closeSync, readFileSync } from 'node:fs';
+import { openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -11,6 +11,7 @@ export function median(xs) {
 }
 
 const errFile = join(tmpdir(), `bench-stderr-${process.pid}`);
+process.on('exit', () => rmSync(errFile, { force: true }));
 
 /**
  * Runs argv once and returns milliseconds; throws with its stderr when it fails.
