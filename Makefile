@@ -14,10 +14,11 @@ APT_PACKAGES := build-essential cmake ninja-build pkg-config libjson-c-dev libse
 
 all: ts validators bundle nsexec fsops cgroup-helpers dist/build-info.json
 
-# Everything a fresh Debian 12 machine needs, as root.
+# Everything a fresh Debian 12 machine needs, as root. Recommends are kept: podman
+# and containerd are tested with what Debian installs alongside them by default.
 deps:
 	DEBIAN_FRONTEND=noninteractive apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES)
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES)
 	npm ci
 
 node_modules/.package-lock.json: package.json package-lock.json
