@@ -54,14 +54,16 @@ export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<numb
   const status = await deriveStatus(cd, st);
   // No init to signal yet (and pid 0 would signal our own process group).
   if (status === 'creating') throw new StateConflictError('container not running');
-  const cg = await loadCgroups(st.cgroupPaths);
-  if (parsed.flags.all && cg) {
-    await signalAll(cg, signal, ctx.logger);
-    return 0;
+  if (parsed.flags.all) {
+    const cg = await loadCgroups(st.cgroupPaths);
+    if (cg) {
+      await signalAll(cg, signal, ctx.logger);
+      return 0;
+    }
   }
   if (status === 'stopped') throw new StateConflictError('container not running');
   signalPid(st.pid, signal);
   // As for --all: SIGKILL reaches a paused init only once its cgroup is thawed.
-  if (status === 'paused' && signal === constants.signals.SIGKILL) await cg?.thaw();
+  if (status === 'paused' && signal === constants.signals.SIGKILL) await (await loadCgroups(st.cgroupPaths))?.thaw();
   return 0;
 }
