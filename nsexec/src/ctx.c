@@ -13,7 +13,7 @@ int nsx_ctx_load(struct nsx_ctx *ctx, json_object *init, int sync_fd, struct nsx
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->init = init;
 	ctx->sync_fd = sync_fd;
-	ctx->rootfs_fd = ctx->console_sock = ctx->fifo_fd = ctx->fifo_hold_fd = ctx->running_wfd = -1;
+	ctx->rootfs_fd = ctx->console_sock = ctx->fifo_fd = ctx->fifo_hold_fd = ctx->running_wfd = ctx->cgroup_fd = -1;
 	if (nsx_json_string(init, "mode", &mode, e) || nsx_json_bool(init, "foreground", &ctx->foreground, e) ||
 	    nsx_json_string(init, "rootfs", &ctx->rootfs, e) || nsx_json_bool(init, "rootfsReadonly", &ctx->rootfs_readonly, e) ||
 	    nsx_json_bool(init, "noPivot", &ctx->no_pivot, e) || nsx_json_bool(init, "noNewKeyring", &ctx->no_new_keyring, e) ||

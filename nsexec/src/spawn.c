@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/sched.h>
 #include <json-c/json.h>
 #include "monitor.h"
 #include "sync.h"
@@ -47,7 +48,16 @@ int nsx_spawn(struct nsx_ctx *ctx, unsigned long clone_flags, struct nsx_error *
 		return nsx_fail(e, "spawn", "socketpair", errno, NULL, "create the terminal relay");
 	/* the raw syscall returns in the child like fork(), on the same stack; safe
 	 * because nsexec is single-threaded */
-	child = (pid_t)syscall(SYS_clone, clone_flags | SIGCHLD, NULL, NULL, NULL, 0UL);
+	if (ctx->cgroup_fd >= 0) {
+		/* born in the container's cgroup2 directory: no migration, so no wait for
+		 * the RCU grace period a cgroup.procs write costs */
+		struct clone_args args = { .flags = clone_flags | CLONE_INTO_CGROUP, .exit_signal = SIGCHLD,
+					   .cgroup = (uint64_t)ctx->cgroup_fd };
+
+		child = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	} else {
+		child = (pid_t)syscall(SYS_clone, clone_flags | SIGCHLD, NULL, NULL, NULL, 0UL);
+	}
 	if (child < 0) {
 		int err = errno;
 		for (int i = 0; i < 2; i++) {
@@ -81,6 +91,8 @@ int nsx_spawn(struct nsx_ctx *ctx, unsigned long clone_flags, struct nsx_error *
 		close(ctx->fifo_fd);
 	if (ctx->console_sock >= 0)
 		close(ctx->console_sock);
+	if (ctx->cgroup_fd >= 0)
+		close(ctx->cgroup_fd);
 	if ((clone_flags & CLONE_NEWUSER) && nsx_userns_write_maps(child, ctx->lnx, e) < 0)
 		parent_fail(child, ctx->sync_fd, e);
 	if (nsx_sync_send_int(ctx->sync_fd, "pid", "pid", child, e) < 0)

@@ -1,10 +1,10 @@
-// The exec operation: a new process joins every namespace and the cgroup of a
-// running container. nsexec (exec mode) joins through the init's /proc/<pid>/ns;
-// the runtime places the child in the cgroup between `pid` and `continue`.
+// The exec operation: a new process joins every namespace and the cgroups of a
+// running container. nsexec (exec mode) joins through the init's pidfd and places
+// its child in the container's cgroups itself (init.cgroups), so the runtime only
+// waits: init -> pid -> (running, exit) with no round trip in between.
 import type { ContainerDir } from '../state/container-dir.js';
 import type { ContainerState } from '../state/state-file.js';
 import { deriveStatus } from '../state/status.js';
-import { loadCgroups } from '../state/cgroups.js';
 import { ociState } from '../state/oci-state.js';
 import { NsexecChannel } from './channel.js';
 import { execInit } from './init-message.js';
@@ -41,15 +41,14 @@ export async function execInContainer(req: ExecRequest): Promise<number> {
       foreground: !req.detach,
       consoleSocket: req.consoleSocket,
       preserveFds: req.preserveFds,
+      cgroups: Object.values(st.cgroupPaths),
+      // A seccomp listener of the exec'd process receives the container's state.
+      state: JSON.stringify(ociState(st, status)),
     }),
     req.preserveFds,
   );
   try {
     const { pid } = await channel.expect('pid');
-    const cg = await loadCgroups(st.cgroupPaths);
-    await cg?.addProcess(pid);
-    // A seccomp listener of the exec'd process receives the container's state.
-    channel.send({ type: 'continue', state: JSON.stringify(ociState(st, status)) });
     if (!req.detach) {
       if (req.pidFile) writePidFile(req.pidFile, pid);
       return await waitForeground(channel, pid, Boolean(req.process.terminal && !req.consoleSocket));

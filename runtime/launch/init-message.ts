@@ -66,6 +66,10 @@ export interface ExecInitOptions {
   foreground: boolean;
   consoleSocket?: string;
   preserveFds: number;
+  /** The container's cgroup directories: nsexec places the child itself, and no `continue` follows `pid`. */
+  cgroups?: string[];
+  /** The OCI state JSON for a seccomp listener (with `cgroups`, there is no `continue` to carry it). */
+  state?: string;
 }
 
 export function execInit(o: ExecInitOptions): object {
@@ -79,5 +83,7 @@ export function execInit(o: ExecInitOptions): object {
     preserveFds: o.preserveFds,
     process: o.process,
     linux: o.linux ?? {},
+    ...(o.cgroups ? { cgroups: o.cgroups } : {}),
+    ...(o.state !== undefined ? { state: o.state } : {}),
   };
 }

@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { openSync, readSync, closeSync, readFileSync, readlinkSync, statSync, writeFileSync, constants } from 'node:fs';
+import { openSync, readSync, closeSync, readFileSync, readlinkSync, statSync, writeFileSync, mkdirSync, rmdirSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { makeRootfs, initMessage, drive, eventOf, mountsUnder, killAndWait, buildConsoleReceiver, listenConsole } from './harness.mjs';
 
@@ -67,6 +67,21 @@ test('exec joins the pid namespace, hostname and root of the container', async (
   assert.match(r.stdout, /^joined$/m);
   assert.match(r.stdout, /^sleep\x00300\x00$/m);
   assert.match(r.stdout, /^proc$/m);
+});
+
+test('exec with cgroups: the child places itself in every one, with no continue after pid', async () => {
+  const name = `rocker-nsexec-exec-${process.pid}`;
+  const dirs = ['memory', 'pids', 'unified'].map((h) => join('/sys/fs/cgroup', h, name));
+  for (const d of dirs) mkdirSync(d);
+  try {
+    const r = await drive(execInit(['cat', '/proc/self/cgroup'], { cgroups: dirs }), { noContinue: true });
+    assert.deepEqual(r.events.map((e) => e.type), ['pid', 'running', 'exit'], JSON.stringify(r.events) + r.stderr);
+    for (const line of [`memory:/${name}`, `pids:/${name}`, `:/${name}`]) assert.match(r.stdout, new RegExp(`^\\d+:${line}$`, 'm'));
+    const missing = await drive(execInit(['true'], { cgroups: [join('/sys/fs/cgroup/memory', `${name}-missing`)] }), { noContinue: true });
+    assert.equal(eventOf(missing, 'error')?.stage, 'cgroup', JSON.stringify(missing.events));
+  } finally {
+    for (const d of dirs) rmdirSync(d);
+  }
 });
 
 test('detached exec: pid, then EOF with no error', async () => {

@@ -259,6 +259,12 @@ test('exec: output and exit status, env/cwd/user flags, --process, detached with
   assert.equal(plain.stdout, 'hi\n');
   assert.equal(plain.code, 7);
 
+  // the exec'd process is in every cgroup of the container's init (nsexec's child placed itself)
+  const initPid = JSON.parse((await rt(root, ['state', id])).stdout).pid;
+  const cgroups = await rt(root, ['exec', id, 'cat', '/proc/self/cgroup']);
+  assert.equal(cgroups.code, 0, cgroups.stderr);
+  assert.equal(cgroups.stdout, readFileSync(`/proc/${initPid}/cgroup`, 'utf8'));
+
   const flags = await rt(root, ['exec', '-e', 'FOO=bar', '--cwd', '/tmp', '-u', '1000:1000', id, 'sh', '-c', 'echo $FOO $(pwd) $(id -u)']);
   assert.equal(flags.stdout, 'bar /tmp 1000\n', flags.stderr);
 
