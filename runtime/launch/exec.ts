@@ -2,6 +2,7 @@
 // running container. nsexec (exec mode) joins through the init's pidfd and places
 // its child in the container's cgroups itself (init.cgroups), so the runtime only
 // waits: init -> pid -> (running, exit) with no round trip in between.
+import { join } from 'node:path';
 import type { ContainerDir } from '../state/container-dir.js';
 import type { ContainerState } from '../state/state-file.js';
 import { deriveStatus } from '../state/status.js';
@@ -10,7 +11,7 @@ import { NsexecChannel } from './channel.js';
 import { execInit } from './init-message.js';
 import { writePidFile } from './pid-file.js';
 import { waitForeground } from './foreground.js';
-import { StateConflictError, NsexecError } from '../errors.js';
+import { StateConflictError, NsexecError, UsageError } from '../errors.js';
 import type { OciProcess } from '../spec/types.js';
 
 export interface ExecRequest {
@@ -23,6 +24,19 @@ export interface ExecRequest {
   pidFile?: string;
   preserveFds: number;
   ignorePaused: boolean;
+  /** --cgroup: a sub-cgroup per controller ("" for every hierarchy without its own). */
+  subCgroups: Record<string, string>;
+}
+
+/** The directories the process joins: the container's cgroups, or the sub-cgroups asked for in them. */
+function cgroupDirs(paths: Record<string, string>, subs: Record<string, string>): string[] {
+  return Object.entries(paths).map(([ctrl, dir]) => {
+    const sub = subs[ctrl] ?? subs[''];
+    if (sub === undefined) return dir;
+    const inside = join(dir, sub);
+    if (inside !== dir && !inside.startsWith(`${dir}/`)) throw new UsageError(`${sub} is not a sub cgroup path`);
+    return inside;
+  });
 }
 
 /** Returns the exit status of the process (0 once a detached one runs). */
@@ -41,7 +55,7 @@ export async function execInContainer(req: ExecRequest): Promise<number> {
       foreground: !req.detach,
       consoleSocket: req.consoleSocket,
       preserveFds: req.preserveFds,
-      cgroups: Object.values(st.cgroupPaths),
+      cgroups: cgroupDirs(st.cgroupPaths, req.subCgroups),
       // A seccomp listener of the exec'd process receives the container's state.
       state: JSON.stringify(ociState(st, status)),
     }),
