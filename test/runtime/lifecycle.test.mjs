@@ -276,6 +276,12 @@ test('exec: output and exit status, env/cwd/user flags, --process, detached with
   } finally {
     rmdirSync(sub);
   }
+  // rocker applies no AppArmor profile or SELinux label: asking for one fails, as runc on such a host
+  for (const [flag, text] of [['--apparmor', /AppArmor is not supported/], ['--process-label', /selinux is disabled or not supported/]]) {
+    const r = await rt(root, ['exec', flag, 'some-profile', id, 'true']);
+    assert.equal(r.code, 255);
+    assert.match(r.stderr, text);
+  }
   const escape = await rt(root, ['exec', '--cgroup', '../x', id, 'true']);
   assert.equal(escape.code, 255);
   assert.match(escape.stderr, /\.\.\/x is not a sub cgroup path/);

@@ -84,7 +84,19 @@ function processFromFlags(base: OciProcess, parsed: ParsedArgs): OciProcess {
     for (const set of ['bounding', 'effective', 'permitted'] as const) caps[set] = [...(caps[set] ?? []), ...f.cap];
   }
   if (f['no-new-privs']) p.noNewPrivileges = true;
+  if (f.apparmor) p.apparmorProfile = String(f.apparmor);
+  if (f['process-label']) p.selinuxLabel = String(f['process-label']);
   return p;
+}
+
+/**
+ * rocker applies neither AppArmor profiles nor SELinux labels, so an exec that
+ * asks for one (flag or --process file) fails rather than running unconfined,
+ * as runc fails on a host without them.
+ */
+function refuseUnsupportedConfinement(asked: Record<string, unknown>): void {
+  if (asked.apparmorProfile) throw new UsageError(`apparmor profile ${asked.apparmorProfile} is set but AppArmor is not supported`);
+  if (asked.selinuxLabel) throw new UsageError('selinux label is specified in config, but selinux is disabled or not supported');
 }
 
 export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<number> {
@@ -95,6 +107,7 @@ export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<numb
     const fromFile = parsed.flags.process
       ? (await import('../../spec/process.js')).loadProcess(String(parsed.flags.process))
       : undefined;
+    refuseUnsupportedConfinement(fromFile ?? { apparmorProfile: parsed.flags.apparmor, selinuxLabel: parsed.flags['process-label'] });
     const state = readState(cd);
     let proc: OciProcess;
     if (fromFile) {
