@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -93,8 +94,25 @@ static int enter_cgroups(struct nsx_ctx *ctx, struct cgroup_join *cj, int pidfd,
 	return rc;
 }
 
-static int child(struct nsx_ctx *ctx, struct cgroup_join *cj, int pidfd, struct nsx_error *e)
+/* The child's pid in the host's pid namespace (for a seccomp listener), read
+ * through the host's /proc: "self" there names us as that procfs sees us. */
+static int host_pid(struct nsx_ctx *ctx, int host_proc, struct nsx_error *e)
 {
+	char buf[32];
+	ssize_t n = readlinkat(host_proc, "self", buf, sizeof(buf) - 1);
+
+	close(host_proc);
+	if (n <= 0)
+		return nsx_fail(e, "namespaces", "readlinkat", n < 0 ? errno : EINVAL, "/proc/self", "find the host pid");
+	buf[n] = '\0';
+	ctx->host_pid = strtoll(buf, NULL, 10);
+	return 0;
+}
+
+static int child(struct nsx_ctx *ctx, struct cgroup_join *cj, int pidfd, int host_proc, struct nsx_error *e)
+{
+	if (host_pid(ctx, host_proc, e))
+		return -1;
 	if (cj->requested) {
 		if (enter_cgroups(ctx, cj, pidfd, e))
 			return -1;
@@ -114,10 +132,10 @@ int nsx_join(struct nsx_ctx *ctx, struct nsx_error *e)
 {
 	struct cgroup_join cj = { 0 };
 	const char *state = NULL;
-	int pidfd;
+	int pidfd, host_proc;
 
-	/* host paths (cgroups, console socket, seccomp listener) before the mount
-	 * namespace changes */
+	/* host paths (cgroups, console socket, seccomp listener, /proc) before the
+	 * mount namespace changes */
 	if (open_cgroups(ctx, &cj, e) || nsx_json_string(ctx->init, "state", &state, e) ||
 	    nsx_container_connect_console(ctx, e) ||
 	    nsx_seccomp_prepare(nsx_json_get(ctx->lnx, "seccomp"), &ctx->seccomp, e))
@@ -125,6 +143,9 @@ int nsx_join(struct nsx_ctx *ctx, struct nsx_error *e)
 	/* with no continue to come, init carries the state the seccomp listener gets */
 	if (state && !(ctx->state = strdup(state)))
 		return nsx_fail(e, "protocol", "strdup", ENOMEM, NULL, "init state");
+	host_proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (host_proc < 0)
+		return nsx_fail(e, "namespaces", "open", errno, "/proc", "open the host's /proc");
 	pidfd = nsx_ns_open_process((int)ctx->join_pid, e);
 	if (pidfd < 0)
 		return -1;
@@ -137,6 +158,6 @@ int nsx_join(struct nsx_ctx *ctx, struct nsx_error *e)
 	/* a fork, so the joined pid and time namespaces apply */
 	if (nsx_spawn(ctx, 0, e))
 		return -1;
-	child(ctx, &cj, pidfd, e);
+	child(ctx, &cj, pidfd, host_proc, e);
 	nsx_child_fail(ctx, e);
 }

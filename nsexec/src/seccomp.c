@@ -400,14 +400,16 @@ int nsx_seccomp_prepare(json_object *seccomp, struct nsx_seccomp **out, struct n
 }
 
 /* The container process state (config-linux.md) that goes with the fd. */
-static char *process_state(const char *state, const char *metadata)
+static char *process_state(const char *state, int64_t host_pid, const char *metadata)
 {
 	json_object *msg = json_object_new_object(), *fds = json_object_new_array();
 	json_object *st = state ? json_tokener_parse(state) : NULL, *v;
 	int64_t pid = getpid();
 	char *text;
 
-	if (st && json_object_object_get_ex(st, "pid", &v))
+	if (host_pid > 0)
+		pid = host_pid;
+	else if (st && json_object_object_get_ex(st, "pid", &v))
 		pid = json_object_get_int64(v);
 	json_object_object_add(msg, "ociVersion",
 			       json_object_new_string(st && json_object_object_get_ex(st, "ociVersion", &v)
@@ -424,9 +426,10 @@ static char *process_state(const char *state, const char *metadata)
 	return text;
 }
 
-static int send_listener_fd(struct nsx_seccomp *f, int notify_fd, const char *state, struct nsx_error *e)
+static int send_listener_fd(struct nsx_seccomp *f, int notify_fd, const char *state, int64_t host_pid,
+			    struct nsx_error *e)
 {
-	char *text = process_state(state, f->metadata);
+	char *text = process_state(state, host_pid, f->metadata);
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
@@ -467,7 +470,7 @@ static int send_listener_fd(struct nsx_seccomp *f, int notify_fd, const char *st
 	return 0;
 }
 
-int nsx_seccomp_load(struct nsx_seccomp *f, const char *state, struct nsx_error *e)
+int nsx_seccomp_load(struct nsx_seccomp *f, const char *state, int64_t host_pid, struct nsx_error *e)
 {
 	int rc, notify_fd;
 
@@ -481,7 +484,7 @@ int nsx_seccomp_load(struct nsx_seccomp *f, const char *state, struct nsx_error 
 	notify_fd = seccomp_notify_fd(f->ctx);
 	if (notify_fd < 0)
 		return nsx_fail(e, "seccomp", "seccomp_notify_fd", -notify_fd, NULL, "getting the seccomp notify fd");
-	rc = send_listener_fd(f, notify_fd, state, e);
+	rc = send_listener_fd(f, notify_fd, state, host_pid, e);
 	/* Our copies must not reach the container: the agent owns the fd now. */
 	close(notify_fd);
 	close(f->listener);
