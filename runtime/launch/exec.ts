@@ -42,7 +42,7 @@ function cgroupDirs(paths: Record<string, string>, subs: Record<string, string>)
 /** Returns the exit status of the process (0 once a detached one runs). */
 export async function execInContainer(req: ExecRequest): Promise<number> {
   const { cd, state: st } = req;
-  const status = await deriveStatus(cd, st);
+  const status = deriveStatus(cd, st);
   if (status === 'stopped') throw new StateConflictError('cannot exec in a stopped container');
   if (status === 'paused' && !req.ignorePaused) throw new StateConflictError('cannot exec in a paused container (use --ignore-paused)');
   if (status !== 'running' && status !== 'paused' && status !== 'created') throw new StateConflictError(`cannot exec in a ${status} container`);
