@@ -131,14 +131,14 @@ static int child(struct nsx_ctx *ctx, struct cgroup_join *cj, int pidfd, int hos
 int nsx_join(struct nsx_ctx *ctx, struct nsx_error *e)
 {
 	struct cgroup_join cj = { 0 };
-	const char *state = NULL;
+	const char *state = NULL, *seccomp_cache = NULL;
 	int pidfd, host_proc;
 
-	/* host paths (cgroups, console socket, seccomp listener, /proc) before the
-	 * mount namespace changes */
+	/* host paths (cgroups, console socket, seccomp listener and cache, /proc)
+	 * before the mount namespace changes */
 	if (open_cgroups(ctx, &cj, e) || nsx_json_string(ctx->init, "state", &state, e) ||
-	    nsx_container_connect_console(ctx, e) ||
-	    nsx_seccomp_prepare(nsx_json_get(ctx->lnx, "seccomp"), &ctx->seccomp, e))
+	    nsx_json_string(ctx->init, "seccompCache", &seccomp_cache, e) || nsx_container_connect_console(ctx, e) ||
+	    nsx_seccomp_prepare_cached(nsx_json_get(ctx->lnx, "seccomp"), seccomp_cache, &ctx->seccomp, e))
 		return -1;
 	/* with no continue to come, init carries the state the seccomp listener gets */
 	if (state && !(ctx->state = strdup(state)))

@@ -16,6 +16,11 @@ struct nsx_seccomp; /* opaque: a compiled filter waiting to be loaded */
  * (before pivot_root). */
 int nsx_seccomp_prepare(json_object *seccomp, struct nsx_seccomp **out, struct nsx_error *e);
 
+/* The same, through the compiled-program cache at `cache` (a host path; NULL: none):
+ * read from it when it is there, else compiled, exported and written to it. */
+int nsx_seccomp_prepare_cached(json_object *seccomp, const char *cache, struct nsx_seccomp **out,
+			       struct nsx_error *e);
+
 /* Loads the filter into the calling thread. For SCMP_ACT_NOTIFY rules the listener fd
  * is sent to linuxSeccomp.listenerPath with the state JSON `state` (may be NULL) and
  * `host_pid`, the caller's pid as the host sees it (0: the state's, i.e. the init's). */

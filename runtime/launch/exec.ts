@@ -58,6 +58,8 @@ export async function execInContainer(req: ExecRequest): Promise<number> {
       cgroups: cgroupDirs(st.cgroupPaths, req.subCgroups),
       // A seccomp listener of the exec'd process receives the container's state.
       state: JSON.stringify(ociState(st, status)),
+      // The profile is compiled by the first exec only: libseccomp needs ~10 ms for a default profile.
+      ...(st.config.linux?.seccomp ? { seccompCache: join(cd.dir, 'seccomp.bpf') } : {}),
     }),
     req.preserveFds,
   );

@@ -70,6 +70,8 @@ export interface ExecInitOptions {
   cgroups?: string[];
   /** The OCI state JSON for a seccomp listener (with `cgroups`, there is no `continue` to carry it). */
   state?: string;
+  /** Where nsexec keeps the container's compiled seccomp program between execs. */
+  seccompCache?: string;
 }
 
 export function execInit(o: ExecInitOptions): object {
@@ -85,5 +87,6 @@ export function execInit(o: ExecInitOptions): object {
     linux: o.linux ?? {},
     ...(o.cgroups ? { cgroups: o.cgroups } : {}),
     ...(o.state !== undefined ? { state: o.state } : {}),
+    ...(o.seccompCache ? { seccompCache: o.seccompCache } : {}),
   };
 }
