@@ -7,11 +7,11 @@
 // ENTRY is dist-relative (runtime/cli/main.js); each DIR's .js files are included
 // (lazily evaluated, so a command only runs the modules it requires). The output
 // is run by bin/load-bundle.cjs, which provides `__rocker` (load, import). The ajv
-// standalone validators (dist/schemas/validators.js, ESM) are converted here and
-// written to a file of their own next to OUT: they are 2/3 of the code, and
-// compiling them is wasted on commands that validate nothing (state, kill, delete).
+// standalone validators (dist/schemas/validators/NAME.js, ESM, one per validator)
+// are converted to NAME.cjs next to them and loaded on first use: they are 2/3 of
+// the code, and a command compiles only the one it calls (create: the config's).
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { basename, join, relative, posix } from 'node:path';
+import { join, relative, posix } from 'node:path';
 
 const [cjsRoot, dist, entry, out, ...dirs] = process.argv.slice(2);
 if (!out || dirs.length === 0) throw new Error('usage: bundle.mjs CJS-ROOT DIST ENTRY OUT DIR...');
@@ -27,10 +27,13 @@ for (const dir of dirs) {
   for (const file of jsFiles(join(cjsRoot, dir))) modules.set(relative(cjsRoot, file), readFileSync(file, 'utf8'));
 }
 const VALIDATORS = 'schemas/validators.js';
-// The validators are generated as ESM with exactly `export const NAME = ...;` lines.
-const validators = readFileSync(join(dist, VALIDATORS), 'utf8').replace(/\bexport const (\w+) =/g, 'exports.$1 =');
-const separate = out.replace(/\.cjs$/, '.validators.cjs');
-writeFileSync(separate, `"use strict";\n${validators}\n`);
+// Each is generated as ESM with exactly one `export const NAME = ...;` line.
+const validatorDir = join(dist, 'schemas/validators');
+const validatorNames = readdirSync(validatorDir).filter((f) => f.endsWith('.js')).map((f) => f.slice(0, -3)).sort();
+for (const name of validatorNames) {
+  const esm = readFileSync(join(validatorDir, `${name}.js`), 'utf8');
+  writeFileSync(join(validatorDir, `${name}.cjs`), `"use strict";\n${esm.replace(/\bexport const (\w+) =/g, 'exports.$1 =')}\n`);
+}
 if (!modules.has(entry)) throw new Error(`entry ${entry} is not under ${dirs.join(', ')}`);
 
 const parts = [
@@ -74,9 +77,16 @@ for (const [key, source] of modules) {
     .replace(/^#!.*\n/, '');
   parts.push(`__rockerFactories[${JSON.stringify(key)}] = function (exports, require, module) {\n${body}\n};`);
 }
+// Getters that load a validator on first use and then stay a plain property.
 parts.push(
-  `__rockerFactories[${JSON.stringify(VALIDATORS)}] = (exports, require, module) => {`,
-  `  module.exports = __rocker.load(require("node:path").join(__dirname, ${JSON.stringify(basename(separate))}));`,
+  `__rockerFactories[${JSON.stringify(VALIDATORS)}] = (exports, require) => {`,
+  `  for (const name of ${JSON.stringify(validatorNames)}) {`,
+  '    Object.defineProperty(exports, name, { enumerable: true, configurable: true, get() {',
+  `      const value = __rocker.load(require("node:path").join(__dirname, "schemas/validators", name + ".cjs"))[name];`,
+  '      Object.defineProperty(exports, name, { enumerable: true, value });',
+  '      return value;',
+  '    } });',
+  '  }',
   '};',
 );
 parts.push(`__rockerLoad(${JSON.stringify(entry)});`);
