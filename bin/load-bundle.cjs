@@ -3,7 +3,7 @@
 // for every function a command runs is read back instead. A cache V8 rejects (other
 // node, V8 or flags) costs only that compile: V8 then compiles the text itself.
 'use strict';
-const { readFileSync } = require('node:fs');
+const { readFileSync, statSync } = require('node:fs');
 const { dirname } = require('node:path');
 const { Script } = require('node:vm');
 
@@ -15,8 +15,12 @@ function compile(file, cachedData) {
 }
 
 function readCache(file) {
+  const cache = `${file}.cache`;
   try {
-    return readFileSync(`${file}.cache`);
+    // V8 checks the source's length, not its text: a file changed after the
+    // cache was made must not run the old code.
+    if (statSync(cache).mtimeMs < statSync(file).mtimeMs) return undefined;
+    return readFileSync(cache);
   } catch {
     return undefined; // not built yet: compile from source
   }
