@@ -9,7 +9,8 @@
 
 static int child(struct nsx_ctx *ctx, struct nsx_error *e)
 {
-	/* the runtime puts us in the container's cgroup meanwhile */
+	/* the runtime puts us in the container's cgroup meanwhile, unless we joined it
+	 * ourselves; the state comes along */
 	if (nsx_sync_wait_continue(ctx->sync_fd, &ctx->state, e))
 		return -1;
 	if (ctx->console_sock >= 0 && nsx_console_setup(ctx->console_sock, ctx->process, false, e))
@@ -20,8 +21,8 @@ static int child(struct nsx_ctx *ctx, struct nsx_error *e)
 
 int nsx_join(struct nsx_ctx *ctx, struct nsx_error *e)
 {
-	/* host paths (console socket, seccomp listener) before the mount namespace changes */
-	if (nsx_container_connect_console(ctx, e) ||
+	/* host paths (console socket, cgroups, seccomp listener) before the mount namespace changes */
+	if (nsx_container_connect_console(ctx, e) || nsx_cgroup_join_open(ctx->cgroups_json, &ctx->cgroups, e) ||
 	    nsx_seccomp_prepare(nsx_json_get(ctx->lnx, "seccomp"), &ctx->seccomp, e))
 		return -1;
 	if (nsx_ns_join_process(&ctx->ns, (int)ctx->join_pid, e))
