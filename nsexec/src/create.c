@@ -49,7 +49,8 @@ static int set_names(struct nsx_ctx *ctx, struct nsx_error *e)
 /* Everything up to the sync point: mounts and devices in the new mount namespace. */
 static int before_pivot(struct nsx_ctx *ctx, bool in_userns, struct nsx_error *e)
 {
-	if (nsx_sync_wait_continue(ctx->sync_fd, NULL, e))
+	/* a child that did not join its cgroups itself waits for the runtime to place it */
+	if (!ctx->cgroups.given && nsx_sync_wait_continue(ctx->sync_fd, NULL, e))
 		return -1;
 	/* now in the container's cgroup, and a new user namespace has its maps */
 	if (in_userns && nsx_userns_become_root(e))
@@ -69,9 +70,10 @@ static int child(struct nsx_ctx *ctx, bool in_userns, struct nsx_error *e)
 
 	if (before_pivot(ctx, in_userns, e))
 		return -1;
-	/* the runtime runs prestart and createRuntime hooks meanwhile */
-	if (nsx_sync_send_str(ctx->sync_fd, "sync", "point", "createRuntime", e) ||
-	    nsx_sync_wait_continue(ctx->sync_fd, &ctx->state, e))
+	/* the runtime runs prestart and createRuntime hooks meanwhile, and sends the
+	 * state hooks and a seccomp listener here need; without either it skips this */
+	if (ctx->create_runtime_sync && (nsx_sync_send_str(ctx->sync_fd, "sync", "point", "createRuntime", e) ||
+					 nsx_sync_wait_continue(ctx->sync_fd, &ctx->state, e)))
 		return -1;
 	if (nsx_run_hooks(ctx->hooks, "createContainer", ctx->state, e))
 		return -1;
@@ -102,13 +104,13 @@ int nsx_create(struct nsx_ctx *ctx, struct nsx_error *e)
 				ctx->hostname ? "hostname" : "domainname");
 	if (nsx_sysctl_check(nsx_json_get(ctx->lnx, "sysctl"), &ctx->ns, e))
 		return -1;
-	/* the exec fifo and the console socket are host paths: reached as the host's
+	/* the exec fifo, the console socket and the cgroups are host paths: reached as the host's
 	 * root (a user namespace's root may lack the rights), before any namespace
 	 * changes what the paths name; the fifo gets a held writer, see fifo.h */
 	if (ctx->exec_fifo && ((ctx->fifo_fd = nsx_fifo_create(ctx->exec_fifo, ctx->lnx, e)) < 0 ||
 			       (ctx->fifo_hold_fd = nsx_fifo_hold(ctx->fifo_fd, e)) < 0))
 		return -1;
-	if (nsx_container_connect_console(ctx, e))
+	if (nsx_container_connect_console(ctx, e) || nsx_cgroup_join_open(ctx->cgroups_json, &ctx->cgroups, e))
 		return -1;
 	if (nsx_ns_join_paths(&ctx->ns, e) || nsx_ns_unshare_time(&ctx->ns, ctx->lnx, e))
 		return -1;

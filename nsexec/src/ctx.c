@@ -13,7 +13,9 @@ int nsx_ctx_load(struct nsx_ctx *ctx, json_object *init, int sync_fd, struct nsx
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->init = init;
 	ctx->sync_fd = sync_fd;
-	ctx->rootfs_fd = ctx->console_sock = ctx->fifo_fd = ctx->fifo_hold_fd = ctx->running_wfd = ctx->cgroup_fd = -1;
+	ctx->rootfs_fd = ctx->console_sock = ctx->fifo_fd = ctx->fifo_hold_fd = ctx->running_wfd = -1;
+	ctx->cgroups.v2_dir = ctx->cgroups.v2_procs = -1;
+	ctx->create_runtime_sync = true;
 	if (nsx_json_string(init, "mode", &mode, e) || nsx_json_bool(init, "foreground", &ctx->foreground, e) ||
 	    nsx_json_string(init, "rootfs", &ctx->rootfs, e) || nsx_json_bool(init, "rootfsReadonly", &ctx->rootfs_readonly, e) ||
 	    nsx_json_bool(init, "noPivot", &ctx->no_pivot, e) || nsx_json_bool(init, "noNewKeyring", &ctx->no_new_keyring, e) ||
@@ -23,7 +25,9 @@ int nsx_ctx_load(struct nsx_ctx *ctx, json_object *init, int sync_fd, struct nsx
 	    nsx_json_int64(init, "preserveFds", &ctx->preserve_fds, e) || nsx_json_string(init, "hostname", &ctx->hostname, e) ||
 	    nsx_json_string(init, "domainname", &ctx->domainname, e) || nsx_json_object(init, "process", &ctx->process, e) ||
 	    nsx_json_array(init, "mounts", &ctx->mounts, e) || nsx_json_object(init, "linux", &ctx->lnx, e) ||
-	    nsx_json_int64(init, "joinPid", &ctx->join_pid, e) || nsx_json_object(init, "hooks", &ctx->hooks, e))
+	    nsx_json_int64(init, "joinPid", &ctx->join_pid, e) || nsx_json_object(init, "hooks", &ctx->hooks, e) ||
+	    nsx_json_object(init, "cgroups", &ctx->cgroups_json, e) ||
+	    nsx_json_bool(init, "createRuntimeSync", &ctx->create_runtime_sync, e))
 		return -1;
 	if (!mode || (strcmp(mode, "create") && strcmp(mode, "exec")))
 		return nsx_fail(e, "protocol", NULL, 0, NULL, "invalid init message: mode must be \"create\" or \"exec\"");

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <json-c/json.h>
+#include "cgroupjoin.h"
 #include "error.h"
 #include "namespaces.h"
 
@@ -23,6 +24,7 @@ struct nsx_ctx {
 	bool rootfs_readonly, no_pivot, no_new_keyring;
 	const char *exec_fifo, *hostname, *domainname;
 	json_object *mounts, *hooks;
+	bool create_runtime_sync; /* stop at createRuntime for `continue` (default true) */
 
 	/* both */
 	const char *console_socket;
@@ -32,6 +34,7 @@ struct nsx_ctx {
 	int64_t join_pid;
 	json_object *process, *lnx;
 	struct nsx_ns_plan ns;
+	json_object *cgroups_json; /* init.cgroups, or NULL: the runtime places the child */
 
 	/* gathered while running */
 	int rootfs_fd;          /* O_PATH dir fd of the rootfs (its own bind mount) */
@@ -39,11 +42,11 @@ struct nsx_ctx {
 	int fifo_fd;            /* O_PATH fd of the exec fifo, or -1 */
 	int fifo_hold_fd;       /* the write end held until execve (child only), or -1 */
 	int running_wfd;        /* foreground: write end of the "exec'd" pipe, or -1 */
-	int cgroup_fd;          /* exec: cgroup2 directory the fork starts in (CLONE_INTO_CGROUP), or -1 */
 	int64_t host_pid;       /* exec child: its pid as the host sees it (seccomp listener), or 0 */
 	char *state;            /* OCI state JSON from the last continue, or NULL */
 	char *self_cgroup;      /* /proc/self/cgroup as the host sees it (create) */
 	struct nsx_seccomp *seccomp;
+	struct nsx_cgroup_join cgroups; /* opened from cgroups_json before any namespace is joined */
 };
 
 /* Fills ctx from the init message (type checks only; the runtime validated it

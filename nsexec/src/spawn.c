@@ -3,13 +3,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <linux/sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <linux/sched.h>
 #include <json-c/json.h>
 #include "monitor.h"
 #include "sync.h"
@@ -36,9 +36,47 @@ void nsx_child_fail(struct nsx_ctx *ctx, const struct nsx_error *e)
 	_exit(1);
 }
 
+/* The raw syscalls return in the child like fork(), on the same stack; safe
+ * because nsexec is single-threaded. With a cgroup2 directory to join, the clone
+ * lands there (*in_v2); a kernel or a cgroup that refuses that (clone3 missing, a
+ * joined cgroup namespace the directory is outside of) gets a plain clone, and
+ * the child moves itself. */
+static pid_t clone_child(struct nsx_ctx *ctx, unsigned long clone_flags, bool *in_v2)
+{
+	*in_v2 = false;
+	if (ctx->cgroups.v2_dir >= 0) {
+		struct clone_args args = {
+			.flags = clone_flags | CLONE_INTO_CGROUP,
+			.exit_signal = SIGCHLD,
+			.cgroup = (__u64)ctx->cgroups.v2_dir,
+		};
+		pid_t child = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+
+		if (child >= 0) {
+			*in_v2 = true;
+			return child;
+		}
+	}
+	return (pid_t)syscall(SYS_clone, clone_flags | SIGCHLD, NULL, NULL, NULL, 0UL);
+}
+
+/* The child waits for the parent to write its uid/gid maps and send `pid`, which
+ * must reach the runtime before anything the child sends: one byte on a pipe. */
+static int wait_for_parent(int fd, struct nsx_error *e)
+{
+	char c;
+	ssize_t n;
+
+	while ((n = read(fd, &c, 1)) < 0 && errno == EINTR)
+		;
+	close(fd);
+	return n == 1 ? 0 : nsx_fail(e, "spawn", "read", n < 0 ? errno : EPIPE, NULL, "wait for the parent");
+}
+
 int nsx_spawn(struct nsx_ctx *ctx, unsigned long clone_flags, struct nsx_error *e)
 {
-	int running[2] = { -1, -1 }, relay[2] = { -1, -1 };
+	int running[2] = { -1, -1 }, relay[2] = { -1, -1 }, go[2] = { -1, -1 };
+	bool in_v2;
 	pid_t child;
 
 	if (ctx->foreground && pipe2(running, O_CLOEXEC) < 0)
@@ -46,18 +84,9 @@ int nsx_spawn(struct nsx_ctx *ctx, unsigned long clone_flags, struct nsx_error *
 	/* relayTerminal: the child sends the pty master to us instead of a console socket */
 	if (ctx->relay_terminal && ctx->terminal && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, relay) < 0)
 		return nsx_fail(e, "spawn", "socketpair", errno, NULL, "create the terminal relay");
-	/* the raw syscall returns in the child like fork(), on the same stack; safe
-	 * because nsexec is single-threaded */
-	if (ctx->cgroup_fd >= 0) {
-		/* born in the container's cgroup2 directory: no migration, so no wait for
-		 * the RCU grace period a cgroup.procs write costs */
-		struct clone_args args = { .flags = clone_flags | CLONE_INTO_CGROUP, .exit_signal = SIGCHLD,
-					   .cgroup = (uint64_t)ctx->cgroup_fd };
-
-		child = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
-	} else {
-		child = (pid_t)syscall(SYS_clone, clone_flags | SIGCHLD, NULL, NULL, NULL, 0UL);
-	}
+	if (pipe2(go, O_CLOEXEC) < 0)
+		return nsx_fail(e, "spawn", "pipe2", errno, NULL, "create the go pipe");
+	child = clone_child(ctx, clone_flags, &in_v2);
 	if (child < 0) {
 		int err = errno;
 		for (int i = 0; i < 2; i++) {
@@ -65,6 +94,7 @@ int nsx_spawn(struct nsx_ctx *ctx, unsigned long clone_flags, struct nsx_error *
 				close(running[i]);
 			if (relay[i] >= 0)
 				close(relay[i]);
+			close(go[i]);
 		}
 		return nsx_fail(e, "spawn", "clone", err, NULL, "create the container process");
 	}
@@ -76,8 +106,16 @@ int nsx_spawn(struct nsx_ctx *ctx, unsigned long clone_flags, struct nsx_error *
 			close(relay[0]);
 			ctx->console_sock = relay[1];
 		}
+		/* before anything else runs in it, the container process is in its cgroups */
+		if (ctx->cgroups.given && nsx_cgroup_join_self(&ctx->cgroups, in_v2, e))
+			nsx_child_fail(ctx, e);
+		close(go[1]);
+		if (wait_for_parent(go[0], e))
+			nsx_child_fail(ctx, e);
 		return 0;
 	}
+	nsx_cgroup_join_close(&ctx->cgroups);
+	close(go[0]);
 	/* the child's ends stay with the child only: an exec fifo writer left here
 	 * would hide the child's execve or death from start, a console socket would
 	 * outlive the container's use of it */
@@ -91,12 +129,15 @@ int nsx_spawn(struct nsx_ctx *ctx, unsigned long clone_flags, struct nsx_error *
 		close(ctx->fifo_fd);
 	if (ctx->console_sock >= 0)
 		close(ctx->console_sock);
-	if (ctx->cgroup_fd >= 0)
-		close(ctx->cgroup_fd);
 	if ((clone_flags & CLONE_NEWUSER) && nsx_userns_write_maps(child, ctx->lnx, e) < 0)
 		parent_fail(child, ctx->sync_fd, e);
 	if (nsx_sync_send_int(ctx->sync_fd, "pid", "pid", child, e) < 0)
 		parent_fail(child, ctx->sync_fd, e);
+	if (write(go[1], "g", 1) != 1) {
+		nsx_fail(e, "spawn", "write", errno, NULL, "release the container process");
+		parent_fail(child, ctx->sync_fd, e);
+	}
+	close(go[1]);
 	if (!ctx->foreground)
 		exit(0);
 	nsx_monitor(ctx, child, running[0], relay[0]);

@@ -17,6 +17,8 @@ export interface CgroupManager {
   create(resources: LinuxResources | undefined): Promise<void>;
   /** Moves `pid` (nsexec's child, before it runs user code) into the cgroup. */
   addProcess(pid: number): Promise<void>;
+  /** Where nsexec's child places itself instead (init.cgroups): one directory per v1 hierarchy, and the cgroup2 one. */
+  joinTargets(): CgroupJoinTargets;
   /** Applies an update (runc update / --resources). */
   update(resources: LinuxResources): Promise<void>;
   freeze(): Promise<void>;
@@ -28,6 +30,11 @@ export interface CgroupManager {
   stats(): Promise<CgroupStats>;
   /** Removes the dirs create() made (and nothing else). Processes must be gone. */
   destroy(): Promise<void>;
+}
+
+export interface CgroupJoinTargets {
+  v1: string[];
+  unified?: string;
 }
 
 export interface CgroupRequest {

@@ -1,6 +1,6 @@
 // The create operation (lifecycle steps 1-5), shared by `create` and `run`:
 // validate the bundle, make the state dir and cgroups, drive nsexec through
-// pid -> createRuntime hooks -> created. Any failure, including nsexec dying
+// pid -> (createRuntime hooks) -> created. Any failure, including nsexec dying
 // mid-way, tears everything down again before the error is reported.
 import { mkdirSync } from 'node:fs';
 import { loadBundle } from '../spec/load.js';
@@ -102,6 +102,8 @@ export async function createContainer(req: CreateRequest): Promise<CreatedContai
           preserveFds: req.preserveFds,
           noPivot: req.noPivot,
           noNewKeyring: req.noNewKeyring,
+          // The child joins them itself, first thing: see nsexec/src/cgroupjoin.h.
+          cgroups: cg.joinTargets(),
         }),
         req.preserveFds,
       );
@@ -109,18 +111,15 @@ export async function createContainer(req: CreateRequest): Promise<CreatedContai
       state.pid = pid;
       state.pidStartTime = readProcStat(pid)?.startTime ?? 0;
       writeState(cd, state);
-      await cg.addProcess(pid);
-      // The state rides along every `continue`: hooks inside the container and a seccomp listener need it.
-      const proceed = () => channel!.send({ type: 'continue', state: JSON.stringify(ociState(state, 'creating')) });
-      proceed();
-
+      // `sync` comes only when the init message asked for it (createRuntimeSync).
       for (;;) {
         const ev = await channel.expect('sync', 'created');
         if (ev.type === 'created') break;
         const creating = ociState(state, 'creating');
         await runHooks('prestart', hooks.prestart, creating);
         await runHooks('createRuntime', hooks.createRuntime, creating);
-        proceed();
+        // The state rides along: hooks inside the container and a seccomp listener need it.
+        channel.send({ type: 'continue', state: JSON.stringify(creating) });
       }
       if (req.pidFile) writePidFile(req.pidFile, pid);
       return { cd, state, channel };

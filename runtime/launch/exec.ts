@@ -13,6 +13,7 @@ import { writePidFile } from './pid-file.js';
 import { waitForeground } from './foreground.js';
 import { StateConflictError, NsexecError, UsageError } from '../errors.js';
 import type { OciProcess } from '../spec/types.js';
+import type { CgroupJoinTargets } from '../cgroups/manager.js';
 
 export interface ExecRequest {
   cd: ContainerDir;
@@ -28,15 +29,22 @@ export interface ExecRequest {
   subCgroups: Record<string, string>;
 }
 
-/** The directories the process joins: the container's cgroups, or the sub-cgroups asked for in them. */
-function cgroupDirs(paths: Record<string, string>, subs: Record<string, string>): string[] {
-  return Object.entries(paths).map(([ctrl, dir]) => {
+/**
+ * Where the process goes: the container's cgroup in every hierarchy, or the
+ * sub-cgroup asked for there (state.json's cgroupPaths: v1 controllers by name,
+ * "" for the cgroup2 directory).
+ */
+function cgroupTargets(paths: Record<string, string>, subs: Record<string, string>): CgroupJoinTargets {
+  const v1 = new Set<string>();
+  let unified: string | undefined;
+  for (const [ctrl, base] of Object.entries(paths)) {
     const sub = subs[ctrl] ?? subs[''];
-    if (sub === undefined) return dir;
-    const inside = join(dir, sub);
-    if (inside !== dir && !inside.startsWith(`${dir}/`)) throw new UsageError(`${sub} is not a sub cgroup path`);
-    return inside;
-  });
+    const dir = sub === undefined ? base : join(base, sub);
+    if (dir !== base && !dir.startsWith(`${base}/`)) throw new UsageError(`${sub} is not a sub cgroup path`);
+    if (ctrl === '') unified = dir;
+    else v1.add(dir); // co-mounted controllers (cpu,cpuacct) share a directory
+  }
+  return unified ? { v1: [...v1], unified } : { v1: [...v1] };
 }
 
 /** Returns the exit status of the process (0 once a detached one runs). */
@@ -55,7 +63,7 @@ export async function execInContainer(req: ExecRequest): Promise<number> {
       foreground: !req.detach,
       consoleSocket: req.consoleSocket,
       preserveFds: req.preserveFds,
-      cgroups: cgroupDirs(st.cgroupPaths, req.subCgroups),
+      cgroups: cgroupTargets(st.cgroupPaths, req.subCgroups),
       // A seccomp listener of the exec'd process receives the container's state.
       state: JSON.stringify(ociState(st, status)),
       // The profile is compiled by the first exec only: libseccomp needs ~10 ms for a default profile.

@@ -2,6 +2,7 @@
 // process (exec). Paths nsexec needs are made absolute here, once.
 import { isAbsolute, join } from 'node:path';
 import type { OciConfig, OciMount, OciProcess } from '../spec/types.js';
+import type { CgroupJoinTargets } from '../cgroups/manager.js';
 
 export interface CreateInitOptions {
   config: OciConfig;
@@ -13,6 +14,7 @@ export interface CreateInitOptions {
   preserveFds: number;
   noPivot: boolean;
   noNewKeyring: boolean;
+  cgroups: CgroupJoinTargets;
 }
 
 function isBind(m: OciMount): boolean {
@@ -36,6 +38,7 @@ export function createInit(o: CreateInitOptions): object {
   const { config } = o;
   const hooks = config.hooks ?? {};
   const namespaces = config.linux?.namespaces ?? [];
+  const seccomp = config.linux?.seccomp as { listenerPath?: string } | undefined;
   return {
     type: 'init',
     version: 1,
@@ -54,8 +57,12 @@ export function createInit(o: CreateInitOptions): object {
     mounts: absoluteMounts(config.mounts, o.bundle),
     linux: config.linux ?? {},
     hooks: { createContainer: hooks.createContainer ?? [], startContainer: hooks.startContainer ?? [] },
-    // A new cgroup namespace must be rooted at the container's cgroup, which the child joins only after `pid`.
+    // A new cgroup namespace must be rooted at the container's cgroup, which the child joins first.
     cgroupNamespaceAfterJoin: namespaces.some((n) => n.type === 'cgroup' && !n.path),
+    cgroups: o.cgroups,
+    // The createRuntime stop is a round trip: made only for the runtime's hooks there, or to hand
+    // the state to hooks and a seccomp listener inside the container.
+    createRuntimeSync: [hooks.prestart, hooks.createRuntime, hooks.createContainer, hooks.startContainer].some((h) => h?.length) || !!seccomp?.listenerPath,
   };
 }
 
@@ -66,8 +73,8 @@ export interface ExecInitOptions {
   foreground: boolean;
   consoleSocket?: string;
   preserveFds: number;
-  /** The container's cgroup directories: nsexec places the child itself, and no `continue` follows `pid`. */
-  cgroups?: string[];
+  /** The container's cgroups: nsexec's child places itself, and no `continue` follows `pid`. */
+  cgroups?: CgroupJoinTargets;
   /** The OCI state JSON for a seccomp listener (with `cgroups`, there is no `continue` to carry it). */
   state?: string;
   /** Where nsexec keeps the container's compiled seccomp program between execs. */

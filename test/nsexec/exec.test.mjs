@@ -74,10 +74,10 @@ test('exec with cgroups: the child places itself in every one, with no continue 
   const dirs = ['memory', 'pids', 'unified'].map((h) => join('/sys/fs/cgroup', h, name));
   for (const d of dirs) mkdirSync(d);
   try {
-    const r = await drive(execInit(['cat', '/proc/self/cgroup'], { cgroups: dirs }), { noContinue: true });
+    const r = await drive(execInit(['cat', '/proc/self/cgroup'], { cgroups: { v1: dirs.slice(0, 2), unified: dirs[2] } }), { noContinue: true });
     assert.deepEqual(r.events.map((e) => e.type), ['pid', 'running', 'exit'], JSON.stringify(r.events) + r.stderr);
     for (const line of [`memory:/${name}`, `pids:/${name}`, `:/${name}`]) assert.match(r.stdout, new RegExp(`^\\d+:${line}$`, 'm'));
-    const missing = await drive(execInit(['true'], { cgroups: [join('/sys/fs/cgroup/memory', `${name}-missing`)] }), { noContinue: true });
+    const missing = await drive(execInit(['true'], { cgroups: { v1: [join('/sys/fs/cgroup/memory', `${name}-missing`)] } }), { noContinue: true });
     assert.equal(eventOf(missing, 'error')?.stage, 'cgroup', JSON.stringify(missing.events));
   } finally {
     for (const d of dirs) rmdirSync(d);
