@@ -113,6 +113,8 @@ int nsx_container_finish(struct nsx_ctx *ctx, struct nsx_error *e)
 		if (ctx->fifo_fd >= 0 && nsx_fifo_wait(ctx->fifo_fd, e))
 			return -1;
 		ctx->fifo_fd = -1;
+		if (ctx->start_on_continue && nsx_sync_wait_continue(ctx->sync_fd, NULL, e))
+			return -1;
 		if (nsx_run_hooks(ctx->hooks, "startContainer", ctx->state, e))
 			return -1;
 	}

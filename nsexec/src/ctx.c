@@ -27,7 +27,8 @@ int nsx_ctx_load(struct nsx_ctx *ctx, json_object *init, int sync_fd, struct nsx
 	    nsx_json_array(init, "mounts", &ctx->mounts, e) || nsx_json_object(init, "linux", &ctx->lnx, e) ||
 	    nsx_json_int64(init, "joinPid", &ctx->join_pid, e) || nsx_json_object(init, "hooks", &ctx->hooks, e) ||
 	    nsx_json_object(init, "cgroups", &ctx->cgroups_json, e) ||
-	    nsx_json_bool(init, "createRuntimeSync", &ctx->create_runtime_sync, e))
+	    nsx_json_bool(init, "createRuntimeSync", &ctx->create_runtime_sync, e) ||
+	    nsx_json_bool(init, "startOnContinue", &ctx->start_on_continue, e))
 		return -1;
 	if (!mode || (strcmp(mode, "create") && strcmp(mode, "exec")))
 		return nsx_fail(e, "protocol", NULL, 0, NULL, "invalid init message: mode must be \"create\" or \"exec\"");

@@ -25,6 +25,7 @@ struct nsx_ctx {
 	const char *exec_fifo, *hostname, *domainname;
 	json_object *mounts, *hooks;
 	bool create_runtime_sync; /* stop at createRuntime for `continue` (default true) */
+	bool start_on_continue;   /* after `created`, wait for `continue` (foreground run) */
 
 	/* both */
 	const char *console_socket;

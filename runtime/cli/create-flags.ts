@@ -18,7 +18,7 @@ export function absolute(flag: ParsedArgs['flags'][string]): string | undefined 
   return typeof flag === 'string' && flag ? resolve(flag) : undefined;
 }
 
-export function createRequest(ctx: CommandContext, parsed: ParsedArgs, foreground: boolean): CreateRequest {
+export function createRequest(ctx: CommandContext, parsed: ParsedArgs, foreground: boolean, startRightAway: boolean): CreateRequest {
   const preserveFds = Number(parsed.flags['preserve-fds'] ?? 0);
   return {
     root: ctx.global.root,
@@ -31,6 +31,7 @@ export function createRequest(ctx: CommandContext, parsed: ParsedArgs, foregroun
     preserveFds: Number.isInteger(preserveFds) && preserveFds > 0 ? preserveFds : 0,
     systemdCgroup: ctx.global.systemdCgroup,
     foreground,
+    startRightAway,
     logger: ctx.logger,
   };
 }

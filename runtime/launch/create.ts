@@ -30,6 +30,8 @@ export interface CreateRequest {
   systemdCgroup: boolean;
   /** nsexec's parent stays, reporting `running` and `exit` (run without -d). */
   foreground: boolean;
+  /** run: no separate start step (see Release), unless poststart hooks need one. */
+  startRightAway: boolean;
   logger: Logger;
 }
 
@@ -38,12 +40,23 @@ export interface CreatedContainer {
   state: ContainerState;
   /** Still open: a foreground run reads `running` and `exit` from it. */
   channel: NsexecChannel;
+  release: Release;
 }
+
+/**
+ * How the init is let go on to exec after `created`: `fifo`, by `start` reading the
+ * exec fifo (create, and run with poststart hooks, which follow start); `continue`,
+ * by a `continue` on the channel (a foreground run, once it forwards signals);
+ * `none`, it goes right on (run -d).
+ */
+export type Release = 'fifo' | 'continue' | 'none';
 
 export async function createContainer(req: CreateRequest): Promise<CreatedContainer> {
   const cd = containerDir(req.root, req.id);
   const bundle = loadBundle(req.bundle);
   const proc = bundle.config.process!;
+  const release: Release =
+    !req.startRightAway || bundle.config.hooks?.poststart?.length ? 'fifo' : req.foreground ? 'continue' : 'none';
   if (proc.terminal && !req.consoleSocket && !req.foreground) {
     throw new UsageError('cannot allocate tty if runc will detach without setting console socket');
   }
@@ -96,7 +109,8 @@ export async function createContainer(req: CreateRequest): Promise<CreatedContai
           bundle: bundle.dir,
           rootfs: bundle.rootfs,
           // nsexec makes the fifo (Node has no mkfifo): see PROTOCOL.md "The exec fifo".
-          execFifo: cd.execFifo,
+          execFifo: release === 'fifo' ? cd.execFifo : undefined,
+          startOnContinue: release === 'continue',
           foreground: req.foreground,
           consoleSocket: req.consoleSocket,
           preserveFds: req.preserveFds,
@@ -122,7 +136,7 @@ export async function createContainer(req: CreateRequest): Promise<CreatedContai
         channel.send({ type: 'continue', state: JSON.stringify(creating) });
       }
       if (req.pidFile) writePidFile(req.pidFile, pid);
-      return { cd, state, channel };
+      return { cd, state, channel, release };
     } catch (e) {
       channel?.abort();
       await teardown(cd, state, (m) => req.logger.warn(m));

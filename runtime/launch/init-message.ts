@@ -8,8 +8,10 @@ export interface CreateInitOptions {
   config: OciConfig;
   bundle: string;
   rootfs: string;
-  execFifo: string;
+  /** Absent: the init does not wait for `start`. */
+  execFifo?: string;
   foreground: boolean;
+  startOnContinue: boolean;
   consoleSocket?: string;
   preserveFds: number;
   noPivot: boolean;
@@ -49,6 +51,7 @@ export function createInit(o: CreateInitOptions): object {
     noPivot: o.noPivot,
     noNewKeyring: o.noNewKeyring,
     execFifo: o.execFifo,
+    startOnContinue: o.startOnContinue,
     ...terminalRoute(config.process?.terminal, o.foreground, o.consoleSocket),
     preserveFds: o.preserveFds,
     ...(config.hostname !== undefined ? { hostname: config.hostname } : {}),

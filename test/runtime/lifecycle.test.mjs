@@ -6,7 +6,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, existsSync, rmSync, writeFileSync, chmodSync, symlinkSync, openSync, closeSync, statSync, mkdirSync, rmdirSync } from 'node:fs';
+import { readFileSync, readlinkSync, existsSync, rmSync, writeFileSync, chmodSync, symlinkSync, openSync, closeSync, statSync, mkdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateState } from '../../dist/schemas/validators.js';
 import {
@@ -229,6 +229,22 @@ test('create leaves an exec fifo of mode 0622 owned by the host ids of the conta
     assert.equal((await rt(root, ['delete', id])).code, 0);
     assertGone(id);
   }
+});
+
+test('run -d returns once the process has exec\'d; one failing at execve is an error and leaves nothing', opts, async () => {
+  const id = uniqueId('rund');
+  assert.equal((await rtDetached(root, ['run', '-d', '-b', bundle(['sleep', '100']), id])).code, 0);
+  const { pid, status } = JSON.parse((await rt(root, ['state', id])).stdout);
+  assert.equal(status, 'running');
+  assert.equal(readlinkSync(`/proc/${pid}/exe`), '/bin/busybox', 'the user program, not nsexec');
+  assert.equal((await rt(root, ['delete', '--force', id])).code, 0);
+  const bad = uniqueId('rund');
+  const b = bundle(['/bin/garbage']);
+  writeFileSync(join(b, 'rootfs/bin/garbage'), 'not an executable format\n', { mode: 0o755 });
+  const r = await rtDetached(root, ['run', '-d', '-b', b, bad]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /exec format error/);
+  assertGone(bad);
 });
 
 test('delete refuses a running container without --force and kills it with', opts, async () => {

@@ -14,7 +14,7 @@ export const spec: CommandSpec = {
 };
 
 export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<number> {
-  const created = await createContainer(createRequest(ctx, parsed, false));
+  const created = await createContainer(createRequest(ctx, parsed, false, false));
   created.channel.close();
   return 0;
 }

@@ -1,6 +1,7 @@
 // `run <id>`: create and start; in the foreground (the default) the output
 // and exit status of the container pass through and the container is deleted
-// when it exits; with -d the runtime returns once it runs.
+// when it exits; with -d the runtime returns once it runs. Without poststart
+// hooks there is no start step: the init is not held on an exec fifo.
 import { existsSync } from 'node:fs';
 import { createContainer } from '../../launch/create.js';
 import { startContainer } from '../../launch/start.js';
@@ -22,22 +23,9 @@ export const spec: CommandSpec = {
 
 export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<number> {
   const detach = Boolean(parsed.flags.detach);
-  const req = createRequest(ctx, parsed, !detach);
-  const created = await createContainer(req);
-  const { cd, state, channel } = created;
-  if (detach) {
-    channel.close();
-    await startContainer(req.root, req.id, ctx.logger);
-    return 0;
-  }
-  const exited = waitForeground(channel, state.pid, Boolean(state.config.process?.terminal && !req.consoleSocket));
-  // Awaited below; a failed start must not turn its rejection into an unhandled one.
-  exited.catch(() => undefined);
-  let status: number;
-  try {
-    await startContainer(req.root, req.id, ctx.logger);
-    status = await exited;
-  } finally {
+  const req = createRequest(ctx, parsed, !detach, true);
+  const { cd, state, channel, release } = await createContainer(req);
+  const destroy = async (): Promise<void> => {
     const lock = await lockContainer(req.root, req.id);
     try {
       // A failed poststart hook has already torn the container down (and run poststop).
@@ -45,6 +33,33 @@ export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<numb
     } finally {
       lock.release();
     }
+  };
+  if (detach) {
+    if (release === 'fifo') {
+      channel.close();
+      await startContainer(req.root, req.id, ctx.logger);
+      return 0;
+    }
+    // The init's end of the socket closes at its execve (close-on-exec); an `error`
+    // instead means it failed on the way there.
+    try {
+      await channel.expect('eof');
+    } catch (e) {
+      await destroy();
+      throw e;
+    }
+    return 0;
+  }
+  const exited = waitForeground(channel, state.pid, Boolean(state.config.process?.terminal && !req.consoleSocket));
+  // Awaited below; a failed start must not turn its rejection into an unhandled one.
+  exited.catch(() => undefined);
+  let status: number;
+  try {
+    if (release === 'fifo') await startContainer(req.root, req.id, ctx.logger);
+    else channel.send({ type: 'continue' });
+    status = await exited;
+  } finally {
+    await destroy();
   }
   return status;
 }
