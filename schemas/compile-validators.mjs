@@ -52,6 +52,8 @@ const rs = (n) => `https://rocker.invalid/runtime-spec/${n}`;
 const is = (n) => `https://rocker.invalid/image-spec/${n}`;
 const exportsMap = {
   validateConfig: rs('config-schema.json'),
+  // exec's process.json: the process part of the config schema alone (a fraction of its code).
+  validateProcess: rs('config-schema.json#/properties/process'),
   validateState: rs('state-schema.json'),
   validateFeatures: rs('features-schema.json'),
   validateImageConfig: is('config-schema.json'),
