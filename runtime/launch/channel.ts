@@ -50,16 +50,22 @@ export class NsexecChannel {
 
   /**
    * Starts nsexec with fds 0-2 inherited, `preserveFds` fds from 3 passed through
-   * unchanged, and the sync socket right after them; sends `init`.
+   * unchanged, and the sync socket right after them. It waits for `init` (and exits
+   * at EOF), so it can be started before the runtime knows what to send.
    */
-  static start(init: object, preserveFds: number): NsexecChannel {
+  static spawn(preserveFds: number): NsexecChannel {
     const syncFd = 3 + preserveFds;
     const stdio: ('inherit' | 'pipe' | number)[] = ['inherit', 'inherit', 'inherit'];
     for (let fd = 3; fd < syncFd; fd++) stdio.push(fd);
     stdio.push('pipe');
     const child = spawn(NSEXEC, [String(syncFd)], { stdio });
     child.on('error', () => undefined); // surfaces as EOF without `pid`
-    const ch = new NsexecChannel(child, child.stdio[syncFd] as Socket);
+    return new NsexecChannel(child, child.stdio[syncFd] as Socket);
+  }
+
+  /** spawn, then send `init`. */
+  static start(init: object, preserveFds: number): NsexecChannel {
+    const ch = NsexecChannel.spawn(preserveFds);
     ch.send(init);
     return ch;
   }

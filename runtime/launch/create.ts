@@ -53,6 +53,18 @@ export type Release = 'fifo' | 'continue' | 'none';
 
 export async function createContainer(req: CreateRequest): Promise<CreatedContainer> {
   const cd = containerDir(req.root, req.id);
+  // nsexec gets going (two execs and their dynamic linking) while the bundle is checked
+  // and the cgroups are made; it waits for `init`.
+  const channel = NsexecChannel.spawn(req.preserveFds);
+  try {
+    return await create(req, cd, channel);
+  } catch (e) {
+    channel.abort();
+    throw e;
+  }
+}
+
+async function create(req: CreateRequest, cd: ContainerDir, channel: NsexecChannel): Promise<CreatedContainer> {
   const bundle = loadBundle(req.bundle);
   const proc = bundle.config.process!;
   const release: Release =
@@ -83,7 +95,6 @@ export async function createContainer(req: CreateRequest): Promise<CreatedContai
       cgroupPaths: {},
       config: bundle.config,
     };
-    let channel: NsexecChannel | undefined;
     try {
       // Written first, so a runtime killed from here on leaves something `delete --force` can clean.
       writeState(cd, state);
@@ -103,7 +114,7 @@ export async function createContainer(req: CreateRequest): Promise<CreatedContai
       writeState(cd, state);
 
       const hooks = bundle.config.hooks ?? {};
-      channel = NsexecChannel.start(
+      channel.send(
         createInit({
           config: bundle.config,
           bundle: bundle.dir,
@@ -119,7 +130,6 @@ export async function createContainer(req: CreateRequest): Promise<CreatedContai
           // The child joins them itself, first thing: see nsexec/src/cgroupjoin.h.
           cgroups: cg.joinTargets(),
         }),
-        req.preserveFds,
       );
       const { pid } = await channel.expect('pid');
       state.pid = pid;
@@ -138,7 +148,8 @@ export async function createContainer(req: CreateRequest): Promise<CreatedContai
       if (req.pidFile) writePidFile(req.pidFile, pid);
       return { cd, state, channel, release };
     } catch (e) {
-      channel?.abort();
+      // nsexec first: nothing of it may outlive the teardown.
+      channel.abort();
       await teardown(cd, state, (m) => req.logger.warn(m));
       throw e;
     }

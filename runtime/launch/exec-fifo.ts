@@ -2,40 +2,54 @@
 // open(exec.fifo, O_WRONLY) and, once a reader appears, writes one byte and
 // execs (the fd is close-on-exec). A writer blocked in open already counts as
 // a writer, so after a non-blocking open for reading one read tells the cases
-// apart without waiting: EOF means no init is waiting; otherwise the byte and
-// then the EOF of the execve arrive as events. No polling.
+// apart without waiting: EOF means no init is waiting. Otherwise the byte and
+// then the EOF of the execve are waited for in plain blocking reads (start has
+// nothing else to do meanwhile): no event loop, no stream, no polling.
 import { openSync, readSync, closeSync, constants } from 'node:fs';
-import { Socket } from 'node:net';
 import { StateConflictError, SystemError } from '../errors.js';
 
-export async function releaseExecFifo(path: string): Promise<void> {
-  let fd: number;
+const { O_RDONLY, O_WRONLY, O_NONBLOCK } = constants;
+
+function open(path: string, flags: number, what: string): number {
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    return openSync(path, flags);
   } catch (e) {
-    throw new SystemError('open exec fifo', path, e as Error);
+    throw new SystemError(what, path, e as Error);
   }
-  // -1: EAGAIN, the init holds the fifo open and has not written yet.
-  let first = -1;
+}
+
+/** Bytes read (0 at EOF), or -1 for EAGAIN on a non-blocking fd. */
+function readOne(fd: number, path: string): number {
   try {
-    first = readSync(fd, Buffer.alloc(1));
+    return readSync(fd, Buffer.alloc(1));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') {
-      closeSync(fd);
-      throw new SystemError('read exec fifo', path, e as Error);
+    if ((e as NodeJS.ErrnoException).code === 'EAGAIN') return -1;
+    throw new SystemError('read exec fifo', path, e as Error);
+  }
+}
+
+export function releaseExecFifo(path: string): void {
+  const probe = open(path, O_RDONLY | O_NONBLOCK, 'open exec fifo');
+  try {
+    const first = readOne(probe, path);
+    if (first === 0) throw new StateConflictError('container process is already dead');
+    // A blocking open for reading waits for a writer: a write end of our own, held
+    // only across that open, makes it return at once even if the init has just died.
+    const ours = open(path, O_WRONLY | O_NONBLOCK, 'open exec fifo');
+    let fd: number;
+    try {
+      fd = open(path, O_RDONLY, 'open exec fifo');
+    } finally {
+      closeSync(ours);
     }
+    try {
+      if (first < 0 && readOne(fd, path) === 0) throw new StateConflictError('container process is already dead');
+      // EOF once every write end is closed: the init's are close-on-exec.
+      while (readOne(fd, path) > 0);
+    } finally {
+      closeSync(fd);
+    }
+  } finally {
+    closeSync(probe);
   }
-  if (first === 0) {
-    closeSync(fd);
-    throw new StateConflictError('container process is already dead');
-  }
-  // The rest arrives as events: the byte (if not read yet), then EOF once the init execs.
-  const released = await new Promise<boolean>((resolve) => {
-    let data = first > 0;
-    const sock = new Socket({ fd, readable: true, writable: false });
-    sock.on('data', () => (data = true));
-    sock.on('error', () => undefined);
-    sock.once('close', () => resolve(data));
-  });
-  if (!released) throw new StateConflictError('container process is already dead');
 }

@@ -26,7 +26,7 @@ export async function startContainer(root: string, id: string, logger: Logger): 
     const st = readState(cd);
     const status = await deriveStatus(cd, st);
     if (status !== 'created') throw new StateConflictError(NOT_STARTABLE[status]);
-    await releaseExecFifo(cd.execFifo);
+    releaseExecFifo(cd.execFifo);
     rmSync(cd.execFifo, { force: true });
     try {
       // run-hooks (and child_process) is loaded only for a container that has hooks.
