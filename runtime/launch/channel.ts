@@ -2,9 +2,8 @@
 // the inherited socket: newline-delimited JSON, every event schema-checked.
 // Waiting is purely event driven: the next line, or EOF when every copy of
 // nsexec's end is closed (the child's is close-on-exec).
-import { spawn, type ChildProcess } from 'node:child_process';
-import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { spawnNsexec, type NsexecProcess } from './nsexec-process.js';
 import { validateNsexecEvent } from '../../schemas/validators.js';
 import { NsexecError } from '../errors.js';
 
@@ -29,23 +28,21 @@ interface ErrorEvent {
 const NSEXEC = fileURLToPath(new URL('../../nsexec', import.meta.url));
 
 export class NsexecChannel {
-  private buffered = '';
+  /** Bytes of an incomplete line (a chunk may end inside a UTF-8 sequence). */
+  private buffered: Buffer = Buffer.alloc(0);
   private readonly queue: (NsexecEvent | ErrorEvent)[] = [];
   private wake?: () => void;
   private ended = false;
-  private readonly exited: Promise<void>;
+  private readonly proc: NsexecProcess;
 
-  private constructor(
-    private readonly child: ChildProcess,
-    private readonly sock: Socket,
-  ) {
-    sock.setEncoding('utf8');
-    sock.on('data', (chunk: string) => this.onData(chunk));
-    sock.on('end', () => this.finish());
-    sock.on('close', () => this.finish());
-    // A reset from a dying nsexec is just the end of the conversation.
-    sock.on('error', () => this.finish());
-    this.exited = new Promise((res) => child.once('exit', () => res()));
+  private constructor(preserveFds: number) {
+    const syncFd = 3 + preserveFds;
+    // fds 0-2 and the preserved ones are the runtime's own, at the same numbers.
+    const inherit = Array.from({ length: syncFd }, (_, fd) => fd);
+    this.proc = spawnNsexec(NSEXEC, [String(syncFd)], inherit, {
+      data: (chunk) => this.onData(chunk),
+      end: () => this.finish(),
+    });
   }
 
   /**
@@ -54,24 +51,11 @@ export class NsexecChannel {
    * at EOF), so it can be started before the runtime knows what to send.
    */
   static spawn(preserveFds: number): NsexecChannel {
-    const syncFd = 3 + preserveFds;
-    const stdio: ('inherit' | 'pipe' | number)[] = ['inherit', 'inherit', 'inherit'];
-    for (let fd = 3; fd < syncFd; fd++) stdio.push(fd);
-    stdio.push('pipe');
-    const child = spawn(NSEXEC, [String(syncFd)], { stdio });
-    child.on('error', () => undefined); // surfaces as EOF without `pid`
-    return new NsexecChannel(child, child.stdio[syncFd] as Socket);
-  }
-
-  /** spawn, then send `init`. */
-  static start(init: object, preserveFds: number): NsexecChannel {
-    const ch = NsexecChannel.spawn(preserveFds);
-    ch.send(init);
-    return ch;
+    return new NsexecChannel(preserveFds);
   }
 
   send(msg: object): void {
-    if (!this.sock.destroyed) this.sock.write(JSON.stringify(msg) + '\n');
+    this.proc.write(JSON.stringify(msg) + '\n');
   }
 
   /** The next event; `error` events are thrown as NsexecError, EOF is `{type:"eof"}`. */
@@ -100,28 +84,30 @@ export class NsexecChannel {
 
   /** Closes the runtime's end (nsexec's later writes are discarded). */
   close(): void {
-    this.sock.destroy();
+    this.proc.close();
   }
 
   /** Failure path: kills the nsexec process the runtime spawned and closes the socket. */
   abort(): void {
-    this.child.kill('SIGKILL');
+    this.proc.kill();
     this.close();
   }
 
   /** Resolves when the nsexec process the runtime spawned has exited. */
   parentExited(): Promise<void> {
-    return this.exited;
+    return this.proc.exited;
   }
 
-  private onData(chunk: string): void {
-    this.buffered += chunk;
+  private onData(chunk: Buffer): void {
+    let buf = this.buffered.length ? Buffer.concat([this.buffered, chunk]) : chunk;
     let nl: number;
-    while ((nl = this.buffered.indexOf('\n')) >= 0) {
-      const line = this.buffered.slice(0, nl);
-      this.buffered = this.buffered.slice(nl + 1);
+    // A newline byte never occurs inside a multi-byte UTF-8 sequence.
+    while ((nl = buf.indexOf(10)) >= 0) {
+      const line = buf.toString('utf8', 0, nl);
+      buf = buf.subarray(nl + 1);
       if (line.trim()) this.queue.push(parseEvent(line));
     }
+    this.buffered = buf;
     this.wake?.();
   }
 

@@ -1,13 +1,14 @@
 // The exec operation: a new process joins every namespace and the cgroups of a
 // running container. nsexec (exec mode) joins through the init's pidfd and places
 // its child in the container's cgroups itself (init.cgroups), so the runtime only
-// waits: init -> pid -> (running, exit) with no round trip in between.
+// waits: init -> pid -> (running, exit) with no round trip in between. The caller
+// starts nsexec first (NsexecChannel.spawn), so its start-up overlaps the runtime's.
 import { join } from 'node:path';
 import type { ContainerDir } from '../state/container-dir.js';
 import type { ContainerState } from '../state/state-file.js';
 import { deriveStatus } from '../state/status.js';
 import { ociState } from '../state/oci-state.js';
-import { NsexecChannel } from './channel.js';
+import type { NsexecChannel } from './channel.js';
 import { execInit } from './init-message.js';
 import { writePidFile } from './pid-file.js';
 import { waitForeground } from './foreground.js';
@@ -16,6 +17,8 @@ import type { OciProcess } from '../spec/types.js';
 import type { CgroupJoinTargets } from '../cgroups/manager.js';
 
 export interface ExecRequest {
+  /** A started nsexec waiting for `init`; the caller aborts it on failure. */
+  channel: NsexecChannel;
   cd: ContainerDir;
   /** The container's state.json as the command read it. */
   state: ContainerState;
@@ -49,13 +52,13 @@ function cgroupTargets(paths: Record<string, string>, subs: Record<string, strin
 
 /** Returns the exit status of the process (0 once a detached one runs). */
 export async function execInContainer(req: ExecRequest): Promise<number> {
-  const { cd, state: st } = req;
+  const { cd, state: st, channel } = req;
   const status = deriveStatus(cd, st);
   if (status === 'stopped') throw new StateConflictError('cannot exec in a stopped container');
   if (status === 'paused' && !req.ignorePaused) throw new StateConflictError('cannot exec in a paused container (use --ignore-paused)');
   if (status !== 'running' && status !== 'paused' && status !== 'created') throw new StateConflictError(`cannot exec in a ${status} container`);
 
-  const channel = NsexecChannel.start(
+  channel.send(
     execInit({
       process: req.process,
       joinPid: st.pid,
@@ -69,21 +72,15 @@ export async function execInContainer(req: ExecRequest): Promise<number> {
       // The profile is compiled by the first exec only: libseccomp needs ~10 ms for a default profile.
       ...(st.config.linux?.seccomp ? { seccompCache: join(cd.dir, 'seccomp.bpf') } : {}),
     }),
-    req.preserveFds,
   );
-  try {
-    const { pid } = await channel.expect('pid');
-    if (!req.detach) {
-      if (req.pidFile) writePidFile(req.pidFile, pid);
-      return await waitForeground(channel, pid, Boolean(req.process.terminal && !req.consoleSocket));
-    }
-    // A detached exec succeeded when the socket closes with no error: execve closed the child's end.
-    const ev = await channel.next();
-    if (ev.type !== 'eof') throw new NsexecError('protocol', `nsexec sent ${ev.type} after a detached exec`);
+  const { pid } = await channel.expect('pid');
+  if (!req.detach) {
     if (req.pidFile) writePidFile(req.pidFile, pid);
-    return 0;
-  } catch (e) {
-    channel.abort();
-    throw e;
+    return await waitForeground(channel, pid, Boolean(req.process.terminal && !req.consoleSocket));
   }
+  // A detached exec succeeded when the socket closes with no error: execve closed the child's end.
+  const ev = await channel.next();
+  if (ev.type !== 'eof') throw new NsexecError('protocol', `nsexec sent ${ev.type} after a detached exec`);
+  if (req.pidFile) writePidFile(req.pidFile, pid);
+  return 0;
 }

@@ -501,3 +501,23 @@ test('a failing poststart hook stops and destroys the container; poststop runs o
   assert.equal(readFileSync(join(out, 'poststop'), 'utf8'), 'ran\n');
   assertGone(id);
 });
+
+test('without process.binding nsexec is started with child_process: run -d, exec (output, status, -d with pid file), a failure', opts, async () => {
+  const pre = tempDir('nobinding');
+  dirs.push(pre);
+  const preload = join(pre, 'no-binding.cjs');
+  writeFileSync(preload, "process.binding = () => { throw new Error('no bindings'); };\n");
+  const call = (args, detached) => (detached ? runDetached : runCmd)(process.execPath, ['--require', preload, RUNTIME, '--root', root, ...args]);
+  const id = uniqueId('nobinding');
+  assert.equal((await call(['run', '-d', '-b', bundle(['sleep', '100']), id], true)).code, 0);
+  const ex = await call(['exec', id, 'sh', '-c', 'echo hi; exit 5']);
+  assert.equal(ex.stdout, 'hi\n');
+  assert.equal(ex.code, 5);
+  const pidFile = join(pre, 'pid');
+  assert.equal((await call(['exec', '-d', '--pid-file', pidFile, id, 'sleep', '100'], true)).code, 0);
+  assert.match(readFileSync(pidFile, 'utf8'), /^\d+$/);
+  const missing = await call(['exec', id, '/no/such/binary']);
+  assert.equal(missing.code, 255);
+  assert.match(missing.stderr, /no such file or directory/i);
+  assert.equal((await rt(root, ['delete', '--force', id])).code, 0);
+});

@@ -4,6 +4,7 @@
 import { readState } from '../../state/state-file.js';
 import { containerDir } from '../../state/container-dir.js';
 import { execInContainer } from '../../launch/exec.js';
+import { NsexecChannel } from '../../launch/channel.js';
 import { RockerError, UsageError } from '../../errors.js';
 import { absolute } from '../create-flags.js';
 import type { OciProcess } from '../../spec/types.js';
@@ -101,6 +102,11 @@ function refuseUnsupportedConfinement(asked: Record<string, unknown>): void {
 
 export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<number> {
   const id = parsed.args[0];
+  const asked = Number(parsed.flags['preserve-fds'] ?? 0);
+  const preserveFds = Number.isInteger(asked) && asked > 0 ? asked : 0;
+  // nsexec gets going (two execs and their dynamic linking) while the state is read
+  // and the process worked out; it waits for `init`, and is killed if there is none.
+  const channel = NsexecChannel.spawn(preserveFds);
   try {
     const cd = containerDir(ctx.global.root, id);
     // A bad process.json is reported before the container is even looked up.
@@ -122,19 +128,20 @@ export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<numb
     if (proc.terminal && !consoleSocket && detach) {
       throw new UsageError('cannot allocate tty if runc will detach without setting console socket');
     }
-    const preserveFds = Number(parsed.flags['preserve-fds'] ?? 0);
     return await execInContainer({
+      channel,
       cd,
       state,
       process: proc,
       detach,
       consoleSocket,
       pidFile: parsed.flags['pid-file'] as string | undefined,
-      preserveFds: Number.isInteger(preserveFds) && preserveFds > 0 ? preserveFds : 0,
+      preserveFds,
       ignorePaused: Boolean(parsed.flags['ignore-paused']),
       subCgroups: Array.isArray(parsed.flags.cgroup) ? subCgroups(parsed.flags.cgroup) : {},
     });
   } catch (e) {
+    channel.abort();
     if (e instanceof RockerError) e.exitCode = 255;
     throw e;
   }
