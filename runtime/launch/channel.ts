@@ -34,6 +34,7 @@ export class NsexecChannel {
   private wake?: () => void;
   private ended = false;
   private readonly proc: NsexecProcess;
+  private readonly validate: typeof validateNsexecEvent;
 
   private constructor(preserveFds: number) {
     const syncFd = 3 + preserveFds;
@@ -43,6 +44,8 @@ export class NsexecChannel {
       data: (chunk) => this.onData(chunk),
       end: () => this.finish(),
     });
+    // Resolved now: its module loads while nsexec starts, not once the first event is in.
+    this.validate = validateNsexecEvent;
   }
 
   /**
@@ -105,7 +108,7 @@ export class NsexecChannel {
     while ((nl = buf.indexOf(10)) >= 0) {
       const line = buf.toString('utf8', 0, nl);
       buf = buf.subarray(nl + 1);
-      if (line.trim()) this.queue.push(parseEvent(line));
+      if (line.trim()) this.queue.push(parseEvent(line, this.validate));
     }
     this.buffered = buf;
     this.wake?.();
@@ -117,15 +120,15 @@ export class NsexecChannel {
   }
 }
 
-function parseEvent(line: string): NsexecEvent | ErrorEvent {
+function parseEvent(line: string, validate: typeof validateNsexecEvent): NsexecEvent | ErrorEvent {
   let ev: unknown;
   try {
     ev = JSON.parse(line);
   } catch {
     return { type: 'error', stage: 'protocol', message: `nsexec sent invalid JSON: ${line.slice(0, 200)}` };
   }
-  if (!validateNsexecEvent(ev)) {
-    const err = validateNsexecEvent.errors?.[0];
+  if (!validate(ev)) {
+    const err = validate.errors?.[0];
     return { type: 'error', stage: 'protocol', message: `nsexec sent an invalid event (${err?.instancePath || '/'} ${err?.message ?? ''}): ${line.slice(0, 200)}` };
   }
   return ev as NsexecEvent | ErrorEvent;

@@ -11,7 +11,7 @@ import { ociState } from '../state/oci-state.js';
 import type { NsexecChannel } from './channel.js';
 import { execInit } from './init-message.js';
 import { writePidFile } from './pid-file.js';
-import { waitForeground } from './foreground.js';
+import { SignalForwarder, waitForeground } from './foreground.js';
 import { StateConflictError, NsexecError, UsageError } from '../errors.js';
 import type { OciProcess } from '../spec/types.js';
 import type { CgroupJoinTargets } from '../cgroups/manager.js';
@@ -73,14 +73,20 @@ export async function execInContainer(req: ExecRequest): Promise<number> {
       ...(st.config.linux?.seccomp ? { seccompCache: join(cd.dir, 'seccomp.bpf') } : {}),
     }),
   );
-  const { pid } = await channel.expect('pid');
-  if (!req.detach) {
+  // The handlers go in while nsexec works; a detached exec forwards nothing.
+  const signals = req.detach ? undefined : new SignalForwarder();
+  try {
+    const { pid } = await channel.expect('pid');
+    if (signals) {
+      if (req.pidFile) writePidFile(req.pidFile, pid);
+      return await waitForeground(channel, pid, Boolean(req.process.terminal && !req.consoleSocket), signals);
+    }
+    // A detached exec succeeded when the socket closes with no error: execve closed the child's end.
+    const ev = await channel.next();
+    if (ev.type !== 'eof') throw new NsexecError('protocol', `nsexec sent ${ev.type} after a detached exec`);
     if (req.pidFile) writePidFile(req.pidFile, pid);
-    return await waitForeground(channel, pid, Boolean(req.process.terminal && !req.consoleSocket));
+    return 0;
+  } finally {
+    signals?.stop();
   }
-  // A detached exec succeeded when the socket closes with no error: execve closed the child's end.
-  const ev = await channel.next();
-  if (ev.type !== 'eof') throw new NsexecError('protocol', `nsexec sent ${ev.type} after a detached exec`);
-  if (req.pidFile) writePidFile(req.pidFile, pid);
-  return 0;
 }
