@@ -50,7 +50,7 @@ async function makeRootfs(store: Store, image: ResolvedImage, dir: string, flat:
   const fsops = new FsOps();
   try {
     if (flat) return void (await unpackFlat(paths.rootfs, layerBlobs(store, image), fsops));
-    const snapshotStore = new SnapshotStore(store.snapshotDir);
+    const snapshotStore = new SnapshotStore(store);
     const snapshots = await snapshotStore.prepare(layerBlobs(store, image), fsops);
     const lowers = snapshots.reverse();
     for (const d of [paths.rootfs, paths.upper, paths.work]) await mkdir(d, { recursive: true, mode: 0o755 });

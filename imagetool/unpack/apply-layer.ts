@@ -25,6 +25,12 @@ export interface ApplyOptions {
   fsops: FsOps;
   /** Overlay mode: the snapshots below this one, topmost first. */
   lowers?: string[];
+  /**
+   * Overlay mode, lower snapshots not there yet (unpacking while pulling): what
+   * needs them waits for finishDeferred(). A hardlink to a lower file cannot
+   * wait: it fails the layer (to be unpacked again once the lowers are there).
+   */
+  deferLowers?: boolean;
 }
 
 const WHITEOUT = '.wh.';
@@ -47,9 +53,11 @@ export class LayerApplier {
   readonly #paths = new LayerPaths();
   readonly #dirTimes: Array<[string, Date, Date]> = [];
   readonly #opaqueDirs: string[] = [];
+  /** deferLowers: implicit parent dirs still to take their owner and mode from the lowers, by relative path. */
+  readonly #implicitDirs = new Map<string, string>();
 
   constructor(options: ApplyOptions) {
-    this.#o = options;
+    this.#o = { ...options };
     this.#root = new InRoot(options.root);
   }
 
@@ -74,6 +82,7 @@ export class LayerApplier {
     if (base.startsWith(WHITEOUT)) return this.#whiteout(parts, base);
     const path = (await this.#createParents(parts))!;
     const rel = parts.join('/');
+    this.#implicitDirs.delete(rel);
     if (parts.length === 0 && entry.type !== 'dir') throw new UnsafePathError('the root must be a directory');
     const existing = lstatOrNull(path);
     if (existing && !(existing.isDirectory() && entry.type === 'dir')) this.#root.remove(path, rel);
@@ -153,6 +162,11 @@ export class LayerApplier {
    */
   async #implicitDir(rel: string, path: string): Promise<void> {
     this.#paths.add(rel);
+    if (this.#o.deferLowers) return void this.#implicitDirs.set(rel, path);
+    await this.#copyLowerDir(rel, path);
+  }
+
+  async #copyLowerDir(rel: string, path: string): Promise<void> {
     const lower = await this.#findInLowers(rel.split('/'));
     if (!lower) return;
     // What the container sees there must be a real directory, as in flat mode.
@@ -185,6 +199,22 @@ export class LayerApplier {
     return null;
   }
 
+  /** deferLowers: the lowers (topmost first) are there now; gives implicit parent dirs their owner and mode. */
+  async finishDeferred(lowers: string[]): Promise<void> {
+    this.#o.lowers = lowers;
+    for (const [rel, path] of this.#implicitDirs) {
+      // Replaced or removed later in the layer: nothing left to fix.
+      if (!lstatOrNull(path)?.isDirectory()) continue;
+      try {
+        await this.#copyLowerDir(rel, path);
+      } catch (err) {
+        const reason = err instanceof UnsafePathError ? `refused: ${err.message}` : (err as Error).message;
+        throw new LayerError(this.#o.layer, rel, reason);
+      }
+    }
+    this.#implicitDirs.clear();
+  }
+
   async #hardlinkTarget(linkname: string): Promise<string> {
     let parts: string[];
     try {
@@ -198,6 +228,7 @@ export class LayerApplier {
     if (st?.isDirectory()) throw new UnsafePathError(`hardlink target "${linkname}" is a directory`);
     if (st) return path!;
     // Overlay mode: a link to a file of a lower layer copies that file up first.
+    if (this.#o.deferLowers) throw new Error(`hardlink target "${linkname}" is in a lower layer`);
     const lower = await this.#findInLowers(parts);
     if (!lower || lower.stat.isDirectory()) throw new Error(`hardlink target "${linkname}" does not exist`);
     const up = (await this.#createParents(parts))!;
