@@ -5,8 +5,8 @@
 // process, and for the many small operations of a layer a thread-pool round
 // trip per call costs more than the call.
 import {
-  chmodSync, closeSync, constants as fsc, copyFileSync, lchownSync, linkSync, lutimesSync, mkdirSync, openSync, readdirSync,
-  symlinkSync, utimesSync, writeSync, type Stats,
+  chmodSync, closeSync, constants as fsc, copyFileSync, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lstatSync,
+  lutimesSync, mkdirSync, openSync, readdirSync, symlinkSync, utimesSync, writeSync, type Stats,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { FsOps } from '../fsops/client.js';
@@ -84,27 +84,64 @@ export class LayerApplier {
     const rel = parts.join('/');
     this.#implicitDirs.delete(rel);
     if (parts.length === 0 && entry.type !== 'dir') throw new UnsafePathError('the root must be a directory');
-    const existing = lstatOrNull(path);
-    if (existing && !(existing.isDirectory() && entry.type === 'dir')) this.#root.remove(path, rel);
+    this.#paths.add(rel);
+    // Each kind is created where the name is expected to be free (a fresh
+    // directory): whatever is there already is removed only on EEXIST, and
+    // replaced, except that a directory stays a directory.
     switch (entry.type) {
-      case 'dir':
-        if (!existing?.isDirectory()) mkdirSync(path, { mode: 0o700 });
-        break;
       case 'file':
-        await writeFile(path, entry.body);
+        return this.#writeFile(path, rel, entry);
+      case 'hardlink': {
+        const target = await this.#hardlinkTarget(entry.linkname);
+        return this.#replacing(path, rel, () => linkSync(target, path)); // it shares its target's inode and metadata
+      }
+      case 'dir':
+        if (!mkdirUnlessDir(path)) this.#replacing(path, rel, () => mkdirSync(path, { mode: 0o700 }));
         break;
       case 'symlink':
-        symlinkSync(entry.linkname, path);
+        this.#replacing(path, rel, () => symlinkSync(entry.linkname, path));
         break;
-      case 'hardlink':
-        linkSync(await this.#hardlinkTarget(entry.linkname), path);
-        this.#paths.add(rel);
-        return; // the entry shares its target's inode and metadata
-      default:
-        await this.#o.fsops.mknod(path, DEVICE_TYPE_BITS[entry.type] | entry.mode, entry.devMajor, entry.devMinor);
+      default: {
+        const make = () => this.#o.fsops.mknod(path, DEVICE_TYPE_BITS[entry.type as keyof typeof DEVICE_TYPE_BITS] | entry.mode, entry.devMajor, entry.devMinor);
+        await make().catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'EEXIST') throw err;
+          this.#root.remove(path, rel);
+          return make();
+        });
+      }
     }
-    this.#paths.add(rel);
     await this.#setMetadata(path, entry);
+  }
+
+  /** Runs `make`, which creates `path`; if the name is taken, removes what has it and runs `make` again. */
+  #replacing(path: string, rel: string, make: () => void): void {
+    try {
+      make();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      this.#root.remove(path, rel);
+      make();
+    }
+  }
+
+  /**
+   * A regular file: created with O_EXCL|O_NOFOLLOW (never through a symlink),
+   * its data written in the entry's pieces, owner, mode and times set through
+   * the open descriptor (no further path lookups).
+   */
+  async #writeFile(path: string, rel: string, entry: TarEntry): Promise<void> {
+    let fd = -1;
+    this.#replacing(path, rel, () => (fd = openSync(path, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600)));
+    try {
+      for await (const chunk of entry.body) for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off);
+      fchownSync(fd, entry.uid, entry.gid);
+      // chmod after chown: chown clears setuid/setgid.
+      fchmodSync(fd, entry.mode);
+      for (const [name, value] of entry.xattrs) await this.#o.fsops.setXattr(path, name, value);
+      futimesSync(fd, entry.atime ?? entry.mtime, entry.mtime);
+    } finally {
+      closeSync(fd);
+    }
   }
 
   #createParents(parts: string[]): Promise<string | null> {
@@ -238,12 +275,14 @@ export class LayerApplier {
   }
 }
 
-async function writeFile(path: string, body: AsyncIterable<Buffer>): Promise<void> {
-  const fd = openSync(path, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
+/** mkdir, or nothing if a directory is there already; false if something else has the name. */
+function mkdirUnlessDir(path: string): boolean {
   try {
-    for await (const chunk of body) for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off);
-  } finally {
-    closeSync(fd);
+    mkdirSync(path, { mode: 0o700 });
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    return lstatSync(path).isDirectory();
   }
 }
 
