@@ -32,6 +32,8 @@ export class LayerSink {
   readonly #feed: Readable;
   #wake: (() => void) | undefined;
   #started: Promise<LayerApplier> | undefined;
+  /** What the unpacker reads: the feed, or gunzip's output. */
+  #source: Readable | undefined;
   #failed = false;
   #pending: Buffer[] = [];
   #pendingBytes = 0;
@@ -59,7 +61,7 @@ export class LayerSink {
     const kind = compressionOf(head);
     const run = async (): Promise<LayerApplier> => {
       if (kind === 'zstd') throw new Error('zstd layers are unpacked from the stored blob');
-      const source = kind === 'gzip' ? pipeline(this.#feed, gunzip(), () => {}) : this.#feed;
+      const source = (this.#source = kind === 'gzip' ? pipeline(this.#feed, gunzip(), () => {}) : this.#feed);
       return applyLayerStream(source, this.layer, { root: join(this.tmp, 'fs'), mode: 'overlay', fsops: this.fsops, deferLowers: true });
     };
     this.#started = run();
@@ -68,7 +70,10 @@ export class LayerSink {
 
   #fail(): void {
     this.#failed = true;
-    this.#feed.destroy();
+    // With an error: a stream destroyed without one right after its end was
+    // pushed can leave its reader waiting forever.
+    if (this.#source) this.#source.destroy(new Error('unpacking stopped'));
+    else this.#feed.destroy();
     this.#release();
   }
 
