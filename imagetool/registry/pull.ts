@@ -177,8 +177,13 @@ async function downloadBlob(
   if (await store.hasBlob(d.digest, d.size)) return 'exists';
   progress?.layerStart?.(d);
   const expected = { digest: d.digest, size: d.size };
-  let writer: BlobWriter = await store.createBlobWriter(expected);
   const sink = await openSink?.();
+  const newWriter = async () => {
+    const w = await store.createBlobWriter(expected);
+    if (sink) w.onPiece = (piece) => sink.push(piece);
+    return w;
+  };
+  let writer: BlobWriter = await newWriter();
   let refetches = 1;
   let failures = 0;
   try {
@@ -187,12 +192,11 @@ async function downloadBlob(
       if (writer.written > 0 && !rangeStartsAt(res, writer.written)) {
         await writer.abort();
         sink?.abandon();
-        writer = await store.createBlobWriter(expected);
+        writer = await newWriter();
       }
       try {
         for await (const chunk of res.body as AsyncIterable<Buffer>) {
           await writer.write(chunk);
-          await sink?.push(chunk);
           progress?.layerBytes?.(d, writer.written);
         }
         // A connection closed cleanly but early is a loss to resume, not corruption.
@@ -206,7 +210,7 @@ async function downloadBlob(
           sink?.abandon();
           if (refetches-- <= 0) throw e;
           progress?.retry?.(d.digest, `${e.message}; fetching again`);
-          writer = await store.createBlobWriter(expected);
+          writer = await newWriter();
           continue;
         }
         if (isLocalIOError(e)) throw e;

@@ -6,7 +6,7 @@
 // trip per call costs more than the call.
 import {
   chmodSync, closeSync, constants as fsc, copyFileSync, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lstatSync,
-  lutimesSync, mkdirSync, openSync, readdirSync, symlinkSync, utimesSync, writeSync, type Stats,
+  lutimesSync, mkdirSync, openSync, readdirSync, symlinkSync, utimesSync, write, writeSync, type Stats,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { FsOps } from '../fsops/client.js';
@@ -133,7 +133,10 @@ export class LayerApplier {
     let fd = -1;
     this.#replacing(path, rel, () => (fd = openSync(path, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600)));
     try {
-      for await (const chunk of entry.body) for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off);
+      const inPool = entry.size >= POOL_WRITE_BYTES;
+      for await (const chunk of entry.body) {
+        for (let off = 0; off < chunk.length; ) off += inPool ? await writeInPool(fd, chunk, off) : writeSync(fd, chunk, off);
+      }
       fchownSync(fd, entry.uid, entry.gid);
       // chmod after chown: chown clears setuid/setgid.
       fchmodSync(fd, entry.mode);
@@ -273,6 +276,17 @@ export class LayerApplier {
     this.#paths.add(parts.join('/'));
     return up;
   }
+}
+
+/**
+ * Bodies this big are written by the thread pool, leaving the main thread to
+ * hash and parse (it is the bottleneck of unpacking while pulling); smaller
+ * ones synchronously, as a round trip would cost more than the write.
+ */
+const POOL_WRITE_BYTES = 4 << 20;
+
+function writeInPool(fd: number, buf: Buffer, offset: number): Promise<number> {
+  return new Promise((resolve, reject) => write(fd, buf, offset, buf.length - offset, null, (err, n) => (err ? reject(err) : resolve(n))));
 }
 
 /** mkdir, or nothing if a directory is there already; false if something else has the name. */

@@ -21,11 +21,6 @@ import { chainIds, SnapshotStore } from './snapshots.js';
 /** Compressed bytes buffered ahead of the unpacker before the download waits for it. */
 const AHEAD_BYTES = 8 << 20;
 
-/**
- * Network reads come in ~64 KiB; the unpacker takes them in 1 MiB pieces, as
- * every piece costs a zlib thread-pool round trip and a pass of each stage.
- */
-const PIECE_BYTES = 1 << 20;
 
 /** One layer being unpacked into a temporary snapshot from the bytes pushed in. */
 export class LayerSink {
@@ -35,8 +30,6 @@ export class LayerSink {
   /** What the unpacker reads: the feed, or gunzip's output. */
   #source: Readable | undefined;
   #failed = false;
-  #pending: Buffer[] = [];
-  #pendingBytes = 0;
 
   constructor(
     private readonly tmp: string,
@@ -77,19 +70,13 @@ export class LayerSink {
     this.#release();
   }
 
-  /** Takes the next downloaded bytes; resolves when the unpacker is ready for more. */
-  push(chunk: Buffer): Promise<void> | void {
+  /**
+   * Takes the next downloaded bytes, in the blob writer's pieces (~1 MiB: each
+   * costs a zlib thread-pool round trip and a pass of every stage); resolves
+   * when the unpacker is ready for more.
+   */
+  push(piece: Buffer): Promise<void> | void {
     if (this.#failed) return;
-    this.#pending.push(chunk);
-    this.#pendingBytes += chunk.length;
-    if (this.#pendingBytes >= PIECE_BYTES) return this.#flush();
-  }
-
-  #flush(): Promise<void> | void {
-    if (this.#failed || !this.#pendingBytes) return;
-    const piece = this.#pending.length === 1 ? this.#pending[0] : Buffer.concat(this.#pending, this.#pendingBytes);
-    this.#pending = [];
-    this.#pendingBytes = 0;
     if (!this.#started) this.#start(piece);
     if (this.#feed.push(piece)) return;
     return new Promise((resolve) => (this.#wake = resolve));
@@ -97,7 +84,6 @@ export class LayerSink {
 
   /** The download is complete. */
   end(): void {
-    void this.#flush();
     if (!this.#failed) this.#feed.push(null);
   }
 
