@@ -10,7 +10,6 @@ import { defaultSpec } from '../../runtime/spec/default-spec.js';
 import type { OciConfig, OciMount } from '../../runtime/spec/types.js';
 import { FsOps } from '../fsops/client.js';
 import type { ResolvedImage, Store } from '../store/index.js';
-import { unpackFlat } from '../unpack/flat.js';
 import type { LayerBlob } from '../unpack/layer-blob.js';
 import { SnapshotStore } from '../unpack/snapshots.js';
 import { applyImageConfig, runConfigOf } from './image-config.js';
@@ -47,7 +46,10 @@ async function makeRootfs(store: Store, image: ResolvedImage, dir: string, flat:
   const paths = bundlePaths(dir);
   const fsops = new FsOps();
   try {
-    if (flat) return void (await unpackFlat(paths.rootfs, layerBlobs(store, image), fsops));
+    if (flat) {
+      const { unpackFlat } = await import('../unpack/flat.js');
+      return void (await unpackFlat(paths.rootfs, layerBlobs(store, image), fsops));
+    }
     const snapshotStore = new SnapshotStore(store);
     const snapshots = await snapshotStore.prepare(layerBlobs(store, image), fsops);
     const lowers = snapshots.reverse();

@@ -51,10 +51,11 @@ export class LayerApplier {
   readonly #o: ApplyOptions;
   readonly #root: InRoot;
   readonly #paths = new LayerPaths();
+  /** Directory times, by relative path, set once the layer's entries are in. */
   readonly #dirTimes: Array<[string, Date, Date]> = [];
   readonly #opaqueDirs: string[] = [];
   /** deferLowers: implicit parent dirs still to take their owner and mode from the lowers, by relative path. */
-  readonly #implicitDirs = new Map<string, string>();
+  readonly #implicitDirs = new Set<string>();
 
   constructor(options: ApplyOptions) {
     this.#o = { ...options };
@@ -73,7 +74,10 @@ export class LayerApplier {
     }
     for (const rel of this.#opaqueDirs) await this.#pruneLower(rel);
     // Directory times last: creating their children changed them.
-    for (const [path, atime, mtime] of this.#dirTimes.reverse()) utimesSync(path, atime, mtime);
+    for (const [rel, atime, mtime] of this.#dirTimes.reverse()) {
+      const path = await this.#stillDir(rel);
+      if (path) utimesSync(path, atime, mtime);
+    }
   }
 
   async #applyEntry(entry: TarEntry): Promise<void> {
@@ -110,7 +114,7 @@ export class LayerApplier {
         });
       }
     }
-    await this.#setMetadata(path, entry);
+    await this.#setMetadata(path, entry, rel);
   }
 
   /** Runs `make`, which creates `path`; if the name is taken, removes what has it and runs `make` again. */
@@ -151,13 +155,29 @@ export class LayerApplier {
     return this.#root.resolve(parts, true, (rel, path) => this.#implicitDir(rel, path));
   }
 
-  async #setMetadata(path: string, entry: TarEntry): Promise<void> {
+  /**
+   * The path of `rel` if it is still a directory, reached through directories
+   * only: a later entry may have replaced it, or a parent, with a symlink that
+   * must not be followed out of the root.
+   */
+  async #stillDir(rel: string): Promise<string | null> {
+    let path: string | null;
+    try {
+      path = await this.#root.resolve(rel ? rel.split('/') : [], false);
+    } catch (err) {
+      if (err instanceof UnsafePathError) return null;
+      throw err;
+    }
+    return path && lstatOrNull(path)?.isDirectory() ? path : null;
+  }
+
+  async #setMetadata(path: string, entry: TarEntry, rel: string): Promise<void> {
     lchownSync(path, entry.uid, entry.gid);
     // chmod after chown: chown clears setuid/setgid.
     if (entry.type !== 'symlink') chmodSync(path, entry.mode);
     for (const [name, value] of entry.xattrs) await this.#o.fsops.setXattr(path, name, value);
     const atime = entry.atime ?? entry.mtime;
-    if (entry.type === 'dir') this.#dirTimes.push([path, atime, entry.mtime]);
+    if (entry.type === 'dir') this.#dirTimes.push([rel, atime, entry.mtime]);
     else lutimesSync(path, atime, entry.mtime);
   }
 
@@ -202,7 +222,7 @@ export class LayerApplier {
    */
   async #implicitDir(rel: string, path: string): Promise<void> {
     this.#paths.add(rel);
-    if (this.#o.deferLowers) return void this.#implicitDirs.set(rel, path);
+    if (this.#o.deferLowers) return void this.#implicitDirs.add(rel);
     await this.#copyLowerDir(rel, path);
   }
 
@@ -242,9 +262,10 @@ export class LayerApplier {
   /** deferLowers: the lowers (topmost first) are there now; gives implicit parent dirs their owner and mode. */
   async finishDeferred(lowers: string[]): Promise<void> {
     this.#o.lowers = lowers;
-    for (const [rel, path] of this.#implicitDirs) {
+    for (const rel of this.#implicitDirs) {
       // Replaced or removed later in the layer: nothing left to fix.
-      if (!lstatOrNull(path)?.isDirectory()) continue;
+      const path = await this.#stillDir(rel);
+      if (!path) continue;
       try {
         await this.#copyLowerDir(rel, path);
       } catch (err) {

@@ -8,7 +8,7 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FsOps } from '../fsops/client.js';
 import { tempPath } from '../store/fsutil.js';
-import { applyLayerBlob, type LayerBlob } from './layer-blob.js';
+import type { LayerBlob } from './layer-blob.js';
 
 /** chain(L0) = diff_id(L0); chain(Ln) = sha256(chain(Ln-1) + " " + diff_id(Ln)). */
 export function chainIds(diffIds: string[]): string[] {
@@ -81,6 +81,8 @@ export class SnapshotStore {
   }
 
   async #build(chainId: string, layer: LayerBlob, lowers: string[], fsops: FsOps): Promise<void> {
+    // Loaded here: a bundle whose snapshots exist needs no tar, zlib or unpacker.
+    const { applyLayerBlob } = await import('./layer-blob.js');
     const tmp = await this.makeTemp();
     try {
       await applyLayerBlob(layer, { root: join(tmp, 'fs'), mode: 'overlay', fsops, lowers });
