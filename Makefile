@@ -29,12 +29,19 @@ ts: node_modules/.package-lock.json
 
 validators: dist/schemas/validators.js
 
-# rocker-runtime and rocker-image as one CommonJS file each (tools/bundle.mjs): no
+# rocker-runtime and rocker-image as CommonJS bundles (tools/bundle.mjs): no
 # per-module ESM resolution on the start-up path. --noCheck: `ts` type-checks.
+# The runtime's light verbs (state, kill, list, delete, start) read only the first
+# file, and the cgroup manager is a chunk of its own (delete, kill --all, pause).
+# Then their V8 code caches (tools/code-cache.mjs), which bin/load-bundle.cjs reads.
+RUNTIME_LIGHT := runtime/cli/commands/state.js,runtime/cli/commands/kill.js,runtime/cli/commands/list.js,runtime/cli/commands/delete.js,runtime/cli/commands/start.js
 bundle: ts validators
-	rm -rf build/cjs && $(NODE_BIN)/tsc -p tsconfig.json --module commonjs --moduleResolution bundler --noCheck --outDir build/cjs
-	node tools/bundle.mjs build/cjs dist runtime/cli/main.js dist/rocker-runtime.cjs runtime
+	rm -rf build/cjs dist/rocker-*.cjs dist/rocker-*.cjs.cache
+	$(NODE_BIN)/tsc -p tsconfig.json --module commonjs --moduleResolution bundler --noCheck --removeComments --outDir build/cjs
+	node tools/bundle.mjs --core $(RUNTIME_LIGHT) --chunk cgroups:runtime/cgroups/index.js \
+		build/cjs dist runtime/cli/main.js dist/rocker-runtime.cjs runtime
 	node tools/bundle.mjs build/cjs dist imagetool/cli/main.js dist/rocker-image.cjs imagetool runtime
+	node --random-seed=1 tools/code-cache.mjs dist/rocker-*.cjs dist/schemas/validators/*.cjs
 
 dist/schemas/validators.js: schemas/compile-validators.mjs $(wildcard schemas/*/*.json) node_modules/.package-lock.json
 	node schemas/compile-validators.mjs $@

@@ -1,6 +1,8 @@
 // Build step: compiles the vendored OCI JSON Schemas (and rocker's own) into
 // standalone ajv validator code, so no command pays schema compilation at start-up.
-import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+// One self-contained module per validator (dist/schemas/validators/NAME.js), so a
+// command compiles only the one it uses; dist/schemas/validators.js re-exports them all.
+import { readFileSync, readdirSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Ajv from 'ajv';
@@ -63,5 +65,9 @@ for (const f of readdirSync(join(here, 'rocker'))) {
   const base = f.replace(/\.schema\.json$/, '').replace(/(^|-)(\w)/g, (_, __, c) => c.toUpperCase());
   exportsMap[`validate${base}`] = `https://rocker.invalid/rocker/${f}`;
 }
-mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, standaloneCode(ajv, exportsMap));
+const dir = join(dirname(out), 'validators');
+rmSync(dir, { recursive: true, force: true });
+mkdirSync(dir, { recursive: true });
+for (const [name, ref] of Object.entries(exportsMap)) writeFileSync(join(dir, `${name}.js`), standaloneCode(ajv, { [name]: ref }));
+const names = Object.keys(exportsMap);
+writeFileSync(out, names.map((n) => `export { ${n} } from './validators/${n}.js';\n`).join(''));

@@ -4,12 +4,10 @@
 // rules last to first, so the last matching rule decides, as writing them in
 // order to v1's devices.allow/deny does; a request no rule matches is allowed,
 // as in a new v1 cgroup (OCI configs start with a deny-all rule).
-import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { RockerError } from '../errors.js';
 import type { DeviceRule } from './types.js';
-
-const HELPER = fileURLToPath(new URL('../../rocker-devfilter', import.meta.url));
 
 // struct bpf_cgroup_dev_ctx: u32 access_type (access << 16 | type), u32 major, u32 minor.
 const DEV_TYPE: Record<string, number> = { b: 1, c: 2 };
@@ -78,7 +76,10 @@ export function deviceProgram(rules: DeviceRule[]): Buffer {
 
 /** Attaches a program enforcing `rules` to the cgroup2 directory `dir`. */
 export function attachDeviceFilter(dir: string, rules: DeviceRule[]): void {
-  const r = spawnSync(HELPER, [dir], { input: deviceProgram(rules), encoding: 'utf8' });
-  if (r.error) throw new RockerError(`run ${HELPER}: ${r.error.message}`);
+  // Loaded here: delete and kill --all load this module with the manager but never attach.
+  const { spawnSync } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
+  const helper = fileURLToPath(new URL('../../rocker-devfilter', import.meta.url));
+  const r = spawnSync(helper, [dir], { input: deviceProgram(rules), encoding: 'utf8' });
+  if (r.error) throw new RockerError(`run ${helper}: ${r.error.message}`);
   if (r.status !== 0) throw new RockerError(`device rules for ${dir}: ${r.stderr.trim()}`, { path: dir });
 }

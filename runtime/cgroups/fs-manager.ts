@@ -12,6 +12,7 @@ import { cgroupError, readOptional, readPids, writeCgroupFile } from './cgfs.js'
 import { hostHugePageSizes, probeHost, unifiedControllers } from './host.js';
 import { applyDevices, applyResources, planResources, type ControllerHomes } from './resources.js';
 import { collectStats } from './stats.js';
+import { isFrozenAt } from './frozen.js';
 import type { Resources, Warn } from './types.js';
 
 /** Where resources came from, for errors naming the field: config.json's linux.resources by default. */
@@ -211,9 +212,7 @@ export class FsCgroupManager implements CgroupManager {
   }
 
   async isFrozen(): Promise<boolean> {
-    const v1 = this.paths.freezer;
-    if (v1) return (readOptional(join(v1, 'freezer.state')) ?? '').trim() === 'FROZEN';
-    return (readOptional(join(this.paths[''], 'cgroup.freeze')) ?? '').trim() === '1';
+    return isFrozenAt(this.paths);
   }
 
   async pids(): Promise<number[]> {

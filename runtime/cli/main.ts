@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Logger } from '../log/logger.js';
 import { RockerError, UsageError } from '../errors.js';
 import { parseFlags, usageText, checkArgCount, type FlagSpec } from './args.js';
+import { writeErr, writeOut } from './output.js';
 import type { CommandModule, GlobalOptions } from './context.js';
 
 const PROG = 'rocker-runtime';
@@ -47,12 +48,12 @@ function topUsage(): string {
 async function main(argv: string[]): Promise<number> {
   const g = parseFlags(argv, GLOBAL_FLAGS, PROG, 1);
   if (g.flags.version) {
-    process.stdout.write(versionText());
+    writeOut(versionText());
     return 0;
   }
   const [verb, ...rest] = g.args;
   if (g.help || !verb) {
-    process.stdout.write(topUsage());
+    writeOut(topUsage());
     return verb || g.help ? 0 : 1;
   }
   const format = g.flags['log-format'];
@@ -72,7 +73,7 @@ async function main(argv: string[]): Promise<number> {
   const mod = (await import(`./commands/${verb}.js`)) as CommandModule;
   const parsed = parseFlags(rest, mod.spec.flags, verb, mod.spec.flagsEndAfterPositionals);
   if (parsed.help) {
-    process.stdout.write(usageText(PROG, mod.spec));
+    writeOut(usageText(PROG, mod.spec));
     return 0;
   }
   checkArgCount(mod.spec, parsed.args);
@@ -86,10 +87,10 @@ async function main(argv: string[]): Promise<number> {
 
 function logFailure(logger: Logger | undefined, global: GlobalOptions | undefined, e: unknown): void {
   const msg = e instanceof Error ? e.message : String(e);
-  if (global?.debug && e instanceof Error && !(e instanceof RockerError)) process.stderr.write(`${e.stack}\n`);
+  if (global?.debug && e instanceof Error && !(e instanceof RockerError)) writeErr(`${e.stack}\n`);
   logger?.error(msg);
   // With --log the error goes to the file and, as with runc, to stderr as well.
-  if (global?.log) process.stderr.write(`${msg}\n`);
+  if (global?.log) writeErr(`${msg}\n`);
 }
 
 main(process.argv.slice(2)).then(

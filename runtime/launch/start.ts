@@ -8,7 +8,6 @@ import { deriveStatus } from '../state/status.js';
 import { ociState } from '../state/oci-state.js';
 import { lockContainer } from '../state/lock.js';
 import { teardown } from '../state/destroy.js';
-import { runHooks } from '../hooks/run-hooks.js';
 import { releaseExecFifo } from './exec-fifo.js';
 import { StateConflictError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
@@ -30,7 +29,9 @@ export async function startContainer(root: string, id: string, logger: Logger): 
     await releaseExecFifo(cd.execFifo);
     rmSync(cd.execFifo, { force: true });
     try {
-      await runHooks('poststart', st.config.hooks?.poststart, ociState(st, 'running'));
+      // run-hooks (and child_process) is loaded only for a container that has hooks.
+      const poststart = st.config.hooks?.poststart;
+      if (poststart?.length) await (await import('../hooks/run-hooks.js')).runHooks('poststart', poststart, ociState(st, 'running'));
     } catch (e) {
       await teardown(cd, st, (m) => logger.warn(m));
       throw e;

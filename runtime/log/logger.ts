@@ -1,6 +1,7 @@
 // runc-style logging: `--log FILE` receives text or JSON lines (containerd keeps
 // the msg of the last {"level":"error"} line), and errors also go to stderr.
 import { appendFileSync, openSync, closeSync } from 'node:fs';
+import { writeErr } from '../cli/output.js';
 
 export type LogFormat = 'text' | 'json';
 export type Level = 'debug' | 'info' | 'warning' | 'error';
@@ -40,7 +41,7 @@ export class Logger {
           : `time="${time}" level=${level} msg=${JSON.stringify(msg)}\n`;
       appendFileSync(this.opts.file, line);
     } else if (level === 'error' || this.opts.debug) {
-      process.stderr.write(`time="${time}" level=${level} msg=${JSON.stringify(msg)}\n`);
+      writeErr(`time="${time}" level=${level} msg=${JSON.stringify(msg)}\n`);
     }
   }
 }

@@ -1,7 +1,8 @@
 // Tearing a container down: kill what is left of it, remove its cgroups and
 // its state dir. Used by delete and by every failed create, so a failure at
 // any point (or a runtime killed mid-create) leaves nothing behind.
-import { rmSync } from 'node:fs';
+import { readdirSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { initAlive } from './status.js';
 import { loadCgroups } from './cgroups.js';
 import type { ContainerDir } from './container-dir.js';
@@ -35,8 +36,15 @@ export async function killAndRemoveCgroups(st: ContainerState): Promise<void> {
   }
 }
 
+/** The dir holds plain files (state.json, exec.fifo): unlinked directly, without fs's recursive rm machinery. */
 export function removeStateDir(cd: ContainerDir): void {
-  rmSync(cd.dir, { recursive: true, force: true });
+  try {
+    for (const name of readdirSync(cd.dir)) unlinkSync(join(cd.dir, name));
+    rmdirSync(cd.dir);
+  } catch {
+    // Gone already, something unexpected inside, or a file created meanwhile.
+    rmSync(cd.dir, { recursive: true, force: true });
+  }
 }
 
 /**

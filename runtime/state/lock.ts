@@ -3,8 +3,10 @@
 // binder and releases the name when the holder exits, even on SIGKILL, so
 // there is no stale lock file to detect. A waiter connects to the holder and
 // retries when that connection closes: event driven, no polling.
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { resolve } from 'node:path';
+import { getSystemErrorName } from 'node:util';
+import { SystemError } from '../errors.js';
+import type { Server, Socket } from 'node:net';
 
 export interface Lock {
   release(): void;
@@ -24,16 +26,97 @@ function lockName(root: string, id: string): string {
   return `\0rocker/lock/${fnv1a64(`${resolve(root)}\0${id}`)}`;
 }
 
-function tryBind(name: string): Promise<Server | undefined> {
-  return new Promise((res, rej) => {
-    const server = createServer();
-    server.once('error', (e: NodeJS.ErrnoException) => (e.code === 'EADDRINUSE' ? res(undefined) : rej(e)));
-    server.listen(name, () => res(server));
-  });
+/** The slice of Node's pipe handle (what net.Server listens with) used here. */
+interface PipeHandle {
+  bind(name: string): number;
+  listen(backlog: number): number;
+  close(): void;
+  unref(): void;
+  onconnection: ((status: number, client?: PipeHandle) => void) | null;
+}
+interface PipeBinding {
+  Pipe: new (type: number) => PipeHandle;
+  constants: { SERVER: number };
 }
 
-/** Resolves once the holder of `name` is gone (or already was). */
-function holderGone(name: string): Promise<void> {
+/**
+ * Node's pipe handle, bound and listened on directly: net.Server.listen loads net,
+ * cluster and child_process (~3 ms, as much as the rest of `delete`), and the
+ * uncontended lock is taken by every create, start and delete. process.binding is
+ * deprecated in documentation only, and pipe_wrap is on its allow list; where it
+ * is missing, net.Server is used.
+ */
+function pipeBinding(): PipeBinding | undefined {
+  try {
+    const b = (process as unknown as { binding(name: string): PipeBinding }).binding('pipe_wrap');
+    return typeof b?.Pipe === 'function' && typeof b.constants?.SERVER === 'number' ? b : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The lock, or undefined when another process (or this one) holds the name. */
+async function tryBind(name: string): Promise<Lock | undefined> {
+  const binding = pipeBinding();
+  if (!binding) return tryBindNet(name);
+  const handle = new binding.Pipe(binding.constants.SERVER);
+  const status = handle.bind(name) || handle.listen(511);
+  if (status === 0) return holdingHandle(handle);
+  handle.close();
+  const code = getSystemErrorName(status);
+  if (code === 'EADDRINUSE') return undefined;
+  throw new SystemError('bind', 'lock socket', Object.assign(new Error(code), { code }));
+}
+
+/** A waiter's connection is accepted and kept; the holder never writes to it. */
+function holdingHandle(server: PipeHandle): Lock {
+  const waiters = new Set<PipeHandle>();
+  server.onconnection = (status, client) => {
+    if (status !== 0 || !client) return;
+    client.unref();
+    waiters.add(client);
+  };
+  // The lock never keeps the runtime alive by itself.
+  server.unref();
+  return {
+    release() {
+      server.close();
+      for (const c of waiters) c.close();
+      waiters.clear();
+    },
+  };
+}
+
+async function tryBindNet(name: string): Promise<Lock | undefined> {
+  const { createServer } = await import('node:net');
+  const server = await new Promise<Server | undefined>((res, rej) => {
+    const s = createServer();
+    s.once('error', (e: NodeJS.ErrnoException) => (e.code === 'EADDRINUSE' ? res(undefined) : rej(e)));
+    s.listen(name, () => res(s));
+  });
+  return server && holdingServer(server);
+}
+
+function holdingServer(server: Server): Lock {
+  const waiters = new Set<Socket>();
+  server.on('connection', (s) => {
+    s.unref();
+    s.on('error', () => undefined);
+    waiters.add(s);
+    s.once('close', () => waiters.delete(s));
+  });
+  server.unref();
+  return {
+    release() {
+      server.close();
+      for (const s of waiters) s.destroy();
+    },
+  };
+}
+
+/** Resolves once the holder of `name` is gone (or already was). Only a contended lock gets here. */
+async function holderGone(name: string): Promise<void> {
+  const { connect } = await import('node:net');
   return new Promise((res) => {
     const sock = connect(name);
     sock.on('error', () => undefined);
@@ -46,26 +129,8 @@ function holderGone(name: string): Promise<void> {
 export async function lockContainer(root: string, id: string): Promise<Lock> {
   const name = lockName(root, id);
   for (;;) {
-    const server = await tryBind(name);
-    if (server) return holding(server);
+    const lock = await tryBind(name);
+    if (lock) return lock;
     await holderGone(name);
   }
-}
-
-function holding(server: Server): Lock {
-  const waiters = new Set<Socket>();
-  server.on('connection', (s) => {
-    s.unref();
-    s.on('error', () => undefined);
-    waiters.add(s);
-    s.once('close', () => waiters.delete(s));
-  });
-  // The lock never keeps the runtime alive by itself.
-  server.unref();
-  return {
-    release() {
-      server.close();
-      for (const s of waiters) s.destroy();
-    },
-  };
 }

@@ -2,9 +2,10 @@
 // the container is "creating"; then the init must be alive (pid and start
 // time both match); while exec.fifo exists it waits for start ("created");
 // a frozen cgroup means "paused"; otherwise "running". A dead init is "stopped".
+// Synchronous, and the freezer is read directly: the cgroup manager is not loaded.
 import { existsSync } from 'node:fs';
 import { isSameLiveProcess } from './proc.js';
-import { loadCgroups } from './cgroups.js';
+import { isFrozenAt } from '../cgroups/frozen.js';
 import type { ContainerDir } from './container-dir.js';
 import type { ContainerState } from './state-file.js';
 
@@ -14,11 +15,9 @@ export function initAlive(st: ContainerState): boolean {
   return isSameLiveProcess(st.pid, st.pidStartTime);
 }
 
-export async function deriveStatus(cd: ContainerDir, st: ContainerState): Promise<Status> {
+export function deriveStatus(cd: ContainerDir, st: ContainerState): Status {
   if (st.pid === 0) return 'creating';
   if (!initAlive(st)) return 'stopped';
   if (existsSync(cd.execFifo)) return 'created';
-  const cg = await loadCgroups(st.cgroupPaths);
-  if (cg && (await cg.isFrozen())) return 'paused';
-  return 'running';
+  return isFrozenAt(st.cgroupPaths) ? 'paused' : 'running';
 }

@@ -36,7 +36,7 @@ export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<numb
       }
       throw e;
     }
-    const status = await deriveStatus(cd, st);
+    const status = deriveStatus(cd, st);
     // As with runc, a created container (its init never ran user code) is deleted without
     // --force; a creating one (no init recorded yet, or its creator was killed) needs --force.
     if (status !== 'stopped' && status !== 'created' && !force) {

@@ -58,7 +58,7 @@ export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<numb
   const stopOom = await watchOomKills(c.st.cgroupPaths, () => emit({ type: 'oom', id }));
   await new Promise<void>((resolve) => {
     const tick = async (): Promise<void> => {
-      if ((await deriveStatus(c.cd, c.st)) === 'stopped') {
+      if (deriveStatus(c.cd, c.st) === 'stopped') {
         clearInterval(timer);
         resolve();
         return;

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { CAPABILITIES, MOUNT_OPTIONS, NAMESPACES } from '../../spec/support.js';
 import { HOOK_NAMES, SPEC_VERSION } from '../../spec/types.js';
+import { writeOut } from '../output.js';
 import type { CommandSpec, ParsedArgs } from '../args.js';
 import type { CommandContext } from '../context.js';
 
@@ -57,6 +58,6 @@ export async function run(_ctx: CommandContext, _parsed: ParsedArgs): Promise<nu
     },
     annotations: { 'org.rocker.version': info.version, 'org.rocker.commit': info.commit },
   };
-  process.stdout.write(JSON.stringify(features, null, 4) + '\n');
+  writeOut(JSON.stringify(features, null, 4) + '\n');
   return 0;
 }

@@ -51,7 +51,7 @@ export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<numb
   const signal = parseSignal(rawSignal);
   const cd = containerDir(ctx.global.root, id);
   const st = readState(cd);
-  const status = await deriveStatus(cd, st);
+  const status = deriveStatus(cd, st);
   // No init to signal yet (and pid 0 would signal our own process group).
   if (status === 'creating') throw new StateConflictError('container not running');
   if (parsed.flags.all) {

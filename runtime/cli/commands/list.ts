@@ -6,6 +6,7 @@ import { readState } from '../../state/state-file.js';
 import { deriveStatus } from '../../state/status.js';
 import { ociState, type OciState } from '../../state/oci-state.js';
 import { UsageError } from '../../errors.js';
+import { writeOut } from '../output.js';
 import type { CommandSpec, ParsedArgs } from '../args.js';
 import type { CommandContext } from '../context.js';
 
@@ -47,7 +48,7 @@ async function collect(root: string): Promise<OciState[]> {
       const cd = containerDir(root, id);
       const st = readState(cd);
       const uid = statSync(cd.stateFile).uid;
-      out.push({ ...ociState(st, await deriveStatus(cd, st)), owner: users.get(uid) ?? `#${uid}` });
+      out.push({ ...ociState(st, deriveStatus(cd, st)), owner: users.get(uid) ?? `#${uid}` });
     } catch {
       // Not a container dir (or one being deleted right now).
     }
@@ -66,12 +67,12 @@ export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<numb
   if (format !== 'table' && format !== 'json') throw new UsageError(`invalid format option: ${String(format)}`);
   const states = await collect(ctx.global.root);
   if (parsed.flags.quiet) {
-    process.stdout.write(states.map((s) => `${s.id}\n`).join(''));
+    writeOut(states.map((s) => `${s.id}\n`).join(''));
   } else if (format === 'json') {
-    process.stdout.write(`${states.length ? JSON.stringify(states) : 'null'}\n`);
+    writeOut(`${states.length ? JSON.stringify(states) : 'null'}\n`);
   } else {
     const header = ['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'];
-    process.stdout.write(table([header, ...states.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, s.owner])]));
+    writeOut(table([header, ...states.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, s.owner])]));
   }
   return 0;
 }

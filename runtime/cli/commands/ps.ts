@@ -3,6 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { containerCgroup } from '../../cgroups/container.js';
 import { RockerError, UsageError } from '../../errors.js';
+import { writeOut } from '../output.js';
 import type { CommandSpec, ParsedArgs } from '../args.js';
 import type { CommandContext } from '../context.js';
 
@@ -35,12 +36,12 @@ export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<numb
   const c = await containerCgroup(ctx.global.root, id);
   const pids = await c.cg.pids();
   if (format === 'json') {
-    process.stdout.write(JSON.stringify(pids) + '\n');
+    writeOut(JSON.stringify(pids) + '\n');
     return 0;
   }
   const ps = spawnSync('ps', psArgs.length ? psArgs : ['-ef'], { encoding: 'utf8' });
   if (ps.error) throw new RockerError(`ps: ${ps.error.message}`);
   if (ps.status !== 0) throw new RockerError(`ps exited with status ${ps.status}: ${ps.stderr.trim()}`);
-  process.stdout.write(filterPsOutput(ps.stdout, new Set(pids)));
+  writeOut(filterPsOutput(ps.stdout, new Set(pids)));
   return 0;
 }

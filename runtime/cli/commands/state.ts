@@ -3,6 +3,7 @@ import { containerDir } from '../../state/container-dir.js';
 import { readState } from '../../state/state-file.js';
 import { deriveStatus } from '../../state/status.js';
 import { ociState } from '../../state/oci-state.js';
+import { writeOut } from '../output.js';
 import type { CommandSpec, ParsedArgs } from '../args.js';
 import type { CommandContext } from '../context.js';
 
@@ -18,6 +19,6 @@ export const spec: CommandSpec = {
 export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<number> {
   const cd = containerDir(ctx.global.root, parsed.args[0]);
   const st = readState(cd);
-  process.stdout.write(JSON.stringify(ociState(st, await deriveStatus(cd, st)), null, 2));
+  writeOut(JSON.stringify(ociState(st, deriveStatus(cd, st)), null, 2));
   return 0;
 }
