@@ -2,7 +2,7 @@
 // one directory per mounted v1 hierarchy (keyed by controller, as runc keeps
 // them) plus one in the cgroup2 tree ("" key) when there is one. Each resource
 // goes to whichever of those implements it on this host (see resources.ts).
-import { mkdirSync, readdirSync, rmdirSync, watch } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmdirSync, watch } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RockerError } from '../errors.js';
@@ -68,7 +68,8 @@ export class FsCgroupManager implements CgroupManager {
     const ctx = new ApplyContext(source.file, source.prefix, this.warn);
     const plan = planResources(r, homes, ctx);
     for (const dir of this.dirs()) {
-      if (readPids(join(dir, 'cgroup.procs')).length > 0) {
+      // existsSync first: a new container's cgroups do not exist yet, and a failed read costs an exception.
+      if (existsSync(dir) && readPids(join(dir, 'cgroup.procs')).length > 0) {
         throw new RockerError(`cgroup ${dir} already exists and has processes in it`, { path: dir });
       }
     }
