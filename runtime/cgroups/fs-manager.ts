@@ -283,8 +283,19 @@ async function removeDir(dir: string): Promise<void> {
   }
 }
 
-/** Removes a cgroup and any cgroups the container made inside it, deepest first. */
+/**
+ * Removes a cgroup and any cgroups the container made inside it, deepest first.
+ * A leaf (the usual case) is one rmdir; only a refused one is listed.
+ */
 async function removeTree(dir: string): Promise<void> {
+  try {
+    rmdirSync(dir);
+    return;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    if (code !== 'EBUSY' && code !== 'ENOTEMPTY') throw cgroupError('rmdir', dir, e);
+  }
   for (const sub of subdirs(dir)) await removeTree(join(dir, sub));
   await removeDir(dir);
 }
