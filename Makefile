@@ -33,6 +33,7 @@ validators: dist/schemas/validators.js
 # per-module ESM resolution on the start-up path. --noCheck: `ts` type-checks.
 # The runtime's light verbs (state, kill, list, delete, start) read only the first
 # file, and the cgroup manager is a chunk of its own (delete, kill --all, pause).
+# The network hook (bin/rocker-network-hook) runs twice per networked container.
 # Then their V8 code caches (tools/code-cache.mjs), which bin/load-bundle.cjs reads.
 RUNTIME_LIGHT := runtime/cli/commands/state.js,runtime/cli/commands/kill.js,runtime/cli/commands/list.js,runtime/cli/commands/delete.js,runtime/cli/commands/start.js
 bundle: ts validators
@@ -41,6 +42,7 @@ bundle: ts validators
 	node tools/bundle.mjs --core $(RUNTIME_LIGHT) --chunk cgroups:runtime/cgroups/index.js \
 		build/cjs dist runtime/cli/main.js dist/rocker-runtime.cjs runtime
 	node tools/bundle.mjs build/cjs dist imagetool/cli/main.js dist/rocker-image.cjs imagetool runtime
+	node tools/bundle.mjs build/cjs dist imagetool/network/hook-main.js dist/rocker-network-hook.cjs imagetool runtime
 	node --random-seed=1 tools/code-cache.mjs dist/rocker-*.cjs dist/schemas/validators/*.cjs
 
 dist/schemas/validators.js: schemas/compile-validators.mjs $(wildcard schemas/*/*.json) node_modules/.package-lock.json

@@ -2,6 +2,8 @@
 // schemas/compile-validators.mjs from the vendored schemas.
 import type { Validator } from './validator-types.js';
 export declare const validateConfig: Validator;
+/** The `process` object of a config (exec's process.json). */
+export declare const validateProcess: Validator;
 export declare const validateState: Validator;
 export declare const validateFeatures: Validator;
 export declare const validateImageConfig: Validator;

@@ -8,7 +8,7 @@
 // (lazily evaluated, so a command only runs the modules it requires). OUT gets
 // ENTRY, the --core KEYs and what they import statically; each --chunk (in order) gets what its
 // KEYs import statically and no earlier file has, written to OUT.NAME.cjs, and
-// the remaining modules go to OUT.rest.cjs. A chunk is read (and its code cache
+// the remaining modules (imported lazily or not at all) go to OUT.rest.cjs. A chunk is read (and its code cache
 // deserialised) only when one of its modules is first required: reading,
 // decoding and deserialising cost in proportion to size, so the light verbs
 // pay for the modules they use, not for all of them.
@@ -83,8 +83,7 @@ const chunkFile = (name) => (name ? out.replace(/\.cjs$/, `.${name}.cjs`) : out)
 for (const { name, keys } of [{ name: '', keys: [entry, ...core] }, ...chunkSpecs]) {
   for (const key of staticClosure(keys)) if (!fileOf.has(key)) fileOf.set(key, chunkFile(name));
 }
-if (chunkSpecs.length) for (const key of modules.keys()) if (!fileOf.has(key)) fileOf.set(key, chunkFile('rest'));
-for (const key of modules.keys()) if (!fileOf.has(key)) fileOf.set(key, out);
+for (const key of modules.keys()) if (!fileOf.has(key)) fileOf.set(key, chunkFile('rest'));
 
 function factory(key) {
   const body = modules

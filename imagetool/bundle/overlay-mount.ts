@@ -1,13 +1,18 @@
 // Mounting a bundle's rootfs: the image's snapshots as overlay lowerdirs, the
 // bundle's own upper and work dirs on top. mount(8)/umount(8) do the syscalls
-// (Node has no mount API); a bundle is made once, so the exec costs nothing
-// that matters.
-import { execFile } from 'node:child_process';
+// (Node has no mount API), run synchronously: the caller has nothing else to
+// do meanwhile, and spawnSync needs none of the pipe streams an asynchronous
+// child sets up (~7 ms of a bundle from an unpacked image).
+import { spawnSync } from 'node:child_process';
 import { relative } from 'node:path';
-import { promisify } from 'node:util';
 import { RockerError } from '../../runtime/errors.js';
 
-const run = promisify(execFile);
+/** Runs a command; throws with its stderr when it fails. */
+function run(cmd: string, args: string[], cwd?: string): void {
+  const r = spawnSync(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw Object.assign(new Error(`${cmd} exited with ${r.status ?? r.signal}`), { stderr: r.stderr });
+}
 
 // The kernel takes at most one page of mount options.
 const MAX_MOUNT_DATA = 4095;
@@ -32,7 +37,7 @@ export async function mountOverlay(target: string, lowers: string[], upper: stri
   const rel = lowers.map((l) => (l.startsWith(`${lowerBase}/`) ? relative(lowerBase, l) : l));
   const data = overlayOptions(rel, upper, work);
   try {
-    await run('mount', ['-t', 'overlay', 'overlay', '-o', data, target], { cwd: lowerBase });
+    run('mount', ['-t', 'overlay', 'overlay', '-o', data, target], lowerBase);
   } catch (err) {
     throw new RockerError(`mount overlay on ${target}: ${((err as { stderr?: string }).stderr || (err as Error).message).trim()}`);
   }
@@ -41,7 +46,7 @@ export async function mountOverlay(target: string, lowers: string[], upper: stri
 /** Unmounts `target`; a target that is not mounted is fine. */
 export async function unmount(target: string): Promise<void> {
   try {
-    await run('umount', [target]);
+    run('umount', [target]);
   } catch (err) {
     const text = ((err as { stderr?: string }).stderr ?? '').trim();
     if (/not mounted|no mount point|not found/i.test(text)) return;

@@ -3,7 +3,6 @@
 // a FIFO of pending promises matches replies to requests.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const HELPER = fileURLToPath(new URL('../../rocker-fsops', import.meta.url));
@@ -27,8 +26,14 @@ export class FsOps {
   #helper(): ChildProcessWithoutNullStreams {
     if (this.#child) return this.#child;
     const child = (this.#child = spawn(HELPER, [], { stdio: ['pipe', 'pipe', 'pipe'] }));
-    const lines = createInterface({ input: child.stdout });
-    lines.on('line', (line) => this.#onReply(line));
+    // Replies are lines; split here rather than by node:readline (not worth loading for this).
+    let partial = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (text: string) => {
+      const lines = (partial + text).split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) this.#onReply(line);
+    });
     const fail = (err: Error) => {
       this.#exitError = err;
       for (const p of this.#pending.splice(0)) p.reject(err);

@@ -1,8 +1,7 @@
-// Reads a tar stream into entries. The tar package decodes each 512-byte
-// header; PAX and GNU long-name records are read here because tar's own Pax
-// parser drops SCHILY.xattr.* keys and decodes values as text, which would
-// corrupt binary xattrs such as security.capability.
-import { Header } from 'tar';
+// Reads a tar stream into entries. PAX and GNU long-name records are read
+// byte-exactly, so binary xattrs (SCHILY.xattr.*, e.g. security.capability)
+// survive.
+import { decodeHeader } from './tar-header.js';
 import { ByteReader } from './byte-reader.js';
 
 export type EntryType = 'file' | 'hardlink' | 'symlink' | 'chardev' | 'blockdev' | 'dir' | 'fifo';
@@ -115,9 +114,9 @@ async function* entries(reader: ByteReader): AsyncGenerator<TarEntry> {
     if (block.length === 0) break; // tolerated: an archive without the end-of-archive blocks
     if (block.length < 512) throw new TarFormatError('truncated tar header');
     if (block.every((b) => b === 0)) break;
-    const header = new Header(block, 0);
+    const header = decodeHeader(block);
     if (!header.cksumValid) throw new TarFormatError('invalid tar header checksum');
-    const headerSize = local.size ?? header.size ?? 0;
+    const headerSize = local.size ?? header.size;
     const typeName = header.type;
     const readMeta = async () => {
       const data = await reader.read(blocks(headerSize));
@@ -141,7 +140,7 @@ async function* entries(reader: ByteReader): AsyncGenerator<TarEntry> {
       continue;
     }
     const type = ENTRY_TYPES[typeName];
-    const name = local.path ?? global.path ?? header.path ?? '';
+    const name = local.path ?? global.path ?? header.path;
     if (!type) throw new TarFormatError(`entry "${name}": unsupported tar entry type ${typeName}`);
     // Only regular files carry data that belongs to the entry; anything else's size is skipped.
     let remaining = type === 'file' ? headerSize : 0;
@@ -156,15 +155,15 @@ async function* entries(reader: ByteReader): AsyncGenerator<TarEntry> {
     yield {
       name,
       type,
-      mode: (header.mode ?? 0) & 0o7777,
-      uid: local.uid ?? global.uid ?? header.uid ?? 0,
-      gid: local.gid ?? global.gid ?? header.gid ?? 0,
+      mode: header.mode & 0o7777,
+      uid: local.uid ?? global.uid ?? header.uid,
+      gid: local.gid ?? global.gid ?? header.gid,
       size: type === 'file' ? headerSize : 0,
-      mtime: local.mtime ?? global.mtime ?? header.mtime ?? new Date(0),
+      mtime: local.mtime ?? global.mtime ?? header.mtime,
       atime: local.atime ?? global.atime,
-      linkname: local.linkpath ?? global.linkpath ?? header.linkpath ?? '',
-      devMajor: header.devmaj ?? 0,
-      devMinor: header.devmin ?? 0,
+      linkname: local.linkpath ?? global.linkpath ?? header.linkpath,
+      devMajor: header.devmaj,
+      devMinor: header.devmin,
       xattrs: new Map([...global.xattrs, ...local.xattrs]),
       body: body(),
     };

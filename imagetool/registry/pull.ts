@@ -1,8 +1,10 @@
 // Pull: resolve a reference on its registry (mirrors first), narrow an index
 // to one platform, then fetch config and layers into the store (layers in
-// parallel, bounded; each streamed to disk while hashed; resumed with Range
-// after a dropped connection; restarted once after corrupt bytes). The ref is
-// written last, so a crash leaves only unreferenced blobs that gc removes.
+// parallel; each streamed to disk while hashed, and into its layer snapshot
+// (unpack/while-pulling.ts); resumed with Range after a dropped connection;
+// restarted once after corrupt bytes). The ref is written last, so a crash
+// leaves only unreferenced blobs that gc removes; the snapshots are committed
+// after it.
 import { validateImageIndex, validateImageManifest, validateImageConfig } from '../../schemas/validators.js';
 import { formatReference, parseReference, type Reference } from '../reference/index.js';
 import {
@@ -10,6 +12,7 @@ import {
   MT, selectManifest, SizeMismatchError, sha256Digest, type BlobWriter, type Descriptor, type ImageConfig,
   type ImageIndex, type ImageManifest, type Lease, type Platform, type Store,
 } from '../store/index.js';
+import { SnapshotsWhilePulling, type LayerSink } from '../unpack/while-pulling.js';
 import { RegistryClient, type FetchedManifest } from './client.js';
 import { lookupCredentials } from './credentials.js';
 import { RegistryError, UnsupportedError } from './errors.js';
@@ -30,6 +33,8 @@ export interface PullOptions {
   insecureRegistries?: string[];
   /** Layers fetched at once. */
   concurrency?: number;
+  /** Unpack the layers into snapshots as they download (default true). */
+  unpack?: boolean;
   progress?: PullProgress;
 }
 
@@ -99,17 +104,26 @@ async function pullFrom(client: RegistryClient, store: Store, lease: Lease, ref:
   await lease.add([manifestDigest, manifest.config.digest, ...manifest.layers.map((l) => l.digest)]);
 
   const config = await fetchConfig(client, store, manifest.config, name);
+  const snapshots = opts.unpack === false ? undefined : SnapshotsWhilePulling.create(store, manifest.layers.length, config.rootfs?.diff_ids);
   let downloaded = 0;
-  await forEachBounded(manifest.layers, opts.concurrency ?? 3, async (layer) => {
-    const how = await downloadBlob(client, store, layer, opts.progress);
-    if (how === 'downloaded') downloaded++;
-    opts.progress?.layerDone?.(layer, how);
-  });
-  const stored = await store.writeBlob(manifestBytes, { digest: manifestDigest, size: manifestBytes.length });
-  const descriptor: Descriptor = { mediaType: MT.ociManifest, ...stored, platform: configPlatform(config) };
-  await store.setRef(name, descriptor);
-  return { name, manifest: descriptor, sourceDigest: fetched.digest, config: manifest.config, layers: manifest.layers, downloaded };
+  try {
+    await forEachBounded(manifest.layers, opts.concurrency ?? DEFAULT_CONCURRENCY, async (layer, i) => {
+      const how = await downloadBlob(client, store, layer, opts.progress, snapshots && (() => snapshots.sink(i, layer.digest)));
+      if (how === 'downloaded') downloaded++;
+      opts.progress?.layerDone?.(layer, how);
+    });
+    const stored = await store.writeBlob(manifestBytes, { digest: manifestDigest, size: manifestBytes.length });
+    const descriptor: Descriptor = { mediaType: MT.ociManifest, ...stored, platform: configPlatform(config) };
+    await store.setRef(name, descriptor);
+    await snapshots?.commit();
+    return { name, manifest: descriptor, sourceDigest: fetched.digest, config: manifest.config, layers: manifest.layers, downloaded };
+  } finally {
+    await snapshots?.discard();
+  }
 }
+
+/** Layers fetched at once: each is also unpacked on the way, so all of a typical image. */
+const DEFAULT_CONCURRENCY = 8;
 
 async function fetchConfig(client: RegistryClient, store: Store, d: Descriptor, name: string): Promise<ImageConfig> {
   if (d.size > MAX_CONFIG_BYTES) throw new UnsupportedError(`${name}: config of ${d.size} bytes is too large`);
@@ -127,14 +141,14 @@ async function fetchConfig(client: RegistryClient, store: Store, d: Descriptor, 
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight; the first failure wins. */
-async function forEachBounded<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+async function forEachBounded<T>(items: T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
   let next = 0;
   let failed = false;
   const worker = async (): Promise<void> => {
     while (!failed && next < items.length) {
-      const item = items[next++];
+      const index = next++;
       try {
-        await fn(item);
+        await fn(items[index], index);
       } catch (e) {
         failed = true;
         throw e;
@@ -147,15 +161,29 @@ async function forEachBounded<T>(items: T[], limit: number, fn: (item: T) => Pro
 }
 
 /**
- * Streams one blob into the store. A connection lost mid-body is resumed from
- * the bytes already hashed (Range), or restarted if the registry ignores Range;
- * bytes that do not hash to the digest are discarded and fetched once more.
+ * Streams one blob into the store (and into `openSink`'s snapshot, if given). A
+ * connection lost mid-body is resumed from the bytes already hashed (Range), or
+ * restarted if the registry ignores Range; bytes that do not hash to the digest
+ * are discarded and fetched once more. A restart leaves the layer's unpacking
+ * to bundle.
  */
-async function downloadBlob(client: RegistryClient, store: Store, d: Descriptor, progress?: PullProgress): Promise<'downloaded' | 'exists'> {
+async function downloadBlob(
+  client: RegistryClient,
+  store: Store,
+  d: Descriptor,
+  progress?: PullProgress,
+  openSink?: () => Promise<LayerSink | undefined>,
+): Promise<'downloaded' | 'exists'> {
   if (await store.hasBlob(d.digest, d.size)) return 'exists';
   progress?.layerStart?.(d);
   const expected = { digest: d.digest, size: d.size };
-  let writer: BlobWriter = await store.createBlobWriter(expected);
+  const sink = await openSink?.();
+  const newWriter = async () => {
+    const w = await store.createBlobWriter(expected);
+    if (sink) w.onPiece = (piece) => sink.push(piece);
+    return w;
+  };
+  let writer: BlobWriter = await newWriter();
   let refetches = 1;
   let failures = 0;
   try {
@@ -163,7 +191,8 @@ async function downloadBlob(client: RegistryClient, store: Store, d: Descriptor,
       const res = await client.getBlob(d.digest, writer.written);
       if (writer.written > 0 && !rangeStartsAt(res, writer.written)) {
         await writer.abort();
-        writer = await store.createBlobWriter(expected);
+        sink?.abandon();
+        writer = await newWriter();
       }
       try {
         for await (const chunk of res.body as AsyncIterable<Buffer>) {
@@ -173,13 +202,15 @@ async function downloadBlob(client: RegistryClient, store: Store, d: Descriptor,
         // A connection closed cleanly but early is a loss to resume, not corruption.
         if (writer.written < d.size) throw new Error(`connection closed after ${writer.written} of ${d.size} bytes`);
         await writer.commit();
+        sink?.end();
         return 'downloaded';
       } catch (e) {
         if (e instanceof DigestMismatchError || e instanceof SizeMismatchError) {
           await writer.abort();
+          sink?.abandon();
           if (refetches-- <= 0) throw e;
           progress?.retry?.(d.digest, `${e.message}; fetching again`);
-          writer = await store.createBlobWriter(expected);
+          writer = await newWriter();
           continue;
         }
         if (isLocalIOError(e)) throw e;

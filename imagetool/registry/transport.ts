@@ -1,10 +1,12 @@
-// HTTP for the registry client: cross-fetch over keep-alive agents (one
+// HTTP for the registry client: node's http/https over keep-alive agents (one
 // connection pool per process), TLS-then-plain fallback only for hosts allowed
 // to be insecure, and retries with exponential backoff on connection failures,
-// 5xx and 429 (whose Retry-After is honoured).
+// 5xx and 429 (whose Retry-After is honoured). Node's own client rather than a
+// fetch library: a response body is the socket's stream itself (no extra pipe
+// per chunk), and nothing but http is loaded (https when a URL needs it).
 import http from 'node:http';
-import https from 'node:https';
-import crossFetch from 'cross-fetch';
+import type https from 'node:https';
+import type { Readable } from 'node:stream';
 import { RegistryError } from './errors.js';
 
 export interface HttpResponse {
@@ -35,47 +37,98 @@ export const DEFAULT_RETRY: RetryPolicy = {
   maxDelayMs: 10_000,
 };
 
-/**
- * node-fetch pipes the response into the body stream it returns, and a pipe
- * does not pass on the source's failure: a connection lost mid-body would
- * leave the body waiting forever. The agents therefore watch each request
- * they carry, and the request's owner (fetchOnce) fails the body when the
- * response closes incomplete.
- */
-interface Watch {
-  lost?: Error;
-  onLost?: (e: Error) => void;
-}
-let nextWatch: Watch | undefined;
-
 /** ROCKER_IDLE_TIMEOUT_MS shortens it (tests). */
 const IDLE_TIMEOUT_MS = Number(process.env.ROCKER_IDLE_TIMEOUT_MS ?? 60_000);
+const MAX_REDIRECTS = 20;
 
-function watchResponses<T extends http.Agent>(agent: T): T {
-  const add = (agent as unknown as { addRequest(req: http.ClientRequest, o: unknown): void }).addRequest.bind(agent);
-  (agent as unknown as { addRequest(req: http.ClientRequest, o: unknown): void }).addRequest = (req, o) => {
-    const watch = nextWatch;
-    nextWatch = undefined;
-    // A connection that goes silent (headers or body) is dropped, to be retried or resumed.
-    req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(new Error(`no data from the registry for ${IDLE_TIMEOUT_MS / 1000}s`)));
-    req.on('response', (res: http.IncomingMessage) => {
-      res.on('close', () => {
-        if (res.complete || !watch) return;
-        watch.lost = new Error('connection lost before the response was complete');
-        watch.onLost?.(watch.lost);
-      });
-    });
-    add(req, o);
-  };
-  return agent;
+const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+let httpsModule: typeof https | undefined;
+const httpsAgents = new Map<boolean, https.Agent>();
+
+async function transportFor(url: URL, insecureTls: boolean): Promise<{ request: typeof http.request; agent: http.Agent }> {
+  if (url.protocol === 'http:') return { request: http.request, agent: httpAgent };
+  if (url.protocol !== 'https:') throw new Error(`unsupported URL scheme ${url.protocol}`);
+  httpsModule ??= (await import('node:https')).default;
+  let agent = httpsAgents.get(insecureTls);
+  if (!agent) httpsAgents.set(insecureTls, (agent = new httpsModule.Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: !insecureTls })));
+  return { request: httpsModule.request, agent };
 }
 
-const httpAgent = watchResponses(new http.Agent({ keepAlive: true, maxSockets: 16 }));
-const httpsAgent = watchResponses(new https.Agent({ keepAlive: true, maxSockets: 16 }));
-const insecureHttpsAgent = watchResponses(new https.Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: false }));
+async function readAll(body: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
 
-type NodeFetch = (url: string, init: Record<string, unknown>) => Promise<HttpResponse>;
-const fetchImpl = crossFetch as unknown as NodeFetch;
+function response(res: http.IncomingMessage): HttpResponse {
+  return {
+    status: res.statusCode ?? 0,
+    headers: {
+      get(name) {
+        const v = res.headers[name.toLowerCase()];
+        return v === undefined ? null : Array.isArray(v) ? v.join(', ') : String(v);
+      },
+    },
+    body: res,
+    text: async () => (await readAll(res)).toString('utf8'),
+    arrayBuffer: async () => {
+      const b = await readAll(res);
+      return b.buffer.slice(b.byteOffset, b.byteOffset + b.length) as ArrayBuffer;
+    },
+  };
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * One exchange, redirects followed (as fetch does: 303, and 301/302 after a
+ * POST, continue as a GET without a body; credentials are not sent to another
+ * host). A connection that goes silent is dropped with a "no data" error, one
+ * closed mid-body fails the body stream.
+ */
+async function exchange(url: URL, init: RequestInit, insecureTls: boolean, redirects = 0): Promise<HttpResponse> {
+  const { request, agent } = await transportFor(url, insecureTls);
+  const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+    const req = request(url, { method: init.method ?? 'GET', headers: init.headers, agent });
+    let current: http.IncomingMessage | undefined;
+    req.setTimeout(IDLE_TIMEOUT_MS, () => {
+      const err = new Error(`no data from the registry for ${IDLE_TIMEOUT_MS / 1000}s`);
+      current?.destroy(err);
+      req.destroy(err);
+    });
+    req.on('error', reject);
+    req.on('response', (r) => {
+      current = r;
+      // Node fails an incomplete body with a bare "aborted": say what happened.
+      r.on('aborted', () => r.destroy(new Error('connection lost before the response was complete')));
+      resolve(r);
+    });
+    const body = init.body;
+    if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) req.end(body);
+    else {
+      (body as Readable).on('error', (e) => req.destroy(e));
+      (body as Readable).pipe(req);
+    }
+  });
+  const status = res.statusCode ?? 0;
+  const location = res.headers.location;
+  if (!REDIRECTS.has(status) || !location || init.redirect === 'manual') return response(res);
+  res.resume();
+  if (redirects >= MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects`);
+  const next = new URL(location, url);
+  const asGet = status === 303 || ((status === 301 || status === 302) && init.method === 'POST');
+  if (!asGet && init.body !== undefined && typeof init.body !== 'string' && !Buffer.isBuffer(init.body)) {
+    throw new Error(`redirected (HTTP ${status}) with a streamed body that cannot be sent again`);
+  }
+  const headers = { ...init.headers };
+  if (next.host !== url.host) {
+    for (const h of Object.keys(headers)) if (/^(authorization|cookie)$/i.test(h)) delete headers[h];
+  }
+  if (asGet) {
+    for (const h of Object.keys(headers)) if (/^content-(length|type|range)$/i.test(h)) delete headers[h];
+  }
+  return exchange(next, { ...init, headers, ...(asGet ? { method: 'GET', body: undefined } : {}) }, insecureTls, redirects + 1);
+}
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -98,17 +151,8 @@ const RETRYABLE_STATUS = (s: number): boolean => s === 429 || s === 502 || s ===
 
 /** One request, no retries; `insecureTls` disables certificate checks (insecure registries). */
 export async function fetchOnce(url: string, init: RequestInit = {}, insecureTls = false): Promise<HttpResponse> {
-  const agent = url.startsWith('https:') ? (insecureTls ? insecureHttpsAgent : httpsAgent) : httpAgent;
-  const watch: Watch = {};
   try {
-    // node-fetch asks for the agent and hands it the request in the same tick.
-    const pending = fetchImpl(url, { ...init, agent: () => ((nextWatch = watch), agent), compress: false });
-    nextWatch = undefined;
-    const res = await pending;
-    const body = res.body as NodeJS.ReadableStream & { destroy(e: Error): void };
-    watch.onLost = (e) => body.destroy(e);
-    if (watch.lost) body.destroy(watch.lost);
-    return res;
+    return await exchange(new URL(url), init, insecureTls);
   } catch (e) {
     const err = new RegistryError(`${init.method ?? 'GET'} ${url}: ${(e as Error).message}`, url);
     err.permanent = PERMANENT_ERRORS.test(String((e as NodeJS.ErrnoException).code ?? '')) || /certificate|self.signed/i.test((e as Error).message);

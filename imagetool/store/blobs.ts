@@ -25,6 +25,11 @@ export class BlobWriter {
   private done = false;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /**
+   * Sees the bytes in the pieces they are written in (~1 MiB), in order; what
+   * it returns is awaited before more is written (backpressure).
+   */
+  onPiece?: (piece: Buffer) => Promise<void> | void;
 
   private constructor(
     private readonly fh: FileHandle,
@@ -56,15 +61,13 @@ export class BlobWriter {
   }
 
   private async flush(): Promise<void> {
-    let bufs = this.pending;
+    if (!this.pendingBytes) return;
+    // One piece: a single write, and the same bytes for onPiece without another copy.
+    const piece = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
-    while (bufs.length) {
-      let n = (await this.fh.writev(bufs)).bytesWritten;
-      // A short write: drop what went out and retry the rest.
-      while (bufs.length && n >= bufs[0].length) n -= bufs.shift()!.length;
-      if (n > 0) bufs[0] = bufs[0].subarray(n);
-    }
+    for (let off = 0; off < piece.length; ) off += (await this.fh.write(piece, off)).bytesWritten;
+    await this.onPiece?.(piece);
   }
 
   async writeAll(source: AsyncIterable<Buffer | Uint8Array | string>): Promise<void> {

@@ -41,7 +41,6 @@ import { normalizeReference } from '../reference/index.js';
 import { BlobWriter, VerifyingStream, digestHex, sha256Digest, type BlobRef, type Expected } from './blobs.js';
 import { BlobNotFoundError, DigestMismatchError, ImageNotFoundError, InvalidContentError } from './errors.js';
 import { writeFileAtomic } from './fsutil.js';
-import { withStoreLock } from './lock.js';
 import { isIndexType, isManifestType, MT, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest, type Platform } from './mediatypes.js';
 import { ownerAlive } from './owner.js';
 import { Lease, liveLeases } from './lease.js';
@@ -185,7 +184,9 @@ export class Store {
     return w.commit();
   }
 
-  withLock<T>(fn: () => Promise<T>): Promise<T> {
+  /** Loaded when first needed: the lock's node:net costs a command that only reads (bundle) ~10 ms. */
+  async withLock<T>(fn: () => Promise<T>): Promise<T> {
+    const { withStoreLock } = await import('./lock.js');
     return withStoreLock(this.root, fn);
   }
 

@@ -5,8 +5,8 @@
 // process, and for the many small operations of a layer a thread-pool round
 // trip per call costs more than the call.
 import {
-  chmodSync, closeSync, constants as fsc, copyFileSync, lchownSync, linkSync, lutimesSync, mkdirSync, openSync, readdirSync,
-  symlinkSync, utimesSync, writeSync, type Stats,
+  chmodSync, closeSync, constants as fsc, copyFileSync, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lstatSync,
+  lutimesSync, mkdirSync, openSync, readdirSync, symlinkSync, utimesSync, write, writeSync, type Stats,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { FsOps } from '../fsops/client.js';
@@ -25,6 +25,12 @@ export interface ApplyOptions {
   fsops: FsOps;
   /** Overlay mode: the snapshots below this one, topmost first. */
   lowers?: string[];
+  /**
+   * Overlay mode, lower snapshots not there yet (unpacking while pulling): what
+   * needs them waits for finishDeferred(). A hardlink to a lower file cannot
+   * wait: it fails the layer (to be unpacked again once the lowers are there).
+   */
+  deferLowers?: boolean;
 }
 
 const WHITEOUT = '.wh.';
@@ -45,11 +51,14 @@ export class LayerApplier {
   readonly #o: ApplyOptions;
   readonly #root: InRoot;
   readonly #paths = new LayerPaths();
+  /** Directory times, by relative path, set once the layer's entries are in. */
   readonly #dirTimes: Array<[string, Date, Date]> = [];
   readonly #opaqueDirs: string[] = [];
+  /** deferLowers: implicit parent dirs still to take their owner and mode from the lowers, by relative path. */
+  readonly #implicitDirs = new Set<string>();
 
   constructor(options: ApplyOptions) {
-    this.#o = options;
+    this.#o = { ...options };
     this.#root = new InRoot(options.root);
   }
 
@@ -65,7 +74,10 @@ export class LayerApplier {
     }
     for (const rel of this.#opaqueDirs) await this.#pruneLower(rel);
     // Directory times last: creating their children changed them.
-    for (const [path, atime, mtime] of this.#dirTimes.reverse()) utimesSync(path, atime, mtime);
+    for (const [rel, atime, mtime] of this.#dirTimes.reverse()) {
+      const path = await this.#stillDir(rel);
+      if (path) utimesSync(path, atime, mtime);
+    }
   }
 
   async #applyEntry(entry: TarEntry): Promise<void> {
@@ -74,41 +86,98 @@ export class LayerApplier {
     if (base.startsWith(WHITEOUT)) return this.#whiteout(parts, base);
     const path = (await this.#createParents(parts))!;
     const rel = parts.join('/');
+    this.#implicitDirs.delete(rel);
     if (parts.length === 0 && entry.type !== 'dir') throw new UnsafePathError('the root must be a directory');
-    const existing = lstatOrNull(path);
-    if (existing && !(existing.isDirectory() && entry.type === 'dir')) this.#root.remove(path, rel);
+    this.#paths.add(rel);
+    // Each kind is created where the name is expected to be free (a fresh
+    // directory): whatever is there already is removed only on EEXIST, and
+    // replaced, except that a directory stays a directory.
     switch (entry.type) {
-      case 'dir':
-        if (!existing?.isDirectory()) mkdirSync(path, { mode: 0o700 });
-        break;
       case 'file':
-        await writeFile(path, entry.body);
+        return this.#writeFile(path, rel, entry);
+      case 'hardlink': {
+        const target = await this.#hardlinkTarget(entry.linkname);
+        return this.#replacing(path, rel, () => linkSync(target, path)); // it shares its target's inode and metadata
+      }
+      case 'dir':
+        if (!mkdirUnlessDir(path)) this.#replacing(path, rel, () => mkdirSync(path, { mode: 0o700 }));
         break;
       case 'symlink':
-        symlinkSync(entry.linkname, path);
+        this.#replacing(path, rel, () => symlinkSync(entry.linkname, path));
         break;
-      case 'hardlink':
-        linkSync(await this.#hardlinkTarget(entry.linkname), path);
-        this.#paths.add(rel);
-        return; // the entry shares its target's inode and metadata
-      default:
-        await this.#o.fsops.mknod(path, DEVICE_TYPE_BITS[entry.type] | entry.mode, entry.devMajor, entry.devMinor);
+      default: {
+        const make = () => this.#o.fsops.mknod(path, DEVICE_TYPE_BITS[entry.type as keyof typeof DEVICE_TYPE_BITS] | entry.mode, entry.devMajor, entry.devMinor);
+        await make().catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'EEXIST') throw err;
+          this.#root.remove(path, rel);
+          return make();
+        });
+      }
     }
-    this.#paths.add(rel);
-    await this.#setMetadata(path, entry);
+    await this.#setMetadata(path, entry, rel);
+  }
+
+  /** Runs `make`, which creates `path`; if the name is taken, removes what has it and runs `make` again. */
+  #replacing(path: string, rel: string, make: () => void): void {
+    try {
+      make();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      this.#root.remove(path, rel);
+      make();
+    }
+  }
+
+  /**
+   * A regular file: created with O_EXCL|O_NOFOLLOW (never through a symlink),
+   * its data written in the entry's pieces, owner, mode and times set through
+   * the open descriptor (no further path lookups).
+   */
+  async #writeFile(path: string, rel: string, entry: TarEntry): Promise<void> {
+    let fd = -1;
+    this.#replacing(path, rel, () => (fd = openSync(path, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600)));
+    try {
+      const inPool = entry.size >= POOL_WRITE_BYTES;
+      for await (const chunk of entry.body) {
+        for (let off = 0; off < chunk.length; ) off += inPool ? await writeInPool(fd, chunk, off) : writeSync(fd, chunk, off);
+      }
+      fchownSync(fd, entry.uid, entry.gid);
+      // chmod after chown: chown clears setuid/setgid.
+      fchmodSync(fd, entry.mode);
+      for (const [name, value] of entry.xattrs) await this.#o.fsops.setXattr(path, name, value);
+      futimesSync(fd, entry.atime ?? entry.mtime, entry.mtime);
+    } finally {
+      closeSync(fd);
+    }
   }
 
   #createParents(parts: string[]): Promise<string | null> {
     return this.#root.resolve(parts, true, (rel, path) => this.#implicitDir(rel, path));
   }
 
-  async #setMetadata(path: string, entry: TarEntry): Promise<void> {
+  /**
+   * The path of `rel` if it is still a directory, reached through directories
+   * only: a later entry may have replaced it, or a parent, with a symlink that
+   * must not be followed out of the root.
+   */
+  async #stillDir(rel: string): Promise<string | null> {
+    let path: string | null;
+    try {
+      path = await this.#root.resolve(rel ? rel.split('/') : [], false);
+    } catch (err) {
+      if (err instanceof UnsafePathError) return null;
+      throw err;
+    }
+    return path && lstatOrNull(path)?.isDirectory() ? path : null;
+  }
+
+  async #setMetadata(path: string, entry: TarEntry, rel: string): Promise<void> {
     lchownSync(path, entry.uid, entry.gid);
     // chmod after chown: chown clears setuid/setgid.
     if (entry.type !== 'symlink') chmodSync(path, entry.mode);
     for (const [name, value] of entry.xattrs) await this.#o.fsops.setXattr(path, name, value);
     const atime = entry.atime ?? entry.mtime;
-    if (entry.type === 'dir') this.#dirTimes.push([path, atime, entry.mtime]);
+    if (entry.type === 'dir') this.#dirTimes.push([rel, atime, entry.mtime]);
     else lutimesSync(path, atime, entry.mtime);
   }
 
@@ -153,6 +222,11 @@ export class LayerApplier {
    */
   async #implicitDir(rel: string, path: string): Promise<void> {
     this.#paths.add(rel);
+    if (this.#o.deferLowers) return void this.#implicitDirs.add(rel);
+    await this.#copyLowerDir(rel, path);
+  }
+
+  async #copyLowerDir(rel: string, path: string): Promise<void> {
     const lower = await this.#findInLowers(rel.split('/'));
     if (!lower) return;
     // What the container sees there must be a real directory, as in flat mode.
@@ -185,6 +259,23 @@ export class LayerApplier {
     return null;
   }
 
+  /** deferLowers: the lowers (topmost first) are there now; gives implicit parent dirs their owner and mode. */
+  async finishDeferred(lowers: string[]): Promise<void> {
+    this.#o.lowers = lowers;
+    for (const rel of this.#implicitDirs) {
+      // Replaced or removed later in the layer: nothing left to fix.
+      const path = await this.#stillDir(rel);
+      if (!path) continue;
+      try {
+        await this.#copyLowerDir(rel, path);
+      } catch (err) {
+        const reason = err instanceof UnsafePathError ? `refused: ${err.message}` : (err as Error).message;
+        throw new LayerError(this.#o.layer, rel, reason);
+      }
+    }
+    this.#implicitDirs.clear();
+  }
+
   async #hardlinkTarget(linkname: string): Promise<string> {
     let parts: string[];
     try {
@@ -198,6 +289,7 @@ export class LayerApplier {
     if (st?.isDirectory()) throw new UnsafePathError(`hardlink target "${linkname}" is a directory`);
     if (st) return path!;
     // Overlay mode: a link to a file of a lower layer copies that file up first.
+    if (this.#o.deferLowers) throw new Error(`hardlink target "${linkname}" is in a lower layer`);
     const lower = await this.#findInLowers(parts);
     if (!lower || lower.stat.isDirectory()) throw new Error(`hardlink target "${linkname}" does not exist`);
     const up = (await this.#createParents(parts))!;
@@ -207,12 +299,25 @@ export class LayerApplier {
   }
 }
 
-async function writeFile(path: string, body: AsyncIterable<Buffer>): Promise<void> {
-  const fd = openSync(path, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
+/**
+ * Bodies this big are written by the thread pool, leaving the main thread to
+ * hash and parse (it is the bottleneck of unpacking while pulling); smaller
+ * ones synchronously, as a round trip would cost more than the write.
+ */
+const POOL_WRITE_BYTES = 4 << 20;
+
+function writeInPool(fd: number, buf: Buffer, offset: number): Promise<number> {
+  return new Promise((resolve, reject) => write(fd, buf, offset, buf.length - offset, null, (err, n) => (err ? reject(err) : resolve(n))));
+}
+
+/** mkdir, or nothing if a directory is there already; false if something else has the name. */
+function mkdirUnlessDir(path: string): boolean {
   try {
-    for await (const chunk of body) for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off);
-  } finally {
-    closeSync(fd);
+    mkdirSync(path, { mode: 0o700 });
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    return lstatSync(path).isDirectory();
   }
 }
 

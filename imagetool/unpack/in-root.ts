@@ -5,7 +5,6 @@
 // Unpacking is the only writer of its (temporary) target, so a directory once
 // checked stays one until this unpacker itself removes it (forget()).
 import { lstatSync, mkdirSync, rmSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
 
 export class UnsafePathError extends Error {}
 
@@ -31,7 +30,11 @@ export class InRoot {
   /** Relative paths checked to be real directories ('' is the root). */
   readonly #dirs = new Set<string>(['']);
 
-  constructor(readonly root: string) {}
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = root.replace(/\/+$/, '') || '/';
+  }
 
   /**
    * Checks the parent directories of `parts` and returns the full path of the
@@ -44,7 +47,7 @@ export class InRoot {
     let rel = '';
     for (let i = 0; i < parts.length - 1; i++) {
       rel = rel ? `${rel}/${parts[i]}` : parts[i];
-      cur = join(cur, parts[i]);
+      cur = `${cur}/${parts[i]}`; // parts are plain names (splitEntryName): no join() needed
       if (this.#dirs.has(rel)) continue;
       const st = lstatOrNull(cur);
       if (!st) {
@@ -58,7 +61,7 @@ export class InRoot {
       }
       this.#dirs.add(rel);
     }
-    return parts.length ? join(cur, parts[parts.length - 1]) : this.root;
+    return parts.length ? `${cur}/${parts[parts.length - 1]}` : this.root;
   }
 
   /** Removes `path` (the entry `rel`) and whatever it held; forgets directories checked there. */

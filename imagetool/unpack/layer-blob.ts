@@ -1,4 +1,4 @@
-// One layer blob applied to a directory: decompress, verify the diff_id while
+// One layer applied to a directory: decompress, verify the diff_id while
 // reading, apply the entries.
 import { LayerApplier, type ApplyOptions } from './apply-layer.js';
 import { hashing, openUncompressed } from './decompress.js';
@@ -15,15 +15,26 @@ export interface LayerBlob {
 }
 
 export async function applyLayerBlob(blob: LayerBlob, options: Omit<ApplyOptions, 'layer'>): Promise<void> {
-  const { stream, digest } = hashing(await openUncompressed(blob.path));
+  await applyLayerStream(await openUncompressed(blob.path), blob, options);
+}
+
+/** Applies the uncompressed tar `source` of `layer`; returns the applier (for finishDeferred). */
+export async function applyLayerStream(
+  source: AsyncIterable<Buffer>,
+  layer: Pick<LayerBlob, 'digest' | 'diffId'>,
+  options: Omit<ApplyOptions, 'layer'>,
+): Promise<LayerApplier> {
+  const { stream, digest } = hashing(source);
+  const applier = new LayerApplier({ ...options, layer: layer.digest });
   try {
-    await new LayerApplier({ ...options, layer: blob.digest }).apply(readTarEntries(stream));
+    await applier.apply(readTarEntries(stream));
   } catch (err) {
-    if (err instanceof TarFormatError) throw new LayerError(blob.digest, undefined, err.message);
+    if (err instanceof TarFormatError) throw new LayerError(layer.digest, undefined, err.message);
     if (err instanceof LayerError) throw err;
-    throw new LayerError(blob.digest, undefined, (err as Error).message);
+    throw new LayerError(layer.digest, undefined, (err as Error).message);
   }
-  if (digest() !== blob.diffId) {
-    throw new LayerError(blob.digest, undefined, `uncompressed content is ${digest()}, but the image config says diff_id ${blob.diffId}`);
+  if (digest() !== layer.diffId) {
+    throw new LayerError(layer.digest, undefined, `uncompressed content is ${digest()}, but the image config says diff_id ${layer.diffId}`);
   }
+  return applier;
 }

@@ -46,7 +46,7 @@ async function mountedLowerdirs(): Promise<Set<string>> {
 
 /** Removes unused snapshots (under the store lock); returns their chain IDs. */
 export async function pruneSnapshots(store: Store): Promise<string[]> {
-  const snapshots = new SnapshotStore(store.snapshotDir);
+  const snapshots = new SnapshotStore(store);
   return store.withLock(async () => {
     const names = await readdir(snapshots.root).catch(() => [] as string[]);
     if (!names.length) return [];

@@ -3,11 +3,12 @@
 // layer's changes, with overlay whiteouts, and is stacked as an overlay lowerdir.
 // A snapshot is built in a temporary directory and renamed into place, so a
 // present snapshot is always complete and concurrent unpackers do not collide.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FsOps } from '../fsops/client.js';
-import { applyLayerBlob, type LayerBlob } from './layer-blob.js';
+import { tempPath } from '../store/fsutil.js';
+import type { LayerBlob } from './layer-blob.js';
 
 /** chain(L0) = diff_id(L0); chain(Ln) = sha256(chain(Ln-1) + " " + diff_id(Ln)). */
 export function chainIds(diffIds: string[]): string[] {
@@ -29,8 +30,18 @@ async function exists(path: string): Promise<boolean> {
 }
 
 export class SnapshotStore {
-  /** `root` is the snapshots directory, e.g. <store>/snapshots. */
-  constructor(readonly root: string) {}
+  readonly root: string;
+  readonly #tmpDir: string;
+
+  /**
+   * The snapshots of a store, in <store>/snapshots. They are built in the
+   * store's tmp dir, named after their process so that what a killed
+   * unpacker left is removed when the store is next opened.
+   */
+  constructor(store: { snapshotDir: string; tmpDir: string }) {
+    this.root = store.snapshotDir;
+    this.#tmpDir = store.tmpDir;
+  }
 
   fsDir(chainId: string): string {
     return join(this.root, hexOf(chainId), 'fs');
@@ -49,15 +60,33 @@ export class SnapshotStore {
     return dirs;
   }
 
+  async exists(chainId: string): Promise<boolean> {
+    return exists(this.fsDir(chainId));
+  }
+
+  /** A new temporary snapshot directory; its layer goes into <tmp>/fs. */
+  async makeTemp(): Promise<string> {
+    const tmp = tempPath(this.#tmpDir);
+    await mkdir(join(tmp, 'fs'), { recursive: true, mode: 0o755 });
+    return tmp;
+  }
+
+  /** Moves a complete temporary snapshot into place as `chainId`'s. */
+  async commitTemp(chainId: string, tmp: string): Promise<void> {
+    await mkdir(this.root, { recursive: true, mode: 0o700 });
+    await rename(tmp, join(this.root, hexOf(chainId))).catch(async (err: NodeJS.ErrnoException) => {
+      // Another unpacker finished the same snapshot first: theirs is as good.
+      if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
+    });
+  }
+
   async #build(chainId: string, layer: LayerBlob, lowers: string[], fsops: FsOps): Promise<void> {
-    const tmp = join(this.root, `.tmp-${hexOf(chainId).slice(0, 12)}-${randomBytes(6).toString('hex')}`);
+    // Loaded here: a bundle whose snapshots exist needs no tar, zlib or unpacker.
+    const { applyLayerBlob } = await import('./layer-blob.js');
+    const tmp = await this.makeTemp();
     try {
-      await mkdir(join(tmp, 'fs'), { recursive: true, mode: 0o755 });
       await applyLayerBlob(layer, { root: join(tmp, 'fs'), mode: 'overlay', fsops, lowers });
-      await rename(tmp, join(this.root, hexOf(chainId))).catch(async (err: NodeJS.ErrnoException) => {
-        // Another unpacker finished the same snapshot first: theirs is as good.
-        if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
-      });
+      await this.commitTemp(chainId, tmp);
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }

@@ -100,7 +100,7 @@ int nsx_container_finish(struct nsx_ctx *ctx, struct nsx_error *e)
 		return -1;
 	if (nnp && nsx_set_no_new_privs(e))
 		return -1;
-	if (seccomp_early(ctx, nnp, &caps) && nsx_seccomp_load(ctx->seccomp, ctx->state, e))
+	if (seccomp_early(ctx, nnp, &caps) && nsx_seccomp_load(ctx->seccomp, ctx->state, ctx->host_pid, e))
 		return -1;
 	if (nsx_set_identity(ctx->process, &caps, e) || nsx_set_cwd(ctx->process, e))
 		return -1;
@@ -120,7 +120,7 @@ int nsx_container_finish(struct nsx_ctx *ctx, struct nsx_error *e)
 	}
 	if (nsx_exec_cloexec_from(3 + (int)ctx->preserve_fds, e))
 		return -1;
-	if (!seccomp_early(ctx, nnp, &caps) && ctx->seccomp && nsx_seccomp_load(ctx->seccomp, ctx->state, e))
+	if (!seccomp_early(ctx, nnp, &caps) && ctx->seccomp && nsx_seccomp_load(ctx->seccomp, ctx->state, ctx->host_pid, e))
 		return -1;
 	return nsx_exec(path, argv, envp, e);
 }

@@ -131,24 +131,33 @@ int nsx_ns_unshare_cgroup(const struct nsx_ns_plan *plan, struct nsx_error *e)
 	return 0;
 }
 
-int nsx_ns_join_process(const struct nsx_ns_plan *plan, int pid, struct nsx_error *e)
+int nsx_ns_open_process(int pid, struct nsx_error *e)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	char path[64];
+
+	if (pidfd < 0) {
+		snprintf(path, sizeof(path), "/proc/%d", pid);
+		return nsx_fail(e, "namespaces", "pidfd_open", errno, path, "open container process %d", pid);
+	}
+	return pidfd;
+}
+
+int nsx_ns_join_process(const struct nsx_ns_plan *plan, int pidfd, int pid, unsigned long skip, struct nsx_error *e)
 {
 	char path[64];
-	int pidfd, flags = 0, rc = 0;
+	int flags = 0;
 
 	for (int k = 0; k < NSX_NS_COUNT; k++)
-		if (plan->listed[k])
+		if (plan->listed[k] && !(ns_table[k].flag & skip))
 			flags |= ns_table[k].flag;
-	snprintf(path, sizeof(path), "/proc/%d", pid);
-	/* A pidfd pins the process (no pid reuse race) and setns on it enters all the
-	 * namespaces at once, in the kernel's own safe order. Entering the mount
-	 * namespace also lands on its root as the container sees it (mounts stacked on
-	 * the namespace root are followed, so noPivot containers work too). */
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd < 0)
-		return nsx_fail(e, "namespaces", "pidfd_open", errno, path, "open container process %d", pid);
-	if (flags && setns(pidfd, flags) < 0)
-		rc = nsx_fail(e, "namespaces", "setns", errno, path, "join namespaces of process %d", pid);
-	close(pidfd);
-	return rc;
+	/* setns on a pidfd enters all the namespaces at once, in the kernel's own safe
+	 * order. Entering the mount namespace also lands on its root as the container
+	 * sees it (mounts stacked on the namespace root are followed, so noPivot
+	 * containers work too). */
+	if (flags && setns(pidfd, flags) < 0) {
+		snprintf(path, sizeof(path), "/proc/%d", pid);
+		return nsx_fail(e, "namespaces", "setns", errno, path, "join namespaces of process %d", pid);
+	}
+	return 0;
 }

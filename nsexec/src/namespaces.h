@@ -34,7 +34,12 @@ int nsx_ns_unshare_time(const struct nsx_ns_plan *plan, json_object *lnx, struct
 /* create, in the child once it is in its cgroup: the new cgroup namespace. */
 int nsx_ns_unshare_cgroup(const struct nsx_ns_plan *plan, struct nsx_error *e);
 
-/* exec: joins every listed namespace of the running container `pid`. */
-int nsx_ns_join_process(const struct nsx_ns_plan *plan, int pid, struct nsx_error *e);
+/* exec: the pidfd of the running container process `pid` (it pins the process: no
+ * pid reuse race), or -1. */
+int nsx_ns_open_process(int pid, struct nsx_error *e);
+
+/* exec: joins every listed namespace of `pid` through its pidfd, except the types
+ * in `skip` (clone flags). */
+int nsx_ns_join_process(const struct nsx_ns_plan *plan, int pidfd, int pid, unsigned long skip, struct nsx_error *e);
 
 #endif

@@ -1,14 +1,20 @@
 #include "seccomp.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include "bpfcache.h"
 
 /* The name tables below are the single source of truth for both parsing and
  * `nsexec --features`, so the two can never disagree. */
@@ -89,16 +95,17 @@ struct flag_name {
 	const char *name;
 	int attr;
 	unsigned int min_api;
+	unsigned int kernel;  /* the seccomp(2) flag libseccomp loads with for it */
 };
 
 static const struct flag_name flags[] = {
-	{ "SECCOMP_FILTER_FLAG_TSYNC", SCMP_FLTATR_CTL_TSYNC, 2 },
-	{ "SECCOMP_FILTER_FLAG_SPEC_ALLOW", SCMP_FLTATR_CTL_SSB, 4 },
-	{ "SECCOMP_FILTER_FLAG_LOG", SCMP_FLTATR_CTL_LOG, 3 },
+	{ "SECCOMP_FILTER_FLAG_TSYNC", SCMP_FLTATR_CTL_TSYNC, 2, SECCOMP_FILTER_FLAG_TSYNC },
+	{ "SECCOMP_FILTER_FLAG_SPEC_ALLOW", SCMP_FLTATR_CTL_SSB, 4, SECCOMP_FILTER_FLAG_SPEC_ALLOW },
+	{ "SECCOMP_FILTER_FLAG_LOG", SCMP_FLTATR_CTL_LOG, 3, SECCOMP_FILTER_FLAG_LOG },
 #ifdef SCMP_FLTATR_CTL_WAITKILL
-	{ "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", SCMP_FLTATR_CTL_WAITKILL, 7 },
+	{ "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", SCMP_FLTATR_CTL_WAITKILL, 7, 1U << 5 },
 #else
-	{ "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", -1, 0 },
+	{ "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", -1, 0, 1U << 5 },
 #endif
 };
 
@@ -110,6 +117,7 @@ static const char *const notify_forbidden[] = { "write", "sendmsg" };
 
 struct nsx_seccomp {
 	scmp_filter_ctx ctx;
+	struct nsx_bpf bpf;  /* the program itself, when exported or read from the cache */
 	int listener;        /* connected to listenerPath when NOTIFY is used, else -1 */
 	char *metadata;      /* listenerMetadata, or NULL */
 };
@@ -339,11 +347,12 @@ static int connect_listener(const char *path, struct nsx_error *e)
 	return fd;
 }
 
+static unsigned int kernel_flags(json_object *seccomp, int uses_notify);
+static int attach_listener(struct nsx_seccomp *f, json_object *seccomp, struct nsx_error *e);
+
 static int build(struct nsx_seccomp *f, json_object *seccomp, struct nsx_error *e)
 {
 	json_object *syscalls = array_field(seccomp, "syscalls"), *errno_ret;
-	const char *listener_path = string_field(seccomp, "listenerPath");
-	const char *metadata = string_field(seccomp, "listenerMetadata");
 	uint32_t default_action;
 	int uses_notify = 0, rc;
 	size_t i, n;
@@ -370,8 +379,34 @@ static int build(struct nsx_seccomp *f, json_object *seccomp, struct nsx_error *
 	for (i = 0; i < n; i++)
 		if (add_syscall_entry(f, default_action, json_object_array_get_idx(syscalls, i), i, &uses_notify, e) < 0)
 			return -1;
-	if (!uses_notify)
-		return 0;
+	f->bpf.flags = kernel_flags(seccomp, uses_notify);
+	return uses_notify ? attach_listener(f, seccomp, e) : 0;
+}
+
+/* What libseccomp passes to seccomp(2) for this config: the flags it names, and a
+ * new listener when a rule notifies. */
+static unsigned int kernel_flags(json_object *seccomp, int uses_notify)
+{
+	json_object *list = array_field(seccomp, "flags");
+	unsigned int k = uses_notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
+	size_t i, n = list ? json_object_array_length(list) : 0;
+
+	for (i = 0; i < n; i++) {
+		int j = FIND(flags, json_object_get_string(json_object_array_get_idx(list, i)));
+
+		if (j >= 0)
+			k |= flags[j].kernel;
+	}
+	if ((k & SECCOMP_FILTER_FLAG_TSYNC) && (k & SECCOMP_FILTER_FLAG_NEW_LISTENER))
+		k |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
+	return k;
+}
+
+static int attach_listener(struct nsx_seccomp *f, json_object *seccomp, struct nsx_error *e)
+{
+	const char *listener_path = string_field(seccomp, "listenerPath");
+	const char *metadata = string_field(seccomp, "listenerMetadata");
+
 	if (!listener_path || !listener_path[0])
 		return nsx_fail(e, "seccomp", NULL, 0, NULL, "SCMP_ACT_NOTIFY is used but linux.seccomp.listenerPath is not set");
 	if (metadata && !(f->metadata = strdup(metadata)))
@@ -380,9 +415,31 @@ static int build(struct nsx_seccomp *f, json_object *seccomp, struct nsx_error *
 	return f->listener < 0 ? -1 : 0;
 }
 
-int nsx_seccomp_prepare(json_object *seccomp, struct nsx_seccomp **out, struct nsx_error *e)
+/* The compiled program, for the cache: libseccomp writes it to an fd. */
+static int export_bpf(struct nsx_seccomp *f, struct nsx_error *e)
+{
+	int fd = memfd_create("seccomp-bpf", MFD_CLOEXEC), rc;
+	struct stat st;
+	size_t size;
+
+	if (fd < 0)
+		return nsx_fail(e, "seccomp", "memfd_create", errno, NULL, "exporting the seccomp filter");
+	rc = seccomp_export_bpf(f->ctx, fd);
+	if (rc < 0 || fstat(fd, &st) < 0 || (size = (size_t)st.st_size) == 0 || size % sizeof(struct sock_filter) ||
+	    size / sizeof(struct sock_filter) > BPF_MAXINSNS || !(f->bpf.insns = malloc(size)) ||
+	    pread(fd, f->bpf.insns, size, 0) != (ssize_t)size) {
+		close(fd);
+		return nsx_fail(e, "seccomp", "seccomp_export_bpf", rc < 0 ? -rc : EIO, NULL, "exporting the seccomp filter");
+	}
+	close(fd);
+	f->bpf.len = (unsigned short)(size / sizeof(struct sock_filter));
+	return 0;
+}
+
+int nsx_seccomp_prepare_cached(json_object *seccomp, const char *cache, struct nsx_seccomp **out, struct nsx_error *e)
 {
 	struct nsx_seccomp *f;
+	int rc;
 
 	*out = NULL;
 	if (!seccomp || json_object_is_type(seccomp, json_type_null))
@@ -391,7 +448,14 @@ int nsx_seccomp_prepare(json_object *seccomp, struct nsx_seccomp **out, struct n
 	if (!f)
 		return nsx_fail(e, "seccomp", "calloc", ENOMEM, NULL, "allocating the seccomp filter");
 	f->listener = -1;
-	if (build(f, seccomp, e) < 0) {
+	if (cache && nsx_bpf_cache_read(cache, &f->bpf) == 0) {
+		rc = (f->bpf.flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) ? attach_listener(f, seccomp, e) : 0;
+	} else {
+		rc = build(f, seccomp, e);
+		if (!rc && cache && !(rc = export_bpf(f, e)))
+			nsx_bpf_cache_write(cache, &f->bpf);
+	}
+	if (rc < 0) {
 		nsx_seccomp_free(f);
 		return -1;
 	}
@@ -399,15 +463,33 @@ int nsx_seccomp_prepare(json_object *seccomp, struct nsx_seccomp **out, struct n
 	return 0;
 }
 
+int nsx_seccomp_prepare(json_object *seccomp, struct nsx_seccomp **out, struct nsx_error *e)
+{
+	return nsx_seccomp_prepare_cached(seccomp, NULL, out, e);
+}
+
+/* The program as it is: what libseccomp's own load would pass to seccomp(2). */
+static int load_bpf(struct nsx_seccomp *f, struct nsx_error *e)
+{
+	struct sock_fprog prog = { .len = f->bpf.len, .filter = f->bpf.insns };
+	long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, f->bpf.flags, &prog);
+
+	if (rc < 0)
+		return nsx_fail(e, "seccomp", "seccomp", errno, NULL, "loading the seccomp filter");
+	return (f->bpf.flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) ? (int)rc : 0;
+}
+
 /* The container process state (config-linux.md) that goes with the fd. */
-static char *process_state(const char *state, const char *metadata)
+static char *process_state(const char *state, int64_t host_pid, const char *metadata)
 {
 	json_object *msg = json_object_new_object(), *fds = json_object_new_array();
 	json_object *st = state ? json_tokener_parse(state) : NULL, *v;
 	int64_t pid = getpid();
 	char *text;
 
-	if (st && json_object_object_get_ex(st, "pid", &v))
+	if (host_pid > 0)
+		pid = host_pid;
+	else if (st && json_object_object_get_ex(st, "pid", &v))
 		pid = json_object_get_int64(v);
 	json_object_object_add(msg, "ociVersion",
 			       json_object_new_string(st && json_object_object_get_ex(st, "ociVersion", &v)
@@ -424,9 +506,10 @@ static char *process_state(const char *state, const char *metadata)
 	return text;
 }
 
-static int send_listener_fd(struct nsx_seccomp *f, int notify_fd, const char *state, struct nsx_error *e)
+static int send_listener_fd(struct nsx_seccomp *f, int notify_fd, const char *state, int64_t host_pid,
+			    struct nsx_error *e)
 {
-	char *text = process_state(state, f->metadata);
+	char *text = process_state(state, host_pid, f->metadata);
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
@@ -467,21 +550,27 @@ static int send_listener_fd(struct nsx_seccomp *f, int notify_fd, const char *st
 	return 0;
 }
 
-int nsx_seccomp_load(struct nsx_seccomp *f, const char *state, struct nsx_error *e)
+int nsx_seccomp_load(struct nsx_seccomp *f, const char *state, int64_t host_pid, struct nsx_error *e)
 {
 	int rc, notify_fd;
 
 	if (!f)
 		return 0;
-	rc = seccomp_load(f->ctx);
-	if (rc < 0)
-		return nsx_fail(e, "seccomp", "seccomp_load", -rc, NULL, "loading the seccomp filter");
+	if (f->bpf.insns) {
+		notify_fd = load_bpf(f, e);
+		if (notify_fd < 0)
+			return -1;
+	} else {
+		rc = seccomp_load(f->ctx);
+		if (rc < 0)
+			return nsx_fail(e, "seccomp", "seccomp_load", -rc, NULL, "loading the seccomp filter");
+		notify_fd = f->listener < 0 ? 0 : seccomp_notify_fd(f->ctx);
+		if (notify_fd < 0)
+			return nsx_fail(e, "seccomp", "seccomp_notify_fd", -notify_fd, NULL, "getting the seccomp notify fd");
+	}
 	if (f->listener < 0)
 		return 0;
-	notify_fd = seccomp_notify_fd(f->ctx);
-	if (notify_fd < 0)
-		return nsx_fail(e, "seccomp", "seccomp_notify_fd", -notify_fd, NULL, "getting the seccomp notify fd");
-	rc = send_listener_fd(f, notify_fd, state, e);
+	rc = send_listener_fd(f, notify_fd, state, host_pid, e);
 	/* Our copies must not reach the container: the agent owns the fd now. */
 	close(notify_fd);
 	close(f->listener);
@@ -495,6 +584,7 @@ void nsx_seccomp_free(struct nsx_seccomp *f)
 		return;
 	if (f->ctx)
 		seccomp_release(f->ctx);
+	free(f->bpf.insns);
 	if (f->listener >= 0)
 		close(f->listener);
 	free(f->metadata);

@@ -3,6 +3,7 @@
 #ifndef NSX_SECCOMP_H
 #define NSX_SECCOMP_H
 
+#include <stdint.h>
 #include <json-c/json.h>
 #include "error.h"
 
@@ -15,9 +16,15 @@ struct nsx_seccomp; /* opaque: a compiled filter waiting to be loaded */
  * (before pivot_root). */
 int nsx_seccomp_prepare(json_object *seccomp, struct nsx_seccomp **out, struct nsx_error *e);
 
+/* The same, through the compiled-program cache at `cache` (a host path; NULL: none):
+ * read from it when it is there, else compiled, exported and written to it. */
+int nsx_seccomp_prepare_cached(json_object *seccomp, const char *cache, struct nsx_seccomp **out,
+			       struct nsx_error *e);
+
 /* Loads the filter into the calling thread. For SCMP_ACT_NOTIFY rules the listener fd
- * is sent to linuxSeccomp.listenerPath with the state JSON `state` (may be NULL). */
-int nsx_seccomp_load(struct nsx_seccomp *f, const char *state, struct nsx_error *e);
+ * is sent to linuxSeccomp.listenerPath with the state JSON `state` (may be NULL) and
+ * `host_pid`, the caller's pid as the host sees it (0: the state's, i.e. the init's). */
+int nsx_seccomp_load(struct nsx_seccomp *f, const char *state, int64_t host_pid, struct nsx_error *e);
 
 void nsx_seccomp_free(struct nsx_seccomp *f);
 

@@ -1,17 +1,19 @@
-// The exec operation: a new process joins every namespace and the cgroup of a
-// running container. nsexec (exec mode) joins through the init's /proc/<pid>/ns;
-// the runtime places the child in the cgroup between `pid` and `continue`.
+// The exec operation: a new process joins every namespace and the cgroups of a
+// running container. nsexec (exec mode) joins through the init's pidfd and places
+// its child in the container's cgroups itself (init.cgroups), so the runtime only
+// waits: init -> pid -> (running, exit) with no round trip in between.
+import { join } from 'node:path';
 import type { ContainerDir } from '../state/container-dir.js';
 import type { ContainerState } from '../state/state-file.js';
 import { deriveStatus } from '../state/status.js';
-import { loadCgroups } from '../state/cgroups.js';
 import { ociState } from '../state/oci-state.js';
 import { NsexecChannel } from './channel.js';
 import { execInit } from './init-message.js';
 import { writePidFile } from './pid-file.js';
 import { waitForeground } from './foreground.js';
-import { StateConflictError, NsexecError } from '../errors.js';
+import { StateConflictError, NsexecError, UsageError } from '../errors.js';
 import type { OciProcess } from '../spec/types.js';
+import type { CgroupJoinTargets } from '../cgroups/manager.js';
 
 export interface ExecRequest {
   cd: ContainerDir;
@@ -23,12 +25,32 @@ export interface ExecRequest {
   pidFile?: string;
   preserveFds: number;
   ignorePaused: boolean;
+  /** --cgroup: a sub-cgroup per controller ("" for every hierarchy without its own). */
+  subCgroups: Record<string, string>;
+}
+
+/**
+ * Where the process goes: the container's cgroup in every hierarchy, or the
+ * sub-cgroup asked for there (state.json's cgroupPaths: v1 controllers by name,
+ * "" for the cgroup2 directory).
+ */
+function cgroupTargets(paths: Record<string, string>, subs: Record<string, string>): CgroupJoinTargets {
+  const v1 = new Set<string>();
+  let unified: string | undefined;
+  for (const [ctrl, base] of Object.entries(paths)) {
+    const sub = subs[ctrl] ?? subs[''];
+    const dir = sub === undefined ? base : join(base, sub);
+    if (dir !== base && !dir.startsWith(`${base}/`)) throw new UsageError(`${sub} is not a sub cgroup path`);
+    if (ctrl === '') unified = dir;
+    else v1.add(dir); // co-mounted controllers (cpu,cpuacct) share a directory
+  }
+  return unified ? { v1: [...v1], unified } : { v1: [...v1] };
 }
 
 /** Returns the exit status of the process (0 once a detached one runs). */
 export async function execInContainer(req: ExecRequest): Promise<number> {
   const { cd, state: st } = req;
-  const status = await deriveStatus(cd, st);
+  const status = deriveStatus(cd, st);
   if (status === 'stopped') throw new StateConflictError('cannot exec in a stopped container');
   if (status === 'paused' && !req.ignorePaused) throw new StateConflictError('cannot exec in a paused container (use --ignore-paused)');
   if (status !== 'running' && status !== 'paused' && status !== 'created') throw new StateConflictError(`cannot exec in a ${status} container`);
@@ -41,15 +63,16 @@ export async function execInContainer(req: ExecRequest): Promise<number> {
       foreground: !req.detach,
       consoleSocket: req.consoleSocket,
       preserveFds: req.preserveFds,
+      cgroups: cgroupTargets(st.cgroupPaths, req.subCgroups),
+      // A seccomp listener of the exec'd process receives the container's state.
+      state: JSON.stringify(ociState(st, status)),
+      // The profile is compiled by the first exec only: libseccomp needs ~10 ms for a default profile.
+      ...(st.config.linux?.seccomp ? { seccompCache: join(cd.dir, 'seccomp.bpf') } : {}),
     }),
     req.preserveFds,
   );
   try {
     const { pid } = await channel.expect('pid');
-    const cg = await loadCgroups(st.cgroupPaths);
-    await cg?.addProcess(pid);
-    // A seccomp listener of the exec'd process receives the container's state.
-    channel.send({ type: 'continue', state: JSON.stringify(ociState(st, status)) });
     if (!req.detach) {
       if (req.pidFile) writePidFile(req.pidFile, pid);
       return await waitForeground(channel, pid, Boolean(req.process.terminal && !req.consoleSocket));

@@ -76,6 +76,12 @@ export interface ExecInitOptions {
   foreground: boolean;
   consoleSocket?: string;
   preserveFds: number;
+  /** The container's cgroups: nsexec's child places itself, and no `continue` follows `pid`. */
+  cgroups?: CgroupJoinTargets;
+  /** The OCI state JSON for a seccomp listener (with `cgroups`, there is no `continue` to carry it). */
+  state?: string;
+  /** Where nsexec keeps the container's compiled seccomp program between execs. */
+  seccompCache?: string;
 }
 
 export function execInit(o: ExecInitOptions): object {
@@ -89,5 +95,8 @@ export function execInit(o: ExecInitOptions): object {
     preserveFds: o.preserveFds,
     process: o.process,
     linux: o.linux ?? {},
+    ...(o.cgroups ? { cgroups: o.cgroups } : {}),
+    ...(o.state !== undefined ? { state: o.state } : {}),
+    ...(o.seccompCache ? { seccompCache: o.seccompCache } : {}),
   };
 }

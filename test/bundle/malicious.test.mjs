@@ -3,7 +3,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeTar } from './fixture-image.mjs';
@@ -93,4 +93,25 @@ for (const c of CASES) {
       assert.deepEqual(mountsUnder(dir), []);
     });
   }
+}
+
+// Directory times are set after a layer's entries; by then a later entry may
+// have put a symlink to the host where the directory was.
+for (const flat of [false, true]) {
+  test(`a directory replaced by a symlink to the host leaves the host's times alone (${flat ? 'flat' : 'overlay'})`, async () => {
+    const victim = join(dir, `victim-${flat ? 'flat' : 'overlay'}`);
+    mkdirSync(victim);
+    const before = new Date('2001-02-03T04:05:06Z');
+    utimesSync(victim, before, before);
+    const { layout } = imageOf([{ name: 'd/', type: 'dir' }, { name: 'd', type: 'symlink', linkname: victim }]);
+    const bundle = join(dir, `bundle-${++n}`);
+    const r = await rockerImage(layout, 'bundle', ...(flat ? ['--flat'] : []), 'bad', bundle);
+    try {
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(statSync(victim).mtime.getTime(), before.getTime());
+      assert.deepEqual(readdirSync(victim), []);
+    } finally {
+      await rockerImage(layout, 'unbundle', bundle);
+    }
+  });
 }

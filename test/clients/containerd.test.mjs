@@ -156,7 +156,10 @@ for (const runtime of runtimesUnderTest()) {
         assert.ok(rows.some(([pid]) => Number(pid) === initPid), `init pid ${initPid} missing from ${r.stdout}`);
         const [execPid, info] = rows.find(([pid]) => Number(pid) !== initPid);
         assert.match(info, /ExecID:sleeper/);
-        assert.equal(readFileSync(`/proc/${execPid}/comm`, 'utf8'), 'sleep\n');
+        // `ready` is printed just before the shell execs sleep: give the exec a moment.
+        const comm = () => readFileSync(`/proc/${execPid}/comm`, 'utf8');
+        for (let i = 0; i < 100 && comm() !== 'sleep\n'; i++) await new Promise((r) => setTimeout(r, 20));
+        assert.equal(comm(), 'sleep\n');
         await ctr.ok(['task', 'kill', '--exec-id', 'sleeper', '-s', '9', id]);
         const done = await sleeper.done;
         assert.equal(done.code, 137, describeResult(done));

@@ -113,6 +113,49 @@ for (const rt of runtimes()) {
       assert.ok(msg.pid > 1);
     });
 
+    test('an exec\'d process hands its listener fd over too, with the running container\'s state', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'hardening-notify-exec-'));
+      const socket = join(dir, 'agent.sock');
+      const harness = buildHarness(dir);
+      const b = makeBundle({
+        args: ['sleep', '30'],
+        linux: { seccomp: { ...allow([{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }]), listenerPath: socket } },
+      });
+      const id = uniqueId('notifyexec');
+      // the init's own listener fd goes to a first agent, which is then dismissed
+      const first = await startAgent(harness, socket, 18);
+      try {
+        runDetached(rt, b, id);
+      } finally {
+        first.kill();
+        await first.done;
+        rmSync(socket, { force: true });
+      }
+      try {
+        // twice: rocker compiles the profile for the first exec and loads the kept program for the second
+        for (let i = 0; i < 2; i++) {
+          const agent = await startAgent(harness, socket, 18);
+          try {
+            const r = rt.cmd(['exec', id, 'mkdir', '/tmp/made']);
+            assert.equal(r.status, 1, r.stderr);
+            assert.match(r.stderr, /Invalid cross-device link/);
+            const { lines } = await agent.done;
+            const msg = JSON.parse(lines[1]);
+            assert.equal(msg.state.id, id);
+            assert.equal(msg.state.status, 'running');
+            assert.notEqual(msg.pid, msg.state.pid, 'the exec\'d process, not the init');
+          } finally {
+            agent.kill();
+            rmSync(socket, { force: true });
+          }
+        }
+      } finally {
+        rt.cmd(['delete', '-f', id]);
+        b.remove();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     test('an unknown action is refused with a clear error and nothing runs', () => {
       const b = makeBundle({ args: ['touch', '/ran'], linux: { seccomp: allow([{ names: ['mkdir'], action: 'SCMP_ACT_BOGUS' }]) } });
       try {

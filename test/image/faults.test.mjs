@@ -49,6 +49,8 @@ async function assertCleanFailure(root, r, re) {
   assert.deepEqual(await checkStore(root), []);
   assert.deepEqual(JSON.parse(await readFile(join(root, 'index.json'), 'utf8')).manifests, []);
   assert.equal(existsSync(join(root, 'blobs/sha256', bigLayer.slice(7))), false);
+  // Nothing unpacked on the way becomes a snapshot when the pull fails.
+  assert.deepEqual(existsSync(join(root, 'snapshots')) ? await readdir(join(root, 'snapshots')) : [], []);
 }
 
 async function assertPulled(root, r) {

@@ -212,13 +212,15 @@ export function keepIpForward() {
 /**
  * A CNI path with the real plugins except: `firewall` missing (`missing`), or a
  * `firewall` that SIGKILLs its caller during ADD (`crash`), to fake a hook
- * that dies half-way through attaching.
+ * that dies half-way through attaching. The kill comes once the real plugin has
+ * added its rules: killed first, the plugin would still be adding them while
+ * the test's delete cleans up, and a fast delete would finish before it.
  */
 export function faultyCniPath(dir, fault) {
   mkdirSync(dir, { recursive: true });
   for (const p of ['bridge', 'host-local', 'portmap', 'loopback']) symlinkSync(`/usr/lib/cni/${p}`, join(dir, p));
   if (fault === 'crash') {
-    writeFileSync(join(dir, 'firewall'), '#!/bin/sh\n[ "$CNI_COMMAND" = ADD ] && kill -9 $PPID\nexec /usr/lib/cni/firewall\n', { mode: 0o755 });
+    writeFileSync(join(dir, 'firewall'), '#!/bin/sh\n[ "$CNI_COMMAND" = ADD ] || exec /usr/lib/cni/firewall\n/usr/lib/cni/firewall\nkill -9 $PPID\nexit 1\n', { mode: 0o755 });
   }
   return dir;
 }

@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { openSync, readSync, closeSync, readFileSync, readlinkSync, statSync, writeFileSync, constants } from 'node:fs';
+import { openSync, readSync, closeSync, readFileSync, readlinkSync, statSync, writeFileSync, mkdirSync, rmdirSync, rmSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { makeRootfs, initMessage, drive, eventOf, mountsUnder, killAndWait, buildConsoleReceiver, listenConsole } from './harness.mjs';
 
@@ -67,6 +67,45 @@ test('exec joins the pid namespace, hostname and root of the container', async (
   assert.match(r.stdout, /^joined$/m);
   assert.match(r.stdout, /^sleep\x00300\x00$/m);
   assert.match(r.stdout, /^proc$/m);
+});
+
+test('exec with cgroups: the child places itself in every one, with no continue after pid', async () => {
+  const name = `rocker-nsexec-exec-${process.pid}`;
+  const dirs = ['memory', 'pids', 'unified'].map((h) => join('/sys/fs/cgroup', h, name));
+  for (const d of dirs) mkdirSync(d);
+  try {
+    const r = await drive(execInit(['cat', '/proc/self/cgroup'], { cgroups: { v1: dirs.slice(0, 2), unified: dirs[2] } }), { noContinue: true });
+    assert.deepEqual(r.events.map((e) => e.type), ['pid', 'running', 'exit'], JSON.stringify(r.events) + r.stderr);
+    for (const line of [`memory:/${name}`, `pids:/${name}`, `:/${name}`]) assert.match(r.stdout, new RegExp(`^\\d+:${line}$`, 'm'));
+    const missing = await drive(execInit(['true'], { cgroups: { v1: [join('/sys/fs/cgroup/memory', `${name}-missing`)] } }), { noContinue: true });
+    assert.equal(eventOf(missing, 'error')?.stage, 'cgroup', JSON.stringify(missing.events));
+  } finally {
+    for (const d of dirs) rmdirSync(d);
+  }
+});
+
+test('exec with seccompCache: the first compiles and keeps the program, later ones load it, a bad one is replaced', async () => {
+  const cache = join(fx.dir, 'seccomp.bpf');
+  const seccomp = { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 }] };
+  const run = () => drive({ ...execInit(['sh', '-c', 'mkdir /tmp/cached; echo mkdir=$?; ls -d /tmp/cached'], { seccompCache: cache }), linux: { namespaces, seccomp } });
+  const inodes = [];
+  try {
+    for (const step of ['compiled', 'cached', 'replaced']) {
+      if (step === 'replaced') writeFileSync(cache, 'not a program');
+      const r = await run();
+      assert.equal(eventOf(r, 'exit')?.status, 1, `${step}: ${JSON.stringify(r.events)} ${r.stderr}`);
+      assert.equal(r.stdout, 'mkdir=1\n', step);
+      assert.match(r.stderr, /Function not implemented/, step);
+      const st = statSync(cache);
+      assert.equal(st.mode & 0o777, 0o600);
+      assert.equal((st.size - 16) % 8, 0, `${step}: a header and whole instructions`);
+      inodes.push(st.ino);
+    }
+    assert.equal(inodes[1], inodes[0], 'loaded, not written again');
+    assert.notEqual(inodes[2], inodes[1], 'the bad file was replaced (renamed over)');
+  } finally {
+    rmSync(cache, { force: true });
+  }
 });
 
 test('detached exec: pid, then EOF with no error', async () => {

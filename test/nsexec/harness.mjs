@@ -59,7 +59,7 @@ export function initMessage(rootfs, args, over = {}) {
 }
 
 /**
- * Spawns nsexec, sends init, answers every pid/sync with continue and collects
+ * Spawns nsexec, sends init, answers every pid (unless opts.noContinue) and sync with continue and collects
  * events. Resolves { events, stdout, stderr, code } when nsexec and the socket are
  * done, or as soon as an event of type opts.until arrives (a detached container
  * keeps the socket until it execs).
@@ -88,7 +88,7 @@ export function drive(init, opts = {}) {
         buf = buf.slice(nl + 1);
         result.events.push(ev);
         opts.onEvent?.(ev);
-        if (ev.type === 'pid' || ev.type === 'sync') {
+        if ((ev.type === 'pid' && !opts.noContinue) || ev.type === 'sync') {
           const msg = { type: 'continue' };
           if (opts.state) msg.state = opts.state;
           sock.write(JSON.stringify(msg) + '\n');

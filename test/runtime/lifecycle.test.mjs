@@ -6,7 +6,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, readlinkSync, existsSync, rmSync, writeFileSync, chmodSync, symlinkSync, openSync, closeSync, statSync } from 'node:fs';
+import { readFileSync, readlinkSync, existsSync, rmSync, writeFileSync, chmodSync, symlinkSync, openSync, closeSync, statSync, mkdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateState } from '../../dist/schemas/validators.js';
 import {
@@ -274,6 +274,33 @@ test('exec: output and exit status, env/cwd/user flags, --process, detached with
   const plain = await rt(root, ['exec', id, 'sh', '-c', 'echo hi; exit 7']);
   assert.equal(plain.stdout, 'hi\n');
   assert.equal(plain.code, 7);
+
+  // the exec'd process is in every cgroup of the container's init (nsexec's child placed itself)
+  const initPid = JSON.parse((await rt(root, ['state', id])).stdout).pid;
+  const cgroups = await rt(root, ['exec', id, 'cat', '/proc/self/cgroup']);
+  assert.equal(cgroups.code, 0, cgroups.stderr);
+  assert.equal(cgroups.stdout, readFileSync(`/proc/${initPid}/cgroup`, 'utf8'));
+  // --cgroup <controller>:<sub>: an existing sub-cgroup of the container's, in that hierarchy only
+  const pidsCgroup = /^\d+:pids:(.*)$/m.exec(cgroups.stdout)[1];
+  const sub = join('/sys/fs/cgroup/pids', pidsCgroup, 'sub');
+  mkdirSync(sub);
+  try {
+    const inSub = await rt(root, ['exec', '--cgroup', 'pids:sub', id, 'cat', '/proc/self/cgroup']);
+    assert.equal(inSub.code, 0, inSub.stderr);
+    assert.match(inSub.stdout, new RegExp(`^\\d+:pids:${pidsCgroup}/sub$`, 'm'));
+    assert.match(inSub.stdout, new RegExp(`^\\d+:memory:${/^\d+:memory:(.*)$/m.exec(cgroups.stdout)[1]}$`, 'm'));
+  } finally {
+    rmdirSync(sub);
+  }
+  // rocker applies no AppArmor profile or SELinux label: asking for one fails, as runc on such a host
+  for (const [flag, text] of [['--apparmor', /AppArmor is not supported/], ['--process-label', /selinux is disabled or not supported/]]) {
+    const r = await rt(root, ['exec', flag, 'some-profile', id, 'true']);
+    assert.equal(r.code, 255);
+    assert.match(r.stderr, text);
+  }
+  const escape = await rt(root, ['exec', '--cgroup', '../x', id, 'true']);
+  assert.equal(escape.code, 255);
+  assert.match(escape.stderr, /\.\.\/x is not a sub cgroup path/);
 
   const flags = await rt(root, ['exec', '-e', 'FOO=bar', '--cwd', '/tmp', '-u', '1000:1000', id, 'sh', '-c', 'echo $FOO $(pwd) $(id -u)']);
   assert.equal(flags.stdout, 'bar /tmp 1000\n', flags.stderr);

@@ -14,8 +14,8 @@ after(() => rmSync(root, { recursive: true, force: true }));
 const LOCK_MODULE = new URL('../../dist/runtime/state/lock.js', import.meta.url).href;
 
 /** A separate process that takes the lock, says "locked", and holds it until killed. */
-async function holder(id) {
-  const code = `import(${JSON.stringify(LOCK_MODULE)}).then(async (m) => {
+async function holder(id, prelude = '') {
+  const code = `${prelude}import(${JSON.stringify(LOCK_MODULE)}).then(async (m) => {
     await m.lockContainer(${JSON.stringify(root)}, ${JSON.stringify(id)});
     process.stdout.write('locked\\n');
     setInterval(() => {}, 1 << 30);
@@ -59,6 +59,21 @@ test('a holder killed with SIGKILL releases the lock', async () => {
   });
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(acquired, false, 'held by the other process');
+  child.kill('SIGKILL');
+  (await waiting).release();
+  assert.equal(acquired, true);
+});
+
+test('without process.binding the lock falls back to net.Server, with the same semantics', async () => {
+  const id = uniqueId('lk');
+  const child = await holder(id, "process.binding = () => { throw new Error('no bindings'); };\n");
+  let acquired = false;
+  const waiting = lockContainer(root, id).then((l) => {
+    acquired = true;
+    return l;
+  });
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(acquired, false, 'held by the process that used net.Server');
   child.kill('SIGKILL');
   (await waiting).release();
   assert.equal(acquired, true);

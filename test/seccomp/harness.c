@@ -31,7 +31,7 @@ static int run(int argc, char **argv)
 		return 2;
 	}
 	if (nsx_seccomp_prepare(profile, &f, &e) < 0 ||
-	    nsx_seccomp_load(f, strcmp(argv[3], "-") ? argv[3] : NULL, &e) < 0) {
+	    nsx_seccomp_load(f, strcmp(argv[3], "-") ? argv[3] : NULL, 0, &e) < 0) {
 		nsx_report_error(2, &e);
 		return 1;
 	}

@@ -5,7 +5,10 @@ import type { ImageCommand } from '../context.js';
 const command: ImageCommand = {
   command: 'pull <image>',
   describe: 'pull an image from a registry into the store',
-  builder: (y) => y.option('concurrency', { type: 'number', default: 3, describe: 'layers downloaded at once' }),
+  builder: (y) =>
+    y
+      .option('concurrency', { type: 'number', default: 8, describe: 'layers downloaded at once' })
+      .option('unpack', { type: 'boolean', default: true, describe: 'unpack the layers for bundles while they download (--no-unpack: store them only)' }),
   async run(ctx, args) {
     const { pull } = await import('../../registry/pull.js');
     const store = await ctx.openStore();
@@ -14,6 +17,7 @@ const command: ImageCommand = {
       registries: await ctx.registries(),
       insecureRegistries: ctx.global['insecure-registry'],
       concurrency: Math.max(1, Number(args.concurrency) || 1),
+      unpack: args.unpack !== false,
       progress: makeProgress(ctx.quiet),
     });
     if (!ctx.quiet) {

@@ -29,6 +29,7 @@ export const spec: CommandSpec = {
     { name: 'no-new-privs', type: 'boolean', description: 'set the no new privileges value for the process' },
     { name: 'cap', alias: ['c'], type: 'list', description: 'add a capability to the bounding set for the process' },
     { name: 'preserve-fds', type: 'number', description: 'Pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)', default: 0 },
+    { name: 'cgroup', type: 'list', description: 'run the process in an (existing) sub-cgroup(s). Format is [<controller>:]<cgroup>.' },
     { name: 'ignore-paused', type: 'boolean', description: 'allow exec in a paused container' },
   ],
   flagsEndAfterPositionals: 1,
@@ -38,6 +39,26 @@ export const spec: CommandSpec = {
 function parseId(what: string, raw: string): number {
   if (!/^\d+$/.test(raw)) throw new UsageError(`parsing ${raw} as ${what}: invalid syntax`);
   return Number(raw);
+}
+
+/**
+ * `--cgroup [<controller>[,<controller>…]:]<path>`, repeatable: sub-cgroups of the
+ * container's to run in, by controller ("" for every hierarchy). As runc, a path
+ * without a controller prefix must be the only --cgroup, and a later one wins.
+ */
+function subCgroups(raw: string[]): Record<string, string> {
+  const subs: Record<string, string> = {};
+  for (const arg of raw) {
+    const parts = arg.split(':');
+    if (parts.length > 2) throw new UsageError(`invalid --cgroup argument: ${arg}`);
+    if (parts.length === 1) {
+      if (raw.length !== 1) throw new UsageError(`invalid --cgroup argument: ${arg} (missing <controller>: prefix)`);
+      subs[''] = arg;
+    } else {
+      for (const ctrl of parts[0].split(',')) subs[ctrl] = parts[1];
+    }
+  }
+  return subs;
 }
 
 /** The container's own process with the command line's overrides (runc's rules). */
@@ -63,7 +84,19 @@ function processFromFlags(base: OciProcess, parsed: ParsedArgs): OciProcess {
     for (const set of ['bounding', 'effective', 'permitted'] as const) caps[set] = [...(caps[set] ?? []), ...f.cap];
   }
   if (f['no-new-privs']) p.noNewPrivileges = true;
+  if (f.apparmor) p.apparmorProfile = String(f.apparmor);
+  if (f['process-label']) p.selinuxLabel = String(f['process-label']);
   return p;
+}
+
+/**
+ * rocker applies neither AppArmor profiles nor SELinux labels, so an exec that
+ * asks for one (flag or --process file) fails rather than running unconfined,
+ * as runc fails on a host without them.
+ */
+function refuseUnsupportedConfinement(asked: Record<string, unknown>): void {
+  if (asked.apparmorProfile) throw new UsageError(`apparmor profile ${asked.apparmorProfile} is set but AppArmor is not supported`);
+  if (asked.selinuxLabel) throw new UsageError('selinux label is specified in config, but selinux is disabled or not supported');
 }
 
 export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<number> {
@@ -74,6 +107,7 @@ export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<numb
     const fromFile = parsed.flags.process
       ? (await import('../../spec/process.js')).loadProcess(String(parsed.flags.process))
       : undefined;
+    refuseUnsupportedConfinement(fromFile ?? { apparmorProfile: parsed.flags.apparmor, selinuxLabel: parsed.flags['process-label'] });
     const state = readState(cd);
     let proc: OciProcess;
     if (fromFile) {
@@ -98,6 +132,7 @@ export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<numb
       pidFile: parsed.flags['pid-file'] as string | undefined,
       preserveFds: Number.isInteger(preserveFds) && preserveFds > 0 ? preserveFds : 0,
       ignorePaused: Boolean(parsed.flags['ignore-paused']),
+      subCgroups: Array.isArray(parsed.flags.cgroup) ? subCgroups(parsed.flags.cgroup) : {},
     });
   } catch (e) {
     if (e instanceof RockerError) e.exitCode = 255;
