@@ -268,18 +268,25 @@ function subdirs(dir: string): string[] {
   }
 }
 
+/** rmdir (a missing directory counts as removed): the error of a refused one (EBUSY, ENOTEMPTY); any other is thrown. */
+function tryRmdir(dir: string): NodeJS.ErrnoException | undefined {
+  try {
+    rmdirSync(dir);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'EBUSY' || err.code === 'ENOTEMPTY') return err;
+    if (err.code !== 'ENOENT') throw cgroupError('rmdir', dir, e);
+  }
+  return undefined;
+}
+
 /** rmdir, retried briefly while exiting tasks still hold the cgroup (EBUSY). */
 async function removeDir(dir: string): Promise<void> {
   for (let attempt = 0; ; attempt++) {
-    try {
-      rmdirSync(dir);
-      return;
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return;
-      if (code !== 'EBUSY' || attempt >= 10) throw cgroupError('rmdir', dir, e);
-      await sleep(5 * (attempt + 1));
-    }
+    const refused = tryRmdir(dir);
+    if (!refused) return;
+    if (refused.code !== 'EBUSY' || attempt >= 10) throw cgroupError('rmdir', dir, refused);
+    await sleep(5 * (attempt + 1));
   }
 }
 
@@ -288,14 +295,7 @@ async function removeDir(dir: string): Promise<void> {
  * A leaf (the usual case) is one rmdir; only a refused one is listed.
  */
 async function removeTree(dir: string): Promise<void> {
-  try {
-    rmdirSync(dir);
-    return;
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return;
-    if (code !== 'EBUSY' && code !== 'ENOTEMPTY') throw cgroupError('rmdir', dir, e);
-  }
+  if (!tryRmdir(dir)) return;
   for (const sub of subdirs(dir)) await removeTree(join(dir, sub));
   await removeDir(dir);
 }
