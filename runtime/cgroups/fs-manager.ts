@@ -2,7 +2,7 @@
 // one directory per mounted v1 hierarchy (keyed by controller, as runc keeps
 // them) plus one in the cgroup2 tree ("" key) when there is one. Each resource
 // goes to whichever of those implements it on this host (see resources.ts).
-import { mkdirSync, readdirSync, rmdirSync, watch } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmdirSync, watch } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RockerError } from '../errors.js';
@@ -68,7 +68,8 @@ export class FsCgroupManager implements CgroupManager {
     const ctx = new ApplyContext(source.file, source.prefix, this.warn);
     const plan = planResources(r, homes, ctx);
     for (const dir of this.dirs()) {
-      if (readPids(join(dir, 'cgroup.procs')).length > 0) {
+      // existsSync first: a new container's cgroups do not exist yet, and a failed read costs an exception.
+      if (existsSync(dir) && readPids(join(dir, 'cgroup.procs')).length > 0) {
         throw new RockerError(`cgroup ${dir} already exists and has processes in it`, { path: dir });
       }
     }
@@ -267,23 +268,34 @@ function subdirs(dir: string): string[] {
   }
 }
 
+/** rmdir (a missing directory counts as removed): the error of a refused one (EBUSY, ENOTEMPTY); any other is thrown. */
+function tryRmdir(dir: string): NodeJS.ErrnoException | undefined {
+  try {
+    rmdirSync(dir);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'EBUSY' || err.code === 'ENOTEMPTY') return err;
+    if (err.code !== 'ENOENT') throw cgroupError('rmdir', dir, e);
+  }
+  return undefined;
+}
+
 /** rmdir, retried briefly while exiting tasks still hold the cgroup (EBUSY). */
 async function removeDir(dir: string): Promise<void> {
   for (let attempt = 0; ; attempt++) {
-    try {
-      rmdirSync(dir);
-      return;
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return;
-      if (code !== 'EBUSY' || attempt >= 10) throw cgroupError('rmdir', dir, e);
-      await sleep(5 * (attempt + 1));
-    }
+    const refused = tryRmdir(dir);
+    if (!refused) return;
+    if (refused.code !== 'EBUSY' || attempt >= 10) throw cgroupError('rmdir', dir, refused);
+    await sleep(5 * (attempt + 1));
   }
 }
 
-/** Removes a cgroup and any cgroups the container made inside it, deepest first. */
+/**
+ * Removes a cgroup and any cgroups the container made inside it, deepest first.
+ * A leaf (the usual case) is one rmdir; only a refused one is listed.
+ */
 async function removeTree(dir: string): Promise<void> {
+  if (!tryRmdir(dir)) return;
   for (const sub of subdirs(dir)) await removeTree(join(dir, sub));
   await removeDir(dir);
 }

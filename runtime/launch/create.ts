@@ -111,7 +111,6 @@ async function create(req: CreateRequest, cd: ContainerDir, channel: NsexecChann
       // create() removes what it made when it fails.
       await cg.create(bundle.config.linux?.resources);
       state.cgroupPaths = cg.paths;
-      writeState(cd, state);
 
       const hooks = bundle.config.hooks ?? {};
       channel.send(
@@ -131,6 +130,8 @@ async function create(req: CreateRequest, cd: ContainerDir, channel: NsexecChann
           cgroups: cg.joinTargets(),
         }),
       );
+      // While nsexec works on init; the container process is in these cgroups from its clone on.
+      writeState(cd, state);
       const { pid } = await channel.expect('pid');
       state.pid = pid;
       state.pidStartTime = readProcStat(pid)?.startTime ?? 0;

@@ -5,7 +5,7 @@
 // apart without waiting: EOF means no init is waiting. Otherwise the byte and
 // then the EOF of the execve are waited for in plain blocking reads (start has
 // nothing else to do meanwhile): no event loop, no stream, no polling.
-import { openSync, readSync, closeSync, constants } from 'node:fs';
+import { openSync, readSync, closeSync, unlinkSync, constants } from 'node:fs';
 import { StateConflictError, SystemError } from '../errors.js';
 
 const { O_RDONLY, O_WRONLY, O_NONBLOCK } = constants;
@@ -25,6 +25,15 @@ function readOne(fd: number, path: string): number {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EAGAIN') return -1;
     throw new SystemError('read exec fifo', path, e as Error);
+  }
+}
+
+/** Once released (a missing fifo is fine). unlink, not rmSync, which loads Node's recursive remover. */
+export function removeExecFifo(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new SystemError('remove exec fifo', path, e as Error);
   }
 }
 

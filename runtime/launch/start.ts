@@ -1,14 +1,13 @@
 // The start operation (lifecycle steps 6-9): release a created init through
 // its exec fifo, then run the poststart hooks. A failing poststart hook stops
 // and destroys the container (runtime.md step 9).
-import { rmSync } from 'node:fs';
 import { containerDir } from '../state/container-dir.js';
 import { readState, type ContainerState } from '../state/state-file.js';
 import { deriveStatus } from '../state/status.js';
 import { ociState } from '../state/oci-state.js';
 import { lockContainer } from '../state/lock.js';
 import { teardown } from '../state/destroy.js';
-import { releaseExecFifo } from './exec-fifo.js';
+import { releaseExecFifo, removeExecFifo } from './exec-fifo.js';
 import { StateConflictError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 
@@ -27,7 +26,7 @@ export async function startContainer(root: string, id: string, logger: Logger): 
     const status = await deriveStatus(cd, st);
     if (status !== 'created') throw new StateConflictError(NOT_STARTABLE[status]);
     releaseExecFifo(cd.execFifo);
-    rmSync(cd.execFifo, { force: true });
+    removeExecFifo(cd.execFifo);
     try {
       // run-hooks (and child_process) is loaded only for a container that has hooks.
       const poststart = st.config.hooks?.poststart;
