@@ -23,6 +23,7 @@ function signal(pid: number, sig: NodeJS.Signals): void {
  */
 export async function killAndRemoveCgroups(st: ContainerState): Promise<void> {
   if (initAlive(st)) signal(st.pid, 'SIGKILL');
+  else if (removeEmptyCgroups(st.cgroupPaths)) return;
   const cg = await loadCgroups(st.cgroupPaths);
   if (!cg) return;
   for (let round = 1; ; round++) {
@@ -34,6 +35,22 @@ export async function killAndRemoveCgroups(st: ContainerState): Promise<void> {
       if (round === 3) throw e;
     }
   }
+}
+
+/**
+ * The usual delete: the init is gone and its cgroups are empty leaves, so one
+ * rmdir each does it without loading the cgroup manager. The kernel refuses a
+ * cgroup that still has tasks or children (false: the manager takes over).
+ */
+function removeEmptyCgroups(paths: Record<string, string>): boolean {
+  for (const dir of new Set(Object.values(paths))) {
+    try {
+      rmdirSync(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return false;
+    }
+  }
+  return true;
 }
 
 /** The dir holds plain files (state.json, exec.fifo): unlinked directly, without fs's recursive rm machinery. */
