@@ -3,9 +3,9 @@
 // of an exec), and every chunk then goes through a Readable. The runtime needs
 // none of that: one spawn with inherited fds and one socket read raw. So Node's
 // own process, pipe and stream handles (what child_process drives) are used
-// directly; process.binding is deprecated in documentation only and these are on
-// its allow list. Where one is missing or differs, child_process is used.
+// directly (see node-binding.ts). Where one is missing or differs, child_process is used.
 import { NsexecError } from '../errors.js';
+import { nodeBinding } from '../node-binding.js';
 
 /** What the channel gets from the socket. */
 export interface NsexecSink {
@@ -54,35 +54,33 @@ interface Handles {
 }
 
 function handles(): Handles | undefined {
-  try {
-    const binding = (process as unknown as { binding(name: string): Record<string, any> }).binding;
-    const { Process } = binding('process_wrap');
-    const { Pipe, constants } = binding('pipe_wrap');
-    const sw = binding('stream_wrap');
-    const ok =
-      typeof Process === 'function' &&
-      typeof Process.prototype.spawn === 'function' &&
-      typeof Pipe === 'function' &&
-      typeof Pipe.prototype.readStart === 'function' &&
-      typeof Pipe.prototype.writeUtf8String === 'function' &&
-      typeof constants?.SOCKET === 'number' &&
-      typeof sw.WriteWrap === 'function' &&
-      sw.streamBaseState instanceof Int32Array &&
-      typeof sw.kReadBytesOrError === 'number' &&
-      typeof sw.kArrayBufferOffset === 'number';
-    if (!ok) return undefined;
-    return {
-      Process,
-      Pipe,
-      SOCKET: constants.SOCKET,
-      WriteWrap: sw.WriteWrap,
-      state: sw.streamBaseState,
-      kReadBytesOrError: sw.kReadBytesOrError,
-      kArrayBufferOffset: sw.kArrayBufferOffset,
-    };
-  } catch {
-    return undefined;
-  }
+  const pw = nodeBinding('process_wrap');
+  const pipe = nodeBinding('pipe_wrap');
+  const sw = nodeBinding('stream_wrap');
+  if (!pw || !pipe || !sw) return undefined;
+  const { Process } = pw;
+  const { Pipe, constants } = pipe;
+  const ok =
+    typeof Process === 'function' &&
+    typeof Process.prototype.spawn === 'function' &&
+    typeof Pipe === 'function' &&
+    typeof Pipe.prototype.readStart === 'function' &&
+    typeof Pipe.prototype.writeUtf8String === 'function' &&
+    typeof constants?.SOCKET === 'number' &&
+    typeof sw.WriteWrap === 'function' &&
+    sw.streamBaseState instanceof Int32Array &&
+    typeof sw.kReadBytesOrError === 'number' &&
+    typeof sw.kArrayBufferOffset === 'number';
+  if (!ok) return undefined;
+  return {
+    Process,
+    Pipe,
+    SOCKET: constants.SOCKET,
+    WriteWrap: sw.WriteWrap,
+    state: sw.streamBaseState,
+    kReadBytesOrError: sw.kReadBytesOrError,
+    kArrayBufferOffset: sw.kArrayBufferOffset,
+  };
 }
 
 /**

@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { getSystemErrorName } from 'node:util';
 import { SystemError } from '../errors.js';
+import { nodeBinding } from '../node-binding.js';
 import type { Server, Socket } from 'node:net';
 
 export interface Lock {
@@ -40,19 +41,14 @@ interface PipeBinding {
 }
 
 /**
- * Node's pipe handle, bound and listened on directly: net.Server.listen loads net,
- * cluster and child_process (~3 ms, as much as the rest of `delete`), and the
- * uncontended lock is taken by every create, start and delete. process.binding is
- * deprecated in documentation only, and pipe_wrap is on its allow list; where it
- * is missing, net.Server is used.
+ * Node's pipe handle, bound and listened on directly (see node-binding.ts):
+ * net.Server.listen loads net, cluster and child_process (~3 ms, as much as the
+ * rest of `delete`), and the uncontended lock is taken by every create, start and
+ * delete. Where it is missing, net.Server is used.
  */
 function pipeBinding(): PipeBinding | undefined {
-  try {
-    const b = (process as unknown as { binding(name: string): PipeBinding }).binding('pipe_wrap');
-    return typeof b?.Pipe === 'function' && typeof b.constants?.SERVER === 'number' ? b : undefined;
-  } catch {
-    return undefined;
-  }
+  const b = nodeBinding('pipe_wrap') as PipeBinding | undefined;
+  return typeof b?.Pipe === 'function' && typeof b.constants?.SERVER === 'number' ? b : undefined;
 }
 
 /** The lock, or undefined when another process (or this one) holds the name. */
