@@ -1,7 +1,7 @@
 // Reading and writing cgroupfs files. Every failure names the file and, for a
 // write, the value, in the style runc reports them:
 //   write /sys/fs/cgroup/memory/x/memory.limit_in_bytes: "1": device or resource busy
-import { closeSync, constants, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readFileSync, rmdirSync, writeSync } from 'node:fs';
 import { SystemError } from '../errors.js';
 
 // Node's messages carry libuv's wording; runc-style messages use strerror's.
@@ -113,4 +113,16 @@ export function readPids(file: string): number[] {
     .split('\n')
     .filter((l) => l.trim() !== '')
     .map(Number);
+}
+
+/** rmdir (a missing directory counts as removed): the error of a refused one (EBUSY, ENOTEMPTY); any other is thrown. */
+export function tryRmdir(dir: string): NodeJS.ErrnoException | undefined {
+  try {
+    rmdirSync(dir);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'EBUSY' || err.code === 'ENOTEMPTY') return err;
+    if (err.code !== 'ENOENT') throw cgroupError('rmdir', dir, e);
+  }
+  return undefined;
 }

@@ -2,13 +2,13 @@
 // one directory per mounted v1 hierarchy (keyed by controller, as runc keeps
 // them) plus one in the cgroup2 tree ("" key) when there is one. Each resource
 // goes to whichever of those implements it on this host (see resources.ts).
-import { existsSync, mkdirSync, readdirSync, rmdirSync, watch } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, watch } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RockerError } from '../errors.js';
 import type { CgroupJoinTargets, CgroupManager, CgroupStats } from './manager.js';
 import { ApplyContext, CgroupDir } from './apply-context.js';
-import { cgroupError, readOptional, readPids, writeCgroupFile } from './cgfs.js';
+import { cgroupError, readOptional, readPids, tryRmdir, writeCgroupFile } from './cgfs.js';
 import { hostHugePageSizes, probeHost, unifiedControllers } from './host.js';
 import { applyDevices, applyResources, planResources, type ControllerHomes } from './resources.js';
 import { collectStats } from './stats.js';
@@ -266,18 +266,6 @@ function subdirs(dir: string): string[] {
   } catch {
     return [];
   }
-}
-
-/** rmdir (a missing directory counts as removed): the error of a refused one (EBUSY, ENOTEMPTY); any other is thrown. */
-function tryRmdir(dir: string): NodeJS.ErrnoException | undefined {
-  try {
-    rmdirSync(dir);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'EBUSY' || err.code === 'ENOTEMPTY') return err;
-    if (err.code !== 'ENOENT') throw cgroupError('rmdir', dir, e);
-  }
-  return undefined;
 }
 
 /** rmdir, retried briefly while exiting tasks still hold the cgroup (EBUSY). */

@@ -4,6 +4,7 @@
 import { readdirSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { initAlive } from './status.js';
+import { tryRmdir } from '../cgroups/cgfs.js';
 import { loadCgroups } from './cgroups.js';
 import type { ContainerDir } from './container-dir.js';
 import type { ContainerState } from './state-file.js';
@@ -43,14 +44,11 @@ export async function killAndRemoveCgroups(st: ContainerState): Promise<void> {
  * cgroup that still has tasks or children (false: the manager takes over).
  */
 function removeEmptyCgroups(paths: Record<string, string>): boolean {
-  for (const dir of new Set(Object.values(paths))) {
-    try {
-      rmdirSync(dir);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return false;
-    }
+  try {
+    return [...new Set(Object.values(paths))].every((dir) => !tryRmdir(dir));
+  } catch {
+    return false; // any other error: the manager's teardown reports it
   }
-  return true;
 }
 
 /** The dir holds plain files (state.json, exec.fifo): unlinked directly, without fs's recursive rm machinery. */
