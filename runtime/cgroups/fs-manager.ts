@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, watch } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RockerError } from '../errors.js';
-import type { CgroupJoinTargets, CgroupManager, CgroupStats } from './manager.js';
+import type { CgroupManager, CgroupStats } from './manager.js';
 import { ApplyContext, CgroupDir } from './apply-context.js';
 import { cgroupError, readOptional, readPids, tryRmdir, writeCgroupFile } from './cgfs.js';
 import { hostHugePageSizes, probeHost, unifiedControllers } from './host.js';
@@ -143,11 +143,6 @@ export class FsCgroupManager implements CgroupManager {
 
   async addProcess(pid: number): Promise<void> {
     for (const dir of this.dirs()) writeCgroupFile(join(dir, 'cgroup.procs'), pid);
-  }
-
-  joinTargets(): CgroupJoinTargets {
-    const v1 = [...new Set(Object.entries(this.paths).filter(([key]) => key !== '').map(([, dir]) => dir))];
-    return this.paths[''] ? { v1, unified: this.paths[''] } : { v1 };
   }
 
   async update(resources: Resources, source: ResourceSource = CONFIG_SOURCE): Promise<void> {

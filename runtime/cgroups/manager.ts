@@ -17,8 +17,6 @@ export interface CgroupManager {
   create(resources: LinuxResources | undefined): Promise<void>;
   /** Moves `pid` (nsexec's child, before it runs user code) into the cgroup. */
   addProcess(pid: number): Promise<void>;
-  /** Where nsexec's child places itself instead (init.cgroups): one directory per v1 hierarchy, and the cgroup2 one. */
-  joinTargets(): CgroupJoinTargets;
   /** Applies an update (runc update / --resources). */
   update(resources: LinuxResources): Promise<void>;
   freeze(): Promise<void>;

@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { loadBundle } from '../spec/load.js';
 import { containerDir, ensureRoot, type ContainerDir } from '../state/container-dir.js';
 import { writeState, type ContainerState } from '../state/state-file.js';
+import { joinTargets } from '../cgroups/join-targets.js';
 import { lockContainer } from '../state/lock.js';
 import { readProcStat } from '../state/proc.js';
 import { cgroupsModule } from '../state/cgroups.js';
@@ -127,7 +128,7 @@ async function create(req: CreateRequest, cd: ContainerDir, channel: NsexecChann
           noPivot: req.noPivot,
           noNewKeyring: req.noNewKeyring,
           // The child joins them itself, first thing: see nsexec/src/cgroupjoin.h.
-          cgroups: cg.joinTargets(),
+          cgroups: joinTargets(cg.paths),
         }),
       );
       // While nsexec works on init; the container process is in these cgroups from its clone on.

@@ -12,9 +12,9 @@ import type { NsexecChannel } from './channel.js';
 import { execInit } from './init-message.js';
 import { writePidFile } from './pid-file.js';
 import { SignalForwarder, waitForeground } from './foreground.js';
-import { StateConflictError, NsexecError, UsageError } from '../errors.js';
+import { StateConflictError, NsexecError } from '../errors.js';
 import type { OciProcess } from '../spec/types.js';
-import type { CgroupJoinTargets } from '../cgroups/manager.js';
+import { joinTargets } from '../cgroups/join-targets.js';
 
 export interface ExecRequest {
   /** A started nsexec waiting for `init`; the caller aborts it on failure. */
@@ -30,24 +30,6 @@ export interface ExecRequest {
   ignorePaused: boolean;
   /** --cgroup: a sub-cgroup per controller ("" for every hierarchy without its own). */
   subCgroups: Record<string, string>;
-}
-
-/**
- * Where the process goes: the container's cgroup in every hierarchy, or the
- * sub-cgroup asked for there (state.json's cgroupPaths: v1 controllers by name,
- * "" for the cgroup2 directory).
- */
-function cgroupTargets(paths: Record<string, string>, subs: Record<string, string>): CgroupJoinTargets {
-  const v1 = new Set<string>();
-  let unified: string | undefined;
-  for (const [ctrl, base] of Object.entries(paths)) {
-    const sub = subs[ctrl] ?? subs[''];
-    const dir = sub === undefined ? base : join(base, sub);
-    if (dir !== base && !dir.startsWith(`${base}/`)) throw new UsageError(`${sub} is not a sub cgroup path`);
-    if (ctrl === '') unified = dir;
-    else v1.add(dir); // co-mounted controllers (cpu,cpuacct) share a directory
-  }
-  return unified ? { v1: [...v1], unified } : { v1: [...v1] };
 }
 
 /** Returns the exit status of the process (0 once a detached one runs). */
@@ -66,7 +48,7 @@ export async function execInContainer(req: ExecRequest): Promise<number> {
       foreground: !req.detach,
       consoleSocket: req.consoleSocket,
       preserveFds: req.preserveFds,
-      cgroups: cgroupTargets(st.cgroupPaths, req.subCgroups),
+      cgroups: joinTargets(st.cgroupPaths, req.subCgroups),
       // A seccomp listener of the exec'd process receives the container's state.
       state: JSON.stringify(ociState(st, status)),
       // The profile is compiled by the first exec only: libseccomp needs ~10 ms for a default profile.

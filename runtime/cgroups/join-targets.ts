@@ -1,0 +1,23 @@
+// Where a container's new process (its init, or an exec'd one) joins: every
+// recorded cgroup directory, or the sub-cgroup exec --cgroup asks for there.
+// A leaf module: exec works it out from state.json without loading the manager.
+import { join } from 'node:path';
+import { UsageError } from '../errors.js';
+import type { CgroupJoinTargets } from './manager.js';
+
+/**
+ * `paths` as state.json keeps them (v1 controllers by name, "" for the cgroup2
+ * directory); `subs` by controller, "" for every hierarchy without its own.
+ */
+export function joinTargets(paths: Record<string, string>, subs: Record<string, string> = {}): CgroupJoinTargets {
+  const v1 = new Set<string>();
+  let unified: string | undefined;
+  for (const [ctrl, base] of Object.entries(paths)) {
+    const sub = subs[ctrl] ?? subs[''];
+    const dir = sub === undefined ? base : join(base, sub);
+    if (dir !== base && !dir.startsWith(`${base}/`)) throw new UsageError(`${sub} is not a sub cgroup path`);
+    if (ctrl === '') unified = dir;
+    else v1.add(dir); // co-mounted controllers (cpu,cpuacct) share a directory
+  }
+  return unified ? { v1: [...v1], unified } : { v1: [...v1] };
+}
