@@ -21,7 +21,6 @@ import { chainIds, SnapshotStore } from './snapshots.js';
 /** Compressed bytes buffered ahead of the unpacker before the download waits for it. */
 const AHEAD_BYTES = 8 << 20;
 
-
 /** One layer being unpacked into a temporary snapshot from the bytes pushed in. */
 export class LayerSink {
   readonly #feed: Readable;
@@ -32,7 +31,8 @@ export class LayerSink {
   #failed = false;
 
   constructor(
-    private readonly tmp: string,
+    /** The temporary snapshot. */
+    readonly dir: string,
     private readonly layer: { digest: string; diffId: string },
     private readonly fsops: FsOps,
   ) {
@@ -55,7 +55,7 @@ export class LayerSink {
     const run = async (): Promise<LayerApplier> => {
       if (kind === 'zstd') throw new Error('zstd layers are unpacked from the stored blob');
       const source = (this.#source = kind === 'gzip' ? pipeline(this.#feed, gunzip(), () => {}) : this.#feed);
-      return applyLayerStream(source, this.layer, { root: join(this.tmp, 'fs'), mode: 'overlay', fsops: this.fsops, deferLowers: true });
+      return applyLayerStream(source, this.layer, { root: join(this.dir, 'fs'), mode: 'overlay', fsops: this.fsops, deferLowers: true });
     };
     this.#started = run();
     this.#started.catch(() => this.#fail());
@@ -102,11 +102,7 @@ export class LayerSink {
   /** Removes the temporary snapshot once the unpacker has stopped. */
   async remove(): Promise<void> {
     await this.#started?.catch(() => undefined);
-    await rm(this.tmp, { recursive: true, force: true });
-  }
-
-  get dir(): string {
-    return this.tmp;
+    await rm(this.dir, { recursive: true, force: true });
   }
 }
 
