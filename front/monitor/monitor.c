@@ -1,0 +1,286 @@
+/*
+ * rocker-monitor: one per container, the role conmon plays for podman.
+ *
+ *   rocker-monitor --log FILE [--log-max BYTES] --pid-file FILE --exit-file FILE
+ *                  [--sync-fd N] -- RUNTIME-CREATE-COMMAND...
+ *
+ * Paths are absolute. It detaches (fork + setsid: the caller may exit at once), becomes the child
+ * subreaper, and runs the runtime's `create` command (any runc-compatible
+ * runtime) with the container's stdout and stderr as two pipes it holds. When
+ * the runtime exits the container's init is re-parented to the monitor; the
+ * monitor reports on the sync fd ("created <init-pid> <monitor-pid>\n" or
+ * "failed <status> <monitor-pid>\n") and closes it. It writes every output
+ * line in the CRI log format (`<RFC3339Nano> stdout|stderr F|P <text>`),
+ * renaming FILE to FILE.1 when it would exceed --log-max, and once the init
+ * has exited and its output is drained it writes the exit file atomically:
+ *   {"exitCode":N,"exitedAt":"<RFC3339Nano>"}     (128+S for signal S)
+ * Starting the container (`runtime start`) is left to the caller, so that it
+ * can follow the log first. Nothing here knows about rocker's own state: a
+ * shim can drive it with the same arguments.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* A line longer than this is written as P (partial) records, as the CRI does. */
+#define LINE_MAX_BYTES 16384
+/* After the init exits, output still in flight is read until this long a silence. */
+#define DRAIN_MS 250
+
+struct stream {
+  const char *name;
+  int fd;
+  size_t len;
+  char buf[LINE_MAX_BYTES];
+};
+
+static const char *log_path, *pid_file, *exit_file;
+static long long log_max = 10LL * 1024 * 1024;
+static int log_fd = -1;
+static long long log_size;
+static int sync_fd = -1;
+
+static void die(const char *what) {
+  char msg[256];
+  int n = snprintf(msg, sizeof msg, "rocker-monitor: %s: %s\n", what, strerror(errno));
+  if (sync_fd >= 0) {
+    char line[300];
+    int m = snprintf(line, sizeof line, "failed 125 %d %.*s", (int)getpid(), n, msg);
+    if (write(sync_fd, line, (size_t)m) < 0) {}
+  }
+  _exit(125);
+}
+
+static int open_log(void) {
+  log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (log_fd < 0) return -1;
+  struct stat st;
+  log_size = fstat(log_fd, &st) == 0 ? st.st_size : 0;
+  return 0;
+}
+
+/* RFC3339 with nanoseconds, UTC: 2026-12-05T17:41:33.123456789Z */
+static int timestamp(char *out, size_t size) {
+  struct timespec ts;
+  struct tm tm;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  gmtime_r(&ts.tv_sec, &tm);
+  size_t n = strftime(out, size, "%Y-%m-%dT%H:%M:%S", &tm);
+  return (int)n + snprintf(out + n, size - n, ".%09ldZ", ts.tv_nsec);
+}
+
+static void write_all(int fd, const char *p, size_t n) {
+  while (n) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return; /* a full disk loses log lines, never the container */
+    p += w;
+    n -= (size_t)w;
+  }
+}
+
+static void record(struct stream *s, const char *text, size_t n, char tag) {
+  static char rec[LINE_MAX_BYTES + 128];
+  int h = timestamp(rec, 64);
+  h += snprintf(rec + h, 64, " %s %c ", s->name, tag);
+  memcpy(rec + h, text, n);
+  rec[h + n] = '\n';
+  size_t total = (size_t)h + n + 1;
+  if (log_size > 0 && log_size + (long long)total > log_max) {
+    /* Rotation: one previous file is kept; readers read FILE.1 then FILE. */
+    char old[PATH_MAX];
+    snprintf(old, sizeof old, "%s.1", log_path);
+    if (rename(log_path, old) == 0) {
+      close(log_fd);
+      if (open_log() < 0) log_fd = -1;
+    }
+  }
+  if (log_fd < 0) return;
+  write_all(log_fd, rec, total);
+  log_size += (long long)total;
+}
+
+/* Reads what is there; returns 0 at EOF. Complete lines become F records. */
+static int pump(struct stream *s) {
+  ssize_t n = read(s->fd, s->buf + s->len, sizeof s->buf - s->len);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return 1;
+  if (n <= 0) {
+    if (s->len) record(s, s->buf, s->len, 'F');
+    s->len = 0;
+    close(s->fd);
+    s->fd = -1;
+    return 0;
+  }
+  s->len += (size_t)n;
+  size_t start = 0;
+  for (size_t i = s->len - (size_t)n; i < s->len; i++) {
+    if (s->buf[i] != '\n') continue;
+    record(s, s->buf + start, i - start, 'F');
+    start = i + 1;
+  }
+  memmove(s->buf, s->buf + start, s->len - start);
+  s->len -= start;
+  if (s->len == sizeof s->buf) {
+    record(s, s->buf, s->len, 'P');
+    s->len = 0;
+  }
+  return 1;
+}
+
+static void write_exit_file(int status) {
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  char ts[64], body[160], tmp[PATH_MAX];
+  timestamp(ts, sizeof ts);
+  int n = snprintf(body, sizeof body, "{\"exitCode\":%d,\"exitedAt\":\"%s\"}\n", code, ts);
+  snprintf(tmp, sizeof tmp, "%s.tmp", exit_file);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return;
+  write_all(fd, body, (size_t)n);
+  fsync(fd);
+  close(fd);
+  rename(tmp, exit_file);
+}
+
+static pid_t read_pid_file(void) {
+  char buf[32] = {0};
+  int fd = open(pid_file, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  long v = n > 0 ? strtol(buf, NULL, 10) : 0;
+  return v > 0 ? (pid_t)v : -1;
+}
+
+static void report(const char *line) {
+  if (sync_fd < 0) return;
+  write_all(sync_fd, line, strlen(line));
+  close(sync_fd);
+  sync_fd = -1;
+}
+
+static void usage(void) {
+  static const char msg[] = "usage: rocker-monitor --log FILE [--log-max BYTES] --pid-file FILE --exit-file FILE [--sync-fd N] -- RUNTIME ARGS...\n";
+  write_all(2, msg, sizeof msg - 1);
+  _exit(2);
+}
+
+int main(int argc, char **argv) {
+  int i = 1;
+  for (; i < argc; i++) {
+    if (!strcmp(argv[i], "--")) { i++; break; }
+    if (i + 1 >= argc) usage();
+    if (!strcmp(argv[i], "--log")) log_path = argv[++i];
+    else if (!strcmp(argv[i], "--log-max")) log_max = atoll(argv[++i]);
+    else if (!strcmp(argv[i], "--pid-file")) pid_file = argv[++i];
+    else if (!strcmp(argv[i], "--exit-file")) exit_file = argv[++i];
+    else if (!strcmp(argv[i], "--sync-fd")) sync_fd = atoi(argv[++i]);
+    else usage();
+  }
+  /* Absolute paths: the monitor leaves the caller's directory (it may be unmounted). */
+  if (!log_path || !pid_file || !exit_file || i >= argc || log_max <= 0) usage();
+  if (log_path[0] != '/' || pid_file[0] != '/' || exit_file[0] != '/') usage();
+  if (sync_fd >= 0 && fcntl(sync_fd, F_SETFD, FD_CLOEXEC) < 0) sync_fd = -1;
+
+  /* Detach: the caller's child exits now, the monitor lives on in its own session. */
+  pid_t p = fork();
+  if (p < 0) die("fork");
+  if (p > 0) _exit(0);
+  if (setsid() < 0) die("setsid");
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) die("PR_SET_CHILD_SUBREAPER");
+  if (chdir("/") < 0) die("chdir");
+  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null < 0) die("/dev/null");
+  /* Its own stdio goes nowhere: a gone terminal must not signal or block it. */
+  for (int fd = 0; fd < 3; fd++)
+    if (fd != sync_fd) dup2(null, fd);
+  if (open_log() < 0) die(log_path);
+
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &mask, NULL);
+  signal(SIGPIPE, SIG_IGN);
+  signal(SIGHUP, SIG_IGN);
+  signal(SIGINT, SIG_IGN);
+  int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (sfd < 0) die("signalfd");
+
+  static struct stream out = {.name = "stdout"}, err = {.name = "stderr"};
+  int po[2], pe[2];
+  if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0) die("pipe");
+  pid_t runtime = fork();
+  if (runtime < 0) die("fork");
+  if (runtime == 0) {
+    sigprocmask(SIG_UNBLOCK, &mask, NULL);
+    signal(SIGPIPE, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    if (dup2(null, 0) < 0 || dup2(po[1], 1) < 0 || dup2(pe[1], 2) < 0) _exit(127);
+    execvp(argv[i], argv + i);
+    _exit(127);
+  }
+  close(po[1]);
+  close(pe[1]);
+  close(null);
+  out.fd = po[0];
+  err.fd = pe[0];
+
+  pid_t init = 0;
+  int init_status = 0, init_done = 0;
+  /* Children reaped before the init pid is known (a kill between create and here). */
+  pid_t early[8];
+  int early_status[8], nearly = 0;
+  for (;;) {
+    struct pollfd fds[3] = {{sfd, POLLIN, 0}, {out.fd, POLLIN, 0}, {err.fd, POLLIN, 0}};
+    if (init_done && out.fd < 0 && err.fd < 0) break;
+    int r = poll(fds, 3, init_done ? DRAIN_MS : -1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) die("poll");
+    if (r == 0) break; /* init gone and its output quiet: stragglers are not waited for */
+    if (fds[1].revents) pump(&out);
+    if (fds[2].revents) pump(&err);
+    if (!(fds[0].revents & POLLIN)) continue;
+    struct signalfd_siginfo si;
+    while (read(sfd, &si, sizeof si) == sizeof si) {}
+    int status;
+    pid_t w;
+    while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
+      if (w == runtime) {
+        char line[64];
+        runtime = 0;
+        init = (WIFEXITED(status) && WEXITSTATUS(status) == 0) ? read_pid_file() : -1;
+        if (init <= 0) {
+          snprintf(line, sizeof line, "failed %d %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), (int)getpid());
+          report(line);
+          /* No container: output of the failed runtime is drained, no exit file. */
+          exit_file = NULL;
+          init_done = 1;
+          continue;
+        }
+        snprintf(line, sizeof line, "created %d %d\n", (int)init, (int)getpid());
+        report(line);
+        for (int k = 0; k < nearly; k++)
+          if (early[k] == init) { init_status = early_status[k]; init_done = 1; }
+      } else if (init > 0 && w == init) {
+        init_status = status;
+        init_done = 1;
+      } else if (init == 0 && nearly < 8) {
+        early[nearly] = w;
+        early_status[nearly++] = status;
+      }
+    }
+  }
+  if (exit_file) write_exit_file(init_status);
+  return 0;
+}
