@@ -35,6 +35,7 @@ validators: dist/schemas/validators.js
 # file, the cgroup manager is a chunk of its own (delete, kill --all, pause), and so is
 # exec with the nsexec channel (create and run read it too, with the rest).
 # The network hook (bin/rocker-network-hook) runs twice per networked container.
+# The front (bin/rocker, front/) reuses the image tool's bundle code as a library.
 # Then their V8 code caches (tools/code-cache.mjs), which bin/load-bundle.cjs reads.
 RUNTIME_LIGHT := runtime/cli/commands/state.js,runtime/cli/commands/kill.js,runtime/cli/commands/list.js,runtime/cli/commands/delete.js,runtime/cli/commands/start.js
 bundle: ts validators
@@ -44,6 +45,7 @@ bundle: ts validators
 		build/cjs dist runtime/cli/main.js dist/rocker-runtime.cjs runtime
 	node tools/bundle.mjs build/cjs dist imagetool/cli/main.js dist/rocker-image.cjs imagetool runtime
 	node tools/bundle.mjs build/cjs dist imagetool/network/hook-main.js dist/rocker-network-hook.cjs imagetool runtime
+	node tools/bundle.mjs build/cjs dist front/cli/main.js dist/rocker.cjs front imagetool runtime
 	node --random-seed=1 tools/code-cache.mjs dist/rocker-*.cjs dist/schemas/validators/*.cjs
 
 dist/schemas/validators.js: schemas/compile-validators.mjs $(wildcard schemas/*/*.json) node_modules/.package-lock.json

@@ -25,6 +25,8 @@ export interface BundleOptions extends RunOptions {
   flat?: boolean;
   /** Replaces the image's Cmd (the arguments after `--`). */
   args?: string[];
+  /** Replaces the image's Entrypoint (and drops its Cmd). */
+  entrypoint?: string;
   /**
    * Networking (--network, --publish, --ip, --dns) belongs to the network
    * module: it adds namespaces, hooks and mounts to the spec here.
@@ -85,7 +87,7 @@ async function makeConfig(image: ResolvedImage, dir: string, o: BundleOptions): 
   const spec = defaultSpec();
   spec.process!.terminal = false;
   spec.root = { path: 'rootfs', readonly: false };
-  applyImageConfig(spec, image.config, o.args);
+  applyImageConfig(spec, image.config, o.args, o.entrypoint);
   const runConfig = runConfigOf(image.config);
   spec.process!.user = await resolveUser(paths.rootfs, o.user ?? runConfig.User);
   await applyRunOptions(spec, o);

@@ -29,9 +29,14 @@ export function mergeEnv(imageEnv: string[], base: string[]): string[] {
   return [...imageEnv, ...base.filter((e) => !names.has(envName(e)))];
 }
 
-/** Entrypoint + Cmd; `cmdOverride` (the arguments after `--`) replaces Cmd. */
-export function processArgs(run: ImageRunConfig, cmdOverride: string[] | undefined): string[] {
-  const args = [...(run.Entrypoint ?? []), ...(cmdOverride?.length ? cmdOverride : (run.Cmd ?? []))];
+/**
+ * Entrypoint + Cmd; `cmdOverride` (the arguments after `--`) replaces Cmd, and
+ * `entrypoint` (--entrypoint) replaces Entrypoint and drops the image's Cmd, as docker does.
+ */
+export function processArgs(run: ImageRunConfig, cmdOverride: string[] | undefined, entrypoint?: string): string[] {
+  const entry = entrypoint === undefined ? (run.Entrypoint ?? []) : entrypoint ? [entrypoint] : [];
+  const cmd = entrypoint === undefined ? (run.Cmd ?? []) : [];
+  const args = [...entry, ...(cmdOverride?.length ? cmdOverride : cmd)];
   if (!args.length) throw new RockerError('the image has no Entrypoint or Cmd and no command was given');
   return args;
 }
@@ -57,10 +62,10 @@ export function imageAnnotations(image: ImageConfig): Record<string, string> {
 }
 
 /** Applies the verbatim and annotation fields; User and Volumes need the rootfs (see bundle.ts). */
-export function applyImageConfig(spec: OciConfig, image: ImageConfig, cmdOverride?: string[]): void {
+export function applyImageConfig(spec: OciConfig, image: ImageConfig, cmdOverride?: string[], entrypoint?: string): void {
   const run = runConfigOf(image);
   const proc = spec.process!;
-  proc.args = processArgs(run, cmdOverride);
+  proc.args = processArgs(run, cmdOverride, entrypoint);
   // TERM is for terminals only; the run flags add it back for -t.
   proc.env = mergeEnv(run.Env ?? [], (proc.env ?? []).filter((e) => envName(e) !== 'TERM'));
   // The runtime spec requires an absolute cwd; a relative WorkingDir is taken from /.

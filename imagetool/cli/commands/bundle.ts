@@ -1,5 +1,6 @@
 // rocker-image bundle IMAGE DIR [-- args...]: an OCI runtime bundle from a stored image.
 import { resolve } from 'node:path';
+import type { Argv } from 'yargs';
 import type { BundleOptions } from '../../bundle/bundle.js';
 import type { ImageCommand } from '../context.js';
 
@@ -19,29 +20,58 @@ async function networkOption(a: Record<string, unknown>): Promise<BundleOptions[
     applyNetwork(spec, { bundleDir, network: str(a.network), publish: list(a.publish), ip: str(a.ip), dns: list(a.dns) });
 }
 
+/**
+ * The origin project's run flags, as bundle options. `rocker run` takes the same
+ * flags (front/), so they are defined and read here only.
+ */
+export function bundleFlags<T>(y: Argv<T>): Argv<T> {
+  return y
+    .option('flat', { type: 'boolean', default: false, describe: 'unpack into a plain rootfs directory instead of an overlay mount' })
+    // Repeatable, one value each (no `array: true`: it would swallow IMAGE and DIR).
+    .option('env', { alias: 'e', type: 'string', describe: 'set an environment variable (KEY=VALUE, or KEY to copy it) (repeatable)' })
+    .option('volume', { alias: 'v', type: 'string', describe: 'bind mount HOST:CONTAINER[:ro] (repeatable)' })
+    .option('memory', { alias: 'm', type: 'string', describe: 'memory limit (e.g. 512m, 1g)' })
+    .option('cpus', { type: 'number', describe: 'number of CPUs (CFS quota)' })
+    .option('cpu-shares', { type: 'number', describe: 'CPU shares (relative weight)' })
+    .option('cpuset-cpus', { type: 'string', describe: 'CPUs allowed (e.g. 0-1)' })
+    .option('pids-limit', { type: 'number', describe: 'maximum number of processes' })
+    .option('user', { alias: 'u', type: 'string', describe: 'user[:group] or uid[:gid] (names from the image)' })
+    .option('workdir', { alias: 'w', type: 'string', describe: 'working directory' })
+    .option('hostname', { type: 'string', describe: 'container hostname' })
+    .option('read-only', { type: 'boolean', describe: 'mount the rootfs read-only' })
+    .option('tty', { alias: 't', type: 'boolean', describe: 'allocate a terminal' })
+    .option('network', { type: 'string', describe: 'network to join: a network name, "none" or "host" (any network flag enables networking)' })
+    .option('publish', { alias: 'p', type: 'string', describe: 'publish a port: [hostIP:]hostPort:containerPort[/tcp|udp] (repeatable)' })
+    .option('ip', { type: 'string', describe: 'the container address on its network' })
+    .option('dns', { type: 'string', describe: 'DNS server for /etc/resolv.conf (repeatable)' })
+    .option('entrypoint', { type: 'string', describe: 'replace the image Entrypoint (an empty string clears it)' });
+}
+
+/** The parsed flags of bundleFlags() as options for createBundle (without the command arguments). */
+export async function bundleOptions(a: Record<string, unknown>): Promise<BundleOptions> {
+  return {
+    flat: Boolean(a.flat),
+    env: list(a.env),
+    volumes: list(a.volume),
+    memory: str(a.memory),
+    cpus: num(a.cpus),
+    cpuShares: num(a['cpu-shares']),
+    cpusetCpus: str(a['cpuset-cpus']),
+    pidsLimit: num(a['pids-limit']),
+    user: str(a.user),
+    workdir: str(a.workdir),
+    hostname: str(a.hostname),
+    readOnly: Boolean(a['read-only']),
+    tty: Boolean(a.tty),
+    entrypoint: str(a.entrypoint),
+    network: await networkOption(a),
+  };
+}
+
 const command: ImageCommand = {
   command: 'bundle <image> <dir> [args..]',
   describe: 'make an OCI runtime bundle (config.json + rootfs) from an image; arguments after -- replace its Cmd',
-  builder: (y) =>
-    y
-      .option('flat', { type: 'boolean', default: false, describe: 'unpack into a plain rootfs directory instead of an overlay mount' })
-      // Repeatable, one value each (no `array: true`: it would swallow IMAGE and DIR).
-      .option('env', { alias: 'e', type: 'string', describe: 'set an environment variable (KEY=VALUE, or KEY to copy it) (repeatable)' })
-      .option('volume', { alias: 'v', type: 'string', describe: 'bind mount HOST:CONTAINER[:ro] (repeatable)' })
-      .option('memory', { alias: 'm', type: 'string', describe: 'memory limit (e.g. 512m, 1g)' })
-      .option('cpus', { type: 'number', describe: 'number of CPUs (CFS quota)' })
-      .option('cpu-shares', { type: 'number', describe: 'CPU shares (relative weight)' })
-      .option('cpuset-cpus', { type: 'string', describe: 'CPUs allowed (e.g. 0-1)' })
-      .option('pids-limit', { type: 'number', describe: 'maximum number of processes' })
-      .option('user', { alias: 'u', type: 'string', describe: 'user[:group] or uid[:gid] (names from the image)' })
-      .option('workdir', { alias: 'w', type: 'string', describe: 'working directory' })
-      .option('hostname', { type: 'string', describe: 'container hostname' })
-      .option('read-only', { type: 'boolean', describe: 'mount the rootfs read-only' })
-      .option('tty', { alias: 't', type: 'boolean', describe: 'allocate a terminal' })
-      .option('network', { type: 'string', describe: 'network to join: a network name, "none" or "host" (any network flag enables networking)' })
-      .option('publish', { alias: 'p', type: 'string', describe: 'publish a port: [hostIP:]hostPort:containerPort[/tcp|udp] (repeatable)' })
-      .option('ip', { type: 'string', describe: 'the container address on its network' })
-      .option('dns', { type: 'string', describe: 'DNS server for /etc/resolv.conf (repeatable)' }),
+  builder: (y) => bundleFlags(y),
   async run(ctx, a) {
     // Loaded here: main.ts loads every command module to start any one of them.
     const { createBundle } = await import('../../bundle/bundle.js');
@@ -49,29 +79,7 @@ const command: ImageCommand = {
     const image = await store.resolve(String(a.image), ctx.platform);
     // yargs leaves what follows `--` in `_`, after the command's own name.
     const args = [...(list(a.args) ?? []), ...(list(a._) ?? []).slice(1)];
-    await createBundle(
-      store,
-      String(a.image),
-      resolve(String(a.dir)),
-      {
-        flat: Boolean(a.flat),
-        args: args.length ? args : undefined,
-        env: list(a.env),
-        volumes: list(a.volume),
-        memory: str(a.memory),
-        cpus: num(a.cpus),
-        cpuShares: num(a['cpu-shares']),
-        cpusetCpus: str(a['cpuset-cpus']),
-        pidsLimit: num(a['pids-limit']),
-        user: str(a.user),
-        workdir: str(a.workdir),
-        hostname: str(a.hostname),
-        readOnly: Boolean(a['read-only']),
-        tty: Boolean(a.tty),
-        network: await networkOption(a),
-      },
-      image,
-    );
+    await createBundle(store, String(a.image), resolve(String(a.dir)), { ...(await bundleOptions(a)), args: args.length ? args : undefined }, image);
   },
 };
 export default command;

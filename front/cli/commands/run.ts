@@ -1,0 +1,79 @@
+// rocker run [flags] IMAGE [COMMAND...]: bundle (the image tool's code and flags),
+// monitor + runtime create, start; then print the id (-d) or follow the output
+// and exit with the container's status.
+import { spawnSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { bundleFlags, bundleOptions } from '../../../imagetool/cli/commands/bundle.js';
+import { ImageNotFoundError } from '../../../imagetool/store/errors.js';
+import { RockerError, UsageError } from '../../../runtime/errors.js';
+import { remove, waitExit } from '../../lifecycle.js';
+import { startMonitor } from '../../monitor.js';
+import { runtimeOk } from '../../runtime.js';
+import type { FrontCommand, FrontContext } from '../context.js';
+import { follow } from './logs.js';
+
+const IMAGE_TOOL = fileURLToPath(new URL('../../../../bin/rocker-image', import.meta.url));
+const list = (v: unknown): string[] => (v === undefined ? [] : (Array.isArray(v) ? v : [v]).map(String));
+
+/** --env-file: KEY=VALUE (or KEY) lines; blank lines and # comments are skipped. */
+async function envFile(path: string): Promise<string[]> {
+  const text = await readFile(path, 'utf8').catch((err: Error) => {
+    throw new UsageError(`--env-file ${path}: ${err.message}`);
+  });
+  return text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+}
+
+/** The image, pulled first when the store does not have it (as docker run does). */
+async function ensureImage(ctx: FrontContext, image: string): Promise<void> {
+  const store = await ctx.image().openStore();
+  try {
+    await store.resolve(image);
+  } catch (err) {
+    if (!(err instanceof ImageNotFoundError)) throw err;
+    const r = spawnSync(IMAGE_TOOL, ['--root', ctx.global.root, 'pull', '--quiet', image], { stdio: ['ignore', 2, 2] });
+    if (r.status !== 0) throw new RockerError(`pulling ${image} failed`);
+  }
+}
+
+const command: FrontCommand = {
+  command: 'run <image> [args..]',
+  describe: 'run a command in a new container',
+  builder: (y) =>
+    bundleFlags(y)
+      .option('detach', { alias: 'd', type: 'boolean', describe: 'run in the background and print the container id' })
+      .option('interactive', { alias: 'i', type: 'boolean', describe: 'accepted; stdin is not attached yet' })
+      .option('name', { type: 'string', describe: 'the container name (unique)' })
+      .option('rm', { type: 'boolean', describe: 'remove the container when it exits (attached runs)' })
+      .option('env-file', { type: 'string', describe: 'read environment variables from a file (repeatable)' }),
+  async run(ctx, a) {
+    if (a.tty) throw new UsageError('-t is not supported yet: the monitor has no terminal mode');
+    const image = String(a.image);
+    const args = list(a.args);
+    const env = [...(await Promise.all(list(a['env-file']).map(envFile))).flat(), ...list(a.env)];
+    const options = { ...(await bundleOptions({ ...a, env })), args: args.length ? args : undefined };
+    await ensureImage(ctx, image);
+    const { containers } = ctx;
+    const c = await containers.create({ name: a.name === undefined ? undefined : String(a.name), image, command: args, ports: list(a.publish), ...ctx.runtime });
+    try {
+      const { createBundle } = await import('../../../imagetool/bundle/bundle.js');
+      await createBundle(await ctx.image().openStore(), image, containers.paths(c.id).bundle, options);
+      Object.assign(c, await startMonitor(containers, c));
+      await containers.save(c);
+      await runtimeOk(c, ['start', c.id]);
+    } catch (err) {
+      // A container that never ran is no container (nothing is left behind).
+      await remove(containers, c.id, true).catch(() => {});
+      throw err;
+    }
+    if (a.detach) return ctx.out(c.id);
+    // Attached: signals go to the container, its output to ours.
+    const forward = (sig: NodeJS.Signals) => void runtimeOk(c, ['kill', c.id, sig]).catch(() => {});
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, forward);
+    await follow(containers, c, { follow: true });
+    const exit = await waitExit(containers, c);
+    if (a.rm) await remove(containers, c.id, true);
+    return exit ? exit.exitCode : 125;
+  },
+};
+export default command;

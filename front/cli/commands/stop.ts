@@ -1,0 +1,16 @@
+// rocker stop [-t N] CONTAINER...: the image's StopSignal (else SIGTERM), N seconds, then SIGKILL.
+import { stop } from '../../lifecycle.js';
+import type { FrontCommand } from '../context.js';
+
+const command: FrontCommand = {
+  command: 'stop <containers..>',
+  describe: 'stop containers: StopSignal, a grace period, then SIGKILL',
+  builder: (y) => y.option('time', { alias: 't', type: 'number', default: 10, describe: 'seconds to wait before SIGKILL' }),
+  async run(ctx, a) {
+    for (const ref of a.containers as string[]) {
+      await stop(ctx.containers, await ctx.container(String(ref)), Number(a.time));
+      ctx.out(String(ref));
+    }
+  },
+};
+export default command;

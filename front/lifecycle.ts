@@ -1,0 +1,106 @@
+// A container's status from what is on disk and what the runtime says, and the
+// verbs that change it (stop, kill, remove), each safe on a half-made container.
+import { readFile, stat } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { constants } from 'node:os';
+import { RockerError } from '../runtime/errors.js';
+import { monitorAlive } from './monitor.js';
+import { runtime, runtimeOk, runtimeStatus } from './runtime.js';
+import type { Containers, ContainerRecord, ExitRecord } from './state.js';
+
+export type Status =
+  | { state: 'exited'; exit: ExitRecord }
+  | { state: 'created' | 'running' | 'paused' }
+  /** Half-made (a crash before the monitor reported) or lost (the monitor gone, no exit recorded). */
+  | { state: 'dead' };
+
+export async function statusOf(containers: Containers, c: ContainerRecord | undefined, id: string): Promise<Status> {
+  const exit = await containers.exit(id);
+  if (exit) return { state: 'exited', exit };
+  if (!c?.monitorPid || !monitorAlive(c.monitorPid)) return { state: 'dead' };
+  const s = await runtimeStatus(c);
+  return s === 'created' || s === 'running' || s === 'paused' ? { state: s } : { state: 'dead' };
+}
+
+/** Resolves when the monitor has written the exit file; false after `ms`, or at once when there is no monitor to write it. */
+export async function waitExit(containers: Containers, c: ContainerRecord, ms = Infinity): Promise<ExitRecord | undefined> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const exit = await containers.exit(c.id);
+    if (exit) return exit;
+    if (!monitorAlive(c.monitorPid) || Date.now() >= until) return undefined;
+    await sleep(50);
+  }
+}
+
+/** The image's StopSignal (an annotation of the bundle), else SIGTERM. */
+export async function stopSignal(containers: Containers, c: ContainerRecord): Promise<string> {
+  try {
+    const config = JSON.parse(await readFile(`${containers.paths(c.id).bundle}/config.json`, 'utf8')) as { annotations?: Record<string, string> };
+    const sig = config.annotations?.['org.opencontainers.image.stopSignal'];
+    if (sig) return sig;
+  } catch {
+    /* no bundle: the default */
+  }
+  return 'SIGTERM';
+}
+
+/** Normalises "int", "SIGINT", "2" to what every runc-compatible runtime accepts. */
+export function signalName(sig: string): string {
+  if (/^[0-9]+$/.test(sig)) return sig;
+  const name = sig.toUpperCase().startsWith('SIG') ? sig.toUpperCase() : `SIG${sig.toUpperCase()}`;
+  if (!(name in constants.signals)) throw new RockerError(`invalid signal "${sig}"`);
+  return name;
+}
+
+export async function kill(c: ContainerRecord, sig: string): Promise<void> {
+  await runtimeOk(c, ['kill', c.id, signalName(sig)]);
+}
+
+/** stop: StopSignal, `timeout` seconds of grace, then SIGKILL. A stopped container is left as it is. */
+export async function stop(containers: Containers, c: ContainerRecord, timeoutSec: number): Promise<void> {
+  const s = await statusOf(containers, c, c.id);
+  if (s.state === 'exited' || s.state === 'dead') return;
+  if (s.state === 'paused') await runtime(c, ['resume', c.id]);
+  await runtime(c, ['kill', c.id, signalName(await stopSignal(containers, c))]);
+  if (await waitExit(containers, c, timeoutSec * 1000)) return;
+  await runtime(c, ['kill', c.id, 'SIGKILL']);
+  if (!(await waitExit(containers, c, 30000)) && monitorAlive(c.monitorPid)) {
+    throw new RockerError(`container ${c.name} did not stop after SIGKILL`);
+  }
+}
+
+/**
+ * rm: the runtime's container (its cgroups, network via poststop hooks), the
+ * monitor, the bundle (overlay mount), the name and the directory with the log.
+ * Every step tolerates a missing part, so a half-made container is removed too.
+ */
+export async function remove(containers: Containers, id: string, force: boolean): Promise<void> {
+  const c = await containers.load(id).catch(() => undefined);
+  if (c) {
+    const s = await statusOf(containers, c, id);
+    if (s.state === 'running' || s.state === 'paused' || s.state === 'created') {
+      if (!force) throw new RockerError(`container ${c.name} is ${s.state}: stop it first or use rm -f`);
+      await runtime(c, ['kill', c.id, 'SIGKILL']);
+      await waitExit(containers, c, 10000);
+    }
+    const del = await runtime(c, ['delete', '--force', c.id]);
+    if (del.code !== 0 && (await runtimeStatus(c)) !== undefined) throw new RockerError(`removing ${c.name}: ${del.stderr.trim()}`);
+    // A monitor still there (no init ever reported, or output still held) has nothing left to watch.
+    if (monitorAlive(c.monitorPid)) process.kill(c.monitorPid!, 'SIGKILL');
+  }
+  await removeBundleDir(containers.paths(id).bundle);
+  await containers.remove(id);
+}
+
+async function removeBundleDir(bundle: string): Promise<void> {
+  if (!(await stat(bundle).catch(() => null))) return;
+  const { removeBundle } = await import('../imagetool/bundle/unbundle.js');
+  const { unmount } = await import('../imagetool/bundle/overlay-mount.js');
+  await removeBundle(bundle).catch(async (err) => {
+    // A bundle cut short by a crash has no record: its rootfs may still be mounted.
+    // A failing umount throws here: nothing is removed through a mount.
+    await unmount(`${bundle}/rootfs`);
+    if ((await stat(`${bundle}/rocker-bundle.json`).catch(() => null)) !== null) throw err;
+  });
+}
