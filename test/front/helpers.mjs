@@ -20,15 +20,17 @@ export async function frontFixture() {
     root: join(dir, 'root'),
     runtimeRoot: join(dir, 'runtime'),
     image: `${registry.host}/rocker/app:1`,
+    // Networks this suite creates stay in its own directories (never /etc/rocker/networks).
+    env: { ...process.env, ROCKER_NETWORK_CONFIG_DIR: join(dir, 'net-config'), ROCKER_NETWORK_STATE_DIR: join(dir, 'net-state') },
     /** Resolves { code, stdout, stderr } whatever the exit status. */
     rocker: (...args) =>
       new Promise((resolve) => {
-        execFile(ROCKER, ['--root', f.root, '--runtime-root', f.runtimeRoot, ...args], { timeout: 120000 }, (err, stdout, stderr) =>
+        execFile(ROCKER, ['--root', f.root, '--runtime-root', f.runtimeRoot, ...args], { timeout: 120000, env: f.env }, (err, stdout, stderr) =>
           resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
         );
       }),
     /** A long-running rocker command (logs -f) as a child process. */
-    spawn: (...args) => spawn(ROCKER, ['--root', f.root, '--runtime-root', f.runtimeRoot, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    spawn: (...args) => spawn(ROCKER, ['--root', f.root, '--runtime-root', f.runtimeRoot, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: f.env }),
     async ok(...args) {
       const r = await f.rocker(...args);
       if (r.code !== 0) throw new Error(`rocker ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
