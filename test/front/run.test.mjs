@@ -159,3 +159,29 @@ test('run -d --network -p: the published port answers on 127.0.0.1; rm -f leaves
     restoreForward();
   }
 });
+
+test('a killed monitor or a crash right after mkdir leaves containers that ps -a, logs and rm -f handle', { timeout: 120000 }, async () => {
+  const name = uniqueName('orphan');
+  const id = (await f.ok('run', '-d', '--name', name, f.image, 'echo before; while true; do sleep 1; done')).trim();
+  const info = await inspect(name);
+  for (let i = 0; i < 50 && !(await f.ok('logs', name)).includes('before'); i++) await new Promise((r) => setTimeout(r, 100));
+  process.kill(info.monitorPid, 'SIGKILL');
+  for (let i = 0; i < 50 && existsSync(`/proc/${info.monitorPid}`); i++) await new Promise((r) => setTimeout(r, 50));
+  const row = JSON.parse((await f.ok('ps', '-a', '--format', 'json')).split('\n').find((l) => l.includes(name)));
+  assert.equal(row.Status, 'Dead');
+  assert.equal(await f.ok('logs', '-f', name), 'before\n');
+
+  // A crash between the directory and its record: no name, no record.
+  const halfId = 'f'.repeat(8) + id.slice(8);
+  mkdirSync(join(f.root, 'containers', halfId));
+  assert.ok((await f.ok('ps', '-a', '-q')).split('\n').includes(halfId.slice(0, 12)));
+  await f.ok('rm', '-f', name, halfId.slice(0, 16));
+  await assertGone(id, info);
+  assert.equal(existsSync(join(f.root, 'containers', halfId)), false);
+});
+
+test('--runtime runc: the same front drives runc', { timeout: 60000 }, async () => {
+  const r = await f.rocker('--runtime', 'runc', 'run', '--rm', f.image, 'echo via runc; exit 5');
+  assert.equal(r.code, 5, r.stderr);
+  assert.equal(r.stdout, 'via runc\n');
+});
