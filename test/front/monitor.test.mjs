@@ -1,0 +1,62 @@
+// rocker-monitor on its own: any `create`-like command that leaves a process
+// and writes its pid will do, so a shell stands in for the runtime here.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const MONITOR = fileURLToPath(new URL('../../dist/rocker-monitor', import.meta.url));
+
+/** Runs the monitor over `script` (the stand-in init); resolves the sync line once the exit file is there. */
+async function monitor(dir, script, logMax) {
+  const p = { log: join(dir, 'log'), pid: join(dir, 'pid'), exit: join(dir, 'exit.json') };
+  const create = ['/bin/sh', '-c', `/bin/sh -c '${script}' & echo $! > ${p.pid}`];
+  const child = spawn(MONITOR, ['--log', p.log, '--log-max', String(logMax), '--pid-file', p.pid, '--exit-file', p.exit, '--sync-fd', '3', '--', ...create], { stdio: ['ignore', 'ignore', 'inherit', 'pipe'] });
+  let sync = '';
+  child.stdio[3].on('data', (d) => (sync += d));
+  await new Promise((resolve) => child.stdio[3].on('end', resolve));
+  for (let i = 0; i < 200 && !existsSync(p.exit); i++) await new Promise((r) => setTimeout(r, 50));
+  return { sync, ...p };
+}
+
+const RECORD = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (stdout|stderr) ([FP]) (.*)$/;
+
+test('CRI records per stream, P pieces of a long line, rotation at the size limit, the exit code', { timeout: 30000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rocker-monitor-'));
+  try {
+    // 40 short lines, one of 20000 bytes (two records), one to stderr, then exit 4.
+    const script = 'i=0; while [ $i -lt 40 ]; do echo line$i; i=$((i+1)); done; head -c 20000 /dev/zero | tr "\\\\0" x; echo; echo oops >&2; exit 4';
+    const r = await monitor(dir, script, 4096);
+    assert.match(r.sync, /^created \d+ \d+\n$/);
+    const exit = JSON.parse(readFileSync(r.exit, 'utf8'));
+    assert.equal(exit.exitCode, 4);
+    assert.ok(existsSync(`${r.log}.1`), 'the log was rotated');
+    const records = [readFileSync(`${r.log}.1`, 'utf8'), readFileSync(r.log, 'utf8')].join('').split('\n').filter(Boolean).map((l) => RECORD.exec(l));
+    assert.ok(records.every(Boolean));
+    assert.ok(readFileSync(r.log, 'utf8').length <= 4096 + 20100, 'the current file began anew');
+    const long = records.filter((m) => m[3].startsWith('xxx'));
+    assert.deepEqual(long.map((m) => [m[2], m[3].length]), [['P', 16384], ['F', 20000 - 16384]]);
+    assert.deepEqual(records.filter((m) => m[1] === 'stderr').map((m) => m[3]), ['oops']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a failed create is reported on the sync fd and leaves no exit file', { timeout: 30000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rocker-monitor-'));
+  try {
+    const p = { log: join(dir, 'log'), pid: join(dir, 'pid'), exit: join(dir, 'exit.json') };
+    const child = spawn(MONITOR, ['--log', p.log, '--pid-file', p.pid, '--exit-file', p.exit, '--sync-fd', '3', '--', '/bin/sh', '-c', 'exit 9'], { stdio: ['ignore', 'ignore', 'inherit', 'pipe'] });
+    let sync = '';
+    child.stdio[3].on('data', (d) => (sync += d));
+    await new Promise((resolve) => child.stdio[3].on('end', resolve));
+    assert.match(sync, /^failed 9 \d+\n$/);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(existsSync(p.exit), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
