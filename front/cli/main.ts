@@ -13,8 +13,12 @@ import kill from './commands/kill.js';
 import rm from './commands/rm.js';
 import wait from './commands/wait.js';
 import inspect from './commands/inspect.js';
+import exec from './commands/exec.js';
 
-const COMMANDS: FrontCommand[] = [run, ps, logs, stop, kill, rm, wait, inspect];
+const COMMANDS: FrontCommand[] = [run, exec, ps, logs, stop, kill, rm, wait, inspect];
+
+/** Verbs whose operand (IMAGE, CONTAINER) is followed by a command: what comes after it is never rocker's. */
+const COMMAND_VERBS = new Map<string, FrontCommand>([['run', run], ['exec', exec]]);
 
 /** Image and network verbs are the image tool's own, run with the same --root. */
 const IMAGE_VERBS = new Set(['images', 'pull', 'push', 'rmi', 'tag', 'login', 'logout', 'network']);
@@ -63,10 +67,10 @@ async function main(argv: string[]): Promise<number> {
     const r = spawnSync(IMAGE_TOOL, ['--root', g.root, ...argv.slice(head.length - 1)], { stdio: 'inherit' });
     return r.status ?? 125;
   }
-  // run: everything after IMAGE is the container's command, never rocker's flags.
   let operandTail: string[] = [];
-  if (verb === 'run') {
-    const probe = run.builder!(globals(yargs([])) as unknown as Argv<FrontArgs>) as unknown as { getOptions(): { boolean: string[]; alias: Record<string, string[]> } };
+  const withCommand = verb === undefined ? undefined : COMMAND_VERBS.get(verb);
+  if (withCommand) {
+    const probe = withCommand.builder!(globals(yargs([])) as unknown as Argv<FrontArgs>) as unknown as { getOptions(): { boolean: string[]; alias: Record<string, string[]> } };
     const opts = probe.getOptions();
     const booleans = new Set([...opts.boolean, ...opts.boolean.flatMap((b) => opts.alias[b] ?? []), 'help']);
     const [flags, tail] = splitAtOperand(argv.slice(head.length), (f) => !booleans.has(f));
@@ -86,7 +90,7 @@ async function main(argv: string[]): Promise<number> {
     }) as unknown as Argv<FrontArgs>;
   for (const cmd of COMMANDS) {
     cli = cli.command(cmd.command, cmd.describe, (y: Argv<FrontArgs>) => (cmd.builder ? cmd.builder(y) : y), async (args: Record<string, unknown>) => {
-      if (cmd === run) args.args = operandTail;
+      if (cmd === withCommand) args.args = operandTail;
       status = (await cmd.run(new FrontContext(args as unknown as FrontArgs), args)) ?? 0;
     });
   }

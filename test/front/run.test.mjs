@@ -1,11 +1,11 @@
 // rocker run/ps/logs/stop/rm driven as the origin project's users did.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chainHash, freePort, freeSubnet, keepIpForward } from '../network/helpers.mjs';
-import { frontFixture, uniqueName } from './helpers.mjs';
+import { ROCKER, frontFixture, uniqueName } from './helpers.mjs';
 
 let f;
 before(async () => {
@@ -184,4 +184,28 @@ test('--runtime runc: the same front drives runc', { timeout: 60000 }, async () 
   const r = await f.rocker('--runtime', 'runc', 'run', '--rm', f.image, 'echo via runc; exit 5');
   assert.equal(r.code, 5, r.stderr);
   assert.equal(r.stdout, 'via runc\n');
+});
+
+test('exec: -e, -u by name, -w, the exit code; -it under a real pty (script)', { timeout: 120000 }, async () => {
+  const name = uniqueName('exec');
+  const id = (await f.ok('run', '-d', '--name', name, f.image, 'while true; do sleep 1; done')).trim();
+  try {
+    const r = await f.rocker('exec', '-e', 'X=1', '-u', 'web', '-w', '/tmp', name, 'sh', '-c', 'echo "$X $(id -u):$(id -g) $(pwd)"; exit 6');
+    assert.equal(r.code, 6, r.stderr);
+    assert.equal(r.stdout, '1 1000:1001 /tmp\n');
+    // -it: `script` gives rocker a real terminal; the process sees one and reads our input.
+    const cmd = [ROCKER, '--root', f.root, '--runtime-root', f.runtimeRoot, 'exec', '-it', id.slice(0, 12), 'sh', '-c', 'test -t 0 && test -t 1 && read line && echo "got $line"; exit 2'];
+    const quoted = cmd.map((s) => `'${s.replaceAll("'", "'\\''")}'`).join(' ');
+    const out = await new Promise((resolve) => {
+      const child = spawn('script', ['-qec', quoted, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: f.env });
+      let text = '';
+      child.stdout.on('data', (d) => (text += d));
+      child.stdin.write('hello\n');
+      child.on('exit', (code) => resolve({ code, text }));
+    });
+    assert.match(out.text, /got hello/);
+    assert.equal(out.code, 2);
+  } finally {
+    await f.ok('rm', '-f', name);
+  }
 });
