@@ -2,11 +2,12 @@
 // recognising it later (a pid alone may have been reused).
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { RockerError } from '../runtime/errors.js';
 import { createError } from './runtime.js';
-import type { Containers, ContainerRecord } from './state.js';
+import { SOCKET_DIR, type Containers, type ContainerRecord } from './state.js';
 
 const MONITOR = fileURLToPath(new URL('../rocker-monitor', import.meta.url));
 
@@ -17,11 +18,13 @@ export const LOG_MAX_BYTES = 10 * 1024 * 1024;
  * The monitor runs the runtime's `create`; resolves once the container is
  * created (its init waits for `start`) with the monitor's and the init's pids.
  */
-export function startMonitor(containers: Containers, c: ContainerRecord): Promise<{ monitorPid: number; initPid: number }> {
+export async function startMonitor(containers: Containers, c: ContainerRecord, o: { tty?: boolean; stdin?: boolean }): Promise<{ monitorPid: number; initPid: number }> {
   const p = containers.paths(c.id);
+  await mkdir(SOCKET_DIR, { recursive: true, mode: 0o700 });
   const [cmd, ...pre] = c.runtime;
-  const create = [cmd, ...pre, '--root', c.runtimeRoot, '--log', p.runtimeLog, '--log-format', 'json', 'create', '--bundle', p.bundle, '--pid-file', p.pid, c.id];
-  const args = ['--log', p.log, '--log-max', String(LOG_MAX_BYTES), '--pid-file', p.pid, '--exit-file', p.exit, '--sync-fd', '3', '--', ...create];
+  const terminal = o.tty ? ['--console-socket', p.console] : [];
+  const create = [cmd, ...pre, '--root', c.runtimeRoot, '--log', p.runtimeLog, '--log-format', 'json', 'create', '--bundle', p.bundle, '--pid-file', p.pid, ...terminal, c.id];
+  const args = ['--log', p.log, '--log-max', String(LOG_MAX_BYTES), '--pid-file', p.pid, '--exit-file', p.exit, '--sync-fd', '3', '--attach-socket', p.attach, ...terminal, ...(o.stdin ? ['--stdin'] : []), '--', ...create];
   return new Promise((resolve, reject) => {
     // fd 3 is the sync pipe; the monitor's own stdio goes nowhere (it detaches).
     const child = spawn(MONITOR, args, { stdio: ['ignore', 'ignore', 'inherit', 'pipe'], detached: true });

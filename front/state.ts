@@ -33,6 +33,7 @@ export interface ExitRecord {
 /** docker's name rule; names are file names here, so it also keeps them path-safe. */
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 const ID = /^[0-9a-f]{64}$/;
+export const SOCKET_DIR = '/run/rocker-front/sockets';
 
 export class Containers {
   readonly dir: string;
@@ -53,6 +54,9 @@ export class Containers {
       exit: join(dir, 'exit.json'),
       pid: join(dir, 'init.pid'),
       runtimeLog: join(dir, 'runtime.log'),
+      // Unix socket paths must fit in 108 bytes: a short fixed directory, not the container's.
+      attach: join(SOCKET_DIR, `${id}.attach`),
+      console: join(SOCKET_DIR, `${id}.console`),
     };
   }
 
@@ -125,8 +129,10 @@ export class Containers {
     throw new RockerError(`no such container: ${ref}`);
   }
 
-  /** The last step of rm: the name (if still this container's) and the directory. */
+  /** The last step of rm: the name (if still this container's), the sockets and the directory. */
   async remove(id: string): Promise<void> {
+    const { attach, console } = this.paths(id);
+    for (const s of [attach, console]) await rm(s, { force: true });
     const record = await this.load(id).catch(() => null);
     if (record) {
       const link = join(this.names, record.name);

@@ -102,11 +102,9 @@ async function main(argv: string[]): Promise<number> {
   return status;
 }
 
+// Exits explicitly: an attached terminal (run -it) would keep the process alive.
+// Our stdout and stderr are written synchronously on Linux (files, pipes, terminals).
 main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e) => {
-    process.exitCode = report(e);
-  },
+  (code) => process.exit(code),
+  (e) => process.exit(report(e)),
 );

@@ -2,7 +2,8 @@
  * rocker-monitor: one per container, the role conmon plays for podman.
  *
  *   rocker-monitor --log FILE [--log-max BYTES] --pid-file FILE --exit-file FILE
- *                  [--sync-fd N] -- RUNTIME-CREATE-COMMAND...
+ *                  [--sync-fd N] [--stdin] [--console-socket PATH] [--attach-socket PATH]
+ *                  -- RUNTIME-CREATE-COMMAND...
  *
  * Paths are absolute. It detaches (fork + setsid: the caller may exit at once), becomes the child
  * subreaper, and runs the runtime's `create` command (any runc-compatible
@@ -14,8 +15,13 @@
  * renaming FILE to FILE.1 when it would exceed --log-max, and once the init
  * has exited and its output is drained it writes the exit file atomically:
  *   {"exitCode":N,"exitedAt":"<RFC3339Nano>"}     (128+S for signal S)
- * Starting the container (`runtime start`) is left to the caller, so that it
- * can follow the log first. Nothing here knows about rocker's own state: a
+ * --console-socket: the monitor listens there for the terminal master the
+ * runtime sends (the caller passes the same path to the runtime's create); its
+ * output is logged as stdout. --attach-socket: clients connecting there get the
+ * container's output as it comes and what they send is the container's input
+ * (the terminal, or with --stdin a pipe that is closed when a client shuts down
+ * its sending side). Starting the container (`runtime start`) is left to the
+ * caller, so that it can attach or follow the log first. Nothing here knows about rocker's own state: a
  * shim can drive it with the same arguments.
  */
 #include <errno.h>
@@ -28,6 +34,8 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -50,6 +58,9 @@ static long long log_max = 10LL * 1024 * 1024;
 static int log_fd = -1;
 static long long log_size;
 static int sync_fd = -1;
+/* Attached clients (rocker run -it, attach); a slow one loses output rather than stall the monitor. */
+#define MAX_CLIENTS 4
+static int clients[MAX_CLIENTS] = {-1, -1, -1, -1};
 
 static void die(const char *what) {
   char msg[256];
@@ -122,6 +133,11 @@ static int pump(struct stream *s) {
     s->fd = -1;
     return 0;
   }
+  for (int c = 0; c < MAX_CLIENTS; c++)
+    if (clients[c] >= 0 && send(clients[c], s->buf + s->len, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno != EAGAIN) {
+      close(clients[c]);
+      clients[c] = -1;
+    }
   s->len += (size_t)n;
   size_t start = 0;
   for (size_t i = s->len - (size_t)n; i < s->len; i++) {
@@ -169,27 +185,57 @@ static void report(const char *line) {
   sync_fd = -1;
 }
 
+static int listen_on(const char *path) {
+  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+  if (strlen(path) >= sizeof sa.sun_path) { errno = ENAMETOOLONG; return -1; }
+  strcpy(sa.sun_path, path);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  unlink(path);
+  if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || chmod(path, 0600) < 0 || listen(fd, 4) < 0) return -1;
+  return fd;
+}
+
+/* The terminal master a runtime sends over --console-socket (SCM_RIGHTS). */
+static int receive_fd(int conn) {
+  char byte, control[CMSG_SPACE(sizeof(int))];
+  struct iovec iov = {&byte, 1};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+  if (recvmsg(conn, &msg, MSG_CMSG_CLOEXEC) < 0) return -1;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  if (!c || c->cmsg_type != SCM_RIGHTS) return -1;
+  int fd;
+  memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  return fd;
+}
+
 static void usage(void) {
-  static const char msg[] = "usage: rocker-monitor --log FILE [--log-max BYTES] --pid-file FILE --exit-file FILE [--sync-fd N] -- RUNTIME ARGS...\n";
+  static const char msg[] = "usage: rocker-monitor --log FILE [--log-max BYTES] --pid-file FILE --exit-file FILE [--sync-fd N] [--stdin] [--console-socket PATH] [--attach-socket PATH] -- RUNTIME ARGS...\n";
   write_all(2, msg, sizeof msg - 1);
   _exit(2);
 }
 
 int main(int argc, char **argv) {
+  const char *console_path = NULL, *attach_path = NULL;
+  int want_stdin = 0;
   int i = 1;
   for (; i < argc; i++) {
     if (!strcmp(argv[i], "--")) { i++; break; }
+    if (!strcmp(argv[i], "--stdin")) { want_stdin = 1; continue; }
     if (i + 1 >= argc) usage();
     if (!strcmp(argv[i], "--log")) log_path = argv[++i];
     else if (!strcmp(argv[i], "--log-max")) log_max = atoll(argv[++i]);
     else if (!strcmp(argv[i], "--pid-file")) pid_file = argv[++i];
     else if (!strcmp(argv[i], "--exit-file")) exit_file = argv[++i];
     else if (!strcmp(argv[i], "--sync-fd")) sync_fd = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--console-socket")) console_path = argv[++i];
+    else if (!strcmp(argv[i], "--attach-socket")) attach_path = argv[++i];
     else usage();
   }
   /* Absolute paths: the monitor leaves the caller's directory (it may be unmounted). */
   if (!log_path || !pid_file || !exit_file || i >= argc || log_max <= 0) usage();
   if (log_path[0] != '/' || pid_file[0] != '/' || exit_file[0] != '/') usage();
+  if ((console_path && console_path[0] != '/') || (attach_path && attach_path[0] != '/')) usage();
   if (sync_fd >= 0 && fcntl(sync_fd, F_SETFD, FD_CLOEXEC) < 0) sync_fd = -1;
 
   /* Detach: the caller's child exits now, the monitor lives on in its own session. */
@@ -216,9 +262,15 @@ int main(int argc, char **argv) {
   int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
   if (sfd < 0) die("signalfd");
 
-  static struct stream out = {.name = "stdout"}, err = {.name = "stderr"};
-  int po[2], pe[2];
+  int console_l = -1, attach_l = -1, console_c = -1;
+  if (console_path && (console_l = listen_on(console_path)) < 0) die(console_path);
+  if (attach_path && (attach_l = listen_on(attach_path)) < 0) die(attach_path);
+  static struct stream out = {.name = "stdout"}, err = {.name = "stderr"}, tty = {.name = "stdout", .fd = -1};
+  int po[2], pe[2], pi[2] = {-1, -1};
   if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0) die("pipe");
+  if (want_stdin && pipe2(pi, O_CLOEXEC) < 0) die("pipe");
+  /* Where clients' input goes: the terminal once it came, else the stdin pipe. */
+  int input = pi[1];
   pid_t runtime = fork();
   if (runtime < 0) die("fork");
   if (runtime == 0) {
@@ -226,12 +278,13 @@ int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_DFL);
     signal(SIGHUP, SIG_DFL);
     signal(SIGINT, SIG_DFL);
-    if (dup2(null, 0) < 0 || dup2(po[1], 1) < 0 || dup2(pe[1], 2) < 0) _exit(127);
+    if (dup2(pi[0] >= 0 ? pi[0] : null, 0) < 0 || dup2(po[1], 1) < 0 || dup2(pe[1], 2) < 0) _exit(127);
     execvp(argv[i], argv + i);
     _exit(127);
   }
   close(po[1]);
   close(pe[1]);
+  if (pi[0] >= 0) close(pi[0]);
   close(null);
   out.fd = po[0];
   err.fd = pe[0];
@@ -242,14 +295,47 @@ int main(int argc, char **argv) {
   pid_t early[8];
   int early_status[8], nearly = 0;
   for (;;) {
-    struct pollfd fds[3] = {{sfd, POLLIN, 0}, {out.fd, POLLIN, 0}, {err.fd, POLLIN, 0}};
-    if (init_done && out.fd < 0 && err.fd < 0) break;
-    int r = poll(fds, 3, init_done ? DRAIN_MS : -1);
+    enum { N = 7 + MAX_CLIENTS };
+    struct pollfd fds[N] = {{sfd, POLLIN, 0}, {out.fd, POLLIN, 0}, {err.fd, POLLIN, 0}, {tty.fd, POLLIN, 0},
+                            {console_l, POLLIN, 0}, {console_c, POLLIN, 0}, {attach_l, POLLIN, 0}};
+    for (int c = 0; c < MAX_CLIENTS; c++) fds[7 + c] = (struct pollfd){clients[c], POLLIN, 0};
+    if (init_done && out.fd < 0 && err.fd < 0 && tty.fd < 0) break;
+    int r = poll(fds, N, init_done ? DRAIN_MS : -1);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) die("poll");
     if (r == 0) break; /* init gone and its output quiet: stragglers are not waited for */
     if (fds[1].revents) pump(&out);
     if (fds[2].revents) pump(&err);
+    if (fds[3].revents && !pump(&tty)) input = -1; /* the terminal is gone: so is the container's input */
+    if (fds[4].revents) console_c = accept4(console_l, NULL, NULL, SOCK_CLOEXEC);
+    if (fds[5].revents) {
+      /* One terminal per container: the socket is done with once it came. */
+      tty.fd = receive_fd(console_c);
+      if (tty.fd >= 0) input = tty.fd;
+      close(console_c);
+      close(console_l);
+      console_c = console_l = -1;
+      unlink(console_path);
+    }
+    if (fds[6].revents) {
+      int c = accept4(attach_l, NULL, NULL, SOCK_CLOEXEC);
+      for (int k = 0; c >= 0 && k < MAX_CLIENTS; k++)
+        if (clients[k] < 0) { clients[k] = c; c = -1; }
+      if (c >= 0) close(c);
+    }
+    for (int k = 0; k < MAX_CLIENTS; k++) {
+      if (!fds[7 + k].revents || clients[k] < 0) continue;
+      char in[4096];
+      ssize_t n = read(clients[k], in, sizeof in);
+      if (n > 0) {
+        if (input >= 0) write_all(input, in, (size_t)n);
+        continue;
+      }
+      close(clients[k]);
+      clients[k] = -1;
+      /* A client that shut down its input ends the container's stdin (not a terminal's). */
+      if (input >= 0 && input == pi[1]) { close(pi[1]); input = pi[1] = -1; }
+    }
     if (!(fds[0].revents & POLLIN)) continue;
     struct signalfd_siginfo si;
     while (read(sfd, &si, sizeof si) == sizeof si) {}
@@ -282,5 +368,7 @@ int main(int argc, char **argv) {
     }
   }
   if (exit_file) write_exit_file(init_status);
+  /* Attached clients see EOF only now: the exit file is there when they look. */
+  if (attach_path) unlink(attach_path);
   return 0;
 }

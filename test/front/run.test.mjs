@@ -209,3 +209,36 @@ test('exec: -e, -u by name, -w, the exit code; -it under a real pty (script)', {
     await f.ok('rm', '-f', name);
   }
 });
+
+/** Runs rocker under script(1) (a real pty), feeding `input`; resolves { code, text }. */
+function underPty(args, input) {
+  const cmd = [ROCKER, '--root', f.root, '--runtime-root', f.runtimeRoot, ...args].map((s) => `'${s.replaceAll("'", "'\\''")}'`).join(' ');
+  return new Promise((resolve) => {
+    const child = spawn('script', ['-qec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: f.env });
+    let text = '';
+    child.stdout.on('data', (d) => (text += d));
+    if (input) child.stdin.write(input);
+    child.on('exit', (code) => resolve({ code, text }));
+  });
+}
+
+test('run --rm -it: a terminal inside, our input reaches it, its exit code is ours', { timeout: 120000 }, async () => {
+  const r = await underPty(['run', '--rm', '-it', f.image, 'test -t 0 && test -t 1 && read line && echo "got $line"; exit 3'], 'typed\n');
+  assert.match(r.text, /got typed/);
+  assert.equal(r.code, 3);
+  const quick = await underPty(['run', '--rm', '-it', f.image, 'exit 3']);
+  assert.equal(quick.code, 3);
+  assert.deepEqual(readdirSync(join(f.root, 'containers')).filter((e) => !e.startsWith('.')), []);
+});
+
+test('run -i without -t: stdin is a pipe that ends when ours does', { timeout: 60000 }, async () => {
+  const out = await new Promise((resolve) => {
+    const child = f.spawn('run', '--rm', '-i', f.image, 'cat; echo done; exit 4');
+    child.stdio[0]?.end?.();
+    let text = '';
+    child.stdout.on('data', (d) => (text += d));
+    child.on('exit', (code) => resolve({ code, text }));
+  });
+  assert.equal(out.text, 'done\n');
+  assert.equal(out.code, 4);
+});

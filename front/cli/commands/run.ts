@@ -12,6 +12,8 @@ import { startMonitor } from '../../monitor.js';
 import { runtimeOk } from '../../runtime.js';
 import type { FrontCommand, FrontContext } from '../context.js';
 import { follow } from './logs.js';
+import { connectAttach, relay } from '../../attach.js';
+import type { Socket } from 'node:net';
 
 const IMAGE_TOOL = fileURLToPath(new URL('../../../../bin/rocker-image', import.meta.url));
 const list = (v: unknown): string[] => (v === undefined ? [] : (Array.isArray(v) ? v : [v]).map(String));
@@ -42,26 +44,34 @@ const command: FrontCommand = {
   builder: (y) =>
     bundleFlags(y)
       .option('detach', { alias: 'd', type: 'boolean', describe: 'run in the background and print the container id' })
-      .option('interactive', { alias: 'i', type: 'boolean', describe: 'accepted; stdin is not attached yet' })
+      .option('interactive', { alias: 'i', type: 'boolean', describe: 'keep stdin attached' })
       .option('name', { type: 'string', describe: 'the container name (unique)' })
       .option('rm', { type: 'boolean', describe: 'remove the container when it exits (attached runs)' })
       .option('env-file', { type: 'string', describe: 'read environment variables from a file (repeatable)' }),
   async run(ctx, a) {
-    if (a.tty) throw new UsageError('-t is not supported yet: the monitor has no terminal mode');
     const image = String(a.image);
     const args = list(a.args);
     const env = [...(await Promise.all(list(a['env-file']).map(envFile))).flat(), ...list(a.env)];
     const options = { ...(await bundleOptions({ ...a, env })), args: args.length ? args : undefined };
     await ensureImage(ctx, image);
     const { containers } = ctx;
+    let socket: Socket | undefined;
+    let relayed: Promise<void> | undefined;
     const c = await containers.create({ name: a.name === undefined ? undefined : String(a.name), image, command: args, ports: list(a.publish), ...ctx.runtime });
     try {
       const { createBundle } = await import('../../../imagetool/bundle/bundle.js');
       await createBundle(await ctx.image().openStore(), image, containers.paths(c.id).bundle, options);
-      Object.assign(c, await startMonitor(containers, c));
+      Object.assign(c, await startMonitor(containers, c, { tty: Boolean(a.tty), stdin: Boolean(a.interactive) }));
       await containers.save(c);
+      // Attached before start: nothing the container says or reads is missed.
+      // The relay starts at once: a container that exits right away closes the socket during `start`.
+      if (!a.detach && (a.tty || a.interactive)) {
+        socket = await connectAttach(containers.paths(c.id).attach);
+        relayed = relay(socket, { tty: Boolean(a.tty), stdin: Boolean(a.interactive) });
+      }
       await runtimeOk(c, ['start', c.id]);
     } catch (err) {
+      socket?.destroy();
       // A container that never ran is no container (nothing is left behind).
       await remove(containers, c.id, true).catch(() => {});
       throw err;
@@ -70,7 +80,8 @@ const command: FrontCommand = {
     // Attached: signals go to the container, its output to ours.
     const forward = (sig: NodeJS.Signals) => void runtimeOk(c, ['kill', c.id, sig]).catch(() => {});
     for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, forward);
-    await follow(containers, c, { follow: true });
+    if (!a.tty) await follow(containers, c, { follow: true });
+    await relayed;
     const exit = await waitExit(containers, c);
     if (a.rm) await remove(containers, c.id, true);
     return exit ? exit.exitCode : 125;
