@@ -4,7 +4,7 @@
 // nsexec's end is closed (the child's is close-on-exec).
 import { fileURLToPath } from 'node:url';
 import { spawnNsexec, type NsexecProcess } from './nsexec-process.js';
-import { validateNsexecEvent } from '../../schemas/validators.js';
+import { validateNsexecEvent, validateNsexecInit } from '../../schemas/validators.js';
 import { NsexecError } from '../errors.js';
 
 export type NsexecEvent =
@@ -59,6 +59,22 @@ export class NsexecChannel {
 
   send(msg: object): void {
     this.proc.write(JSON.stringify(msg) + '\n');
+  }
+
+  /**
+   * Sends the `init` message. With ROCKER_CHECK_PROTOCOL set (the test suites set it)
+   * it is first checked against schemas/rocker/nsexec-init.schema.json: the runtime
+   * builds it from validated input, so the check is for the tests, off the hot path.
+   */
+  sendInit(msg: object): void {
+    if (process.env.ROCKER_CHECK_PROTOCOL) {
+      const wire = JSON.parse(JSON.stringify(msg)) as unknown;
+      if (!validateNsexecInit(wire)) {
+        const err = validateNsexecInit.errors?.[0];
+        throw new NsexecError('protocol', `the runtime built an invalid init message (${err?.instancePath || '/'} ${err?.message ?? ''})`);
+      }
+    }
+    this.send(msg);
   }
 
   /** The next event; `error` events are thrown as NsexecError, EOF is `{type:"eof"}`. */

@@ -114,7 +114,7 @@ async function create(req: CreateRequest, cd: ContainerDir, channel: NsexecChann
       state.cgroupPaths = cg.paths;
 
       const hooks = bundle.config.hooks ?? {};
-      channel.send(
+      channel.sendInit(
         createInit({
           config: bundle.config,
           bundle: bundle.dir,

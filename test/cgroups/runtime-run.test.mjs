@@ -2,17 +2,13 @@
 // OOM kill with an "oom" event, a fork bomb held at the pids limit, pause and
 // resume of a counting container, update of a running one, events --stats
 // growing with the container's memory, delete --force leaving no cgroup.
-// Skipped until dist/nsexec speaks protocol v1.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { makeBundle, rt, rtDetached, tempDir, cleanupRoot, nsexecSpeaksProtocol } from '../runtime/helpers.mjs';
+import { makeBundle, rt, rtDetached, tempDir, cleanupRoot } from '../runtime/helpers.mjs';
 import { cleanup, read, streamEvents, waitFor, TOP } from './helpers.mjs';
-
-const ready = await nsexecSpeaksProtocol();
-const opts = { skip: ready ? false : 'dist/nsexec does not speak protocol v1 yet' };
 
 const root = tempDir('cgrun');
 const bundles = [];
@@ -57,7 +53,7 @@ async function deleteForce(id, paths) {
   for (const d of Object.values(paths)) assert.ok(!existsSync(d), `${d} removed`);
 }
 
-test('limits are in cgroupfs while the container runs; delete --force leaves no cgroup', opts, async () => {
+test('limits are in cgroupfs while the container runs; delete --force leaves no cgroup', async () => {
   const { id, paths } = await started('limits', 'sleep 60', {
     memory: { limit: 48 * MiB, swap: 64 * MiB, reservation: 16 * MiB },
     cpu: { shares: 256, quota: 25000, period: 100000, cpus: '0' },
@@ -81,7 +77,7 @@ test('limits are in cgroupfs while the container runs; delete --force leaves no 
   await deleteForce(id, paths);
 });
 
-test('a memory hog is OOM-killed and events reports "oom"', opts, async () => {
+test('a memory hog is OOM-killed and events reports "oom"', async () => {
   const id = `oom-${process.pid}-${++n}`;
   const b = bundle(id, 'x=a; while :; do x=$x$x; done', { memory: { limit: 24 * MiB, swap: 24 * MiB } });
   assert.equal((await rtDetached(root, ['create', '--bundle', b, id])).code, 0);
@@ -97,7 +93,7 @@ test('a memory hog is OOM-killed and events reports "oom"', opts, async () => {
   await deleteForce(id, paths);
 });
 
-test('a fork bomb stops at the pids limit; kill --all reaches every process', opts, async () => {
+test('a fork bomb stops at the pids limit; kill --all reaches every process', async () => {
   // The subshell gives up at the first failed fork; the init shell stays to be counted and killed.
   const { id, paths } = await started('forkbomb', '(for i in $(seq 60); do sleep 60 & done); sleep 60; true', { pids: { limit: 12 } });
   await waitFor(() => /max [1-9]/.test(read(paths.pids, 'pids.events')), 'the pids limit to be hit');
@@ -109,7 +105,7 @@ test('a fork bomb stops at the pids limit; kill --all reaches every process', op
   await deleteForce(id, paths);
 });
 
-test('pause stops a counting container (state paused); resume lets it count on', opts, async () => {
+test('pause stops a counting container (state paused); resume lets it count on', async () => {
   const { id, bundle: b, paths } = await started('pause', 'i=0; while :; do i=$((i+1)); echo $i > /tmp/count; done', {
     cpu: { quota: 20000, period: 100000 },
   });
@@ -126,7 +122,7 @@ test('pause stops a counting container (state paused); resume lets it count on',
   await deleteForce(id, paths);
 });
 
-test('kill --all of a paused container: other signals leave it paused, SIGKILL still empties it', opts, async () => {
+test('kill --all of a paused container: other signals leave it paused, SIGKILL still empties it', async () => {
   const { id, bundle: b, paths } = await started('killpaused', 'trap "echo term > /tmp/term" TERM; sleep 600 & while :; do sleep 1; done');
   await waitFor(() => read(paths.pids, 'cgroup.procs').split('\n').length >= 3, 'the children to start');
   assert.equal((await rt(root, ['pause', id])).code, 0);
@@ -141,7 +137,7 @@ test('kill --all of a paused container: other signals leave it paused, SIGKILL s
   await deleteForce(id, paths);
 });
 
-test('kill --all sweeps what a container without a pid namespace leaves behind its stopped init', opts, async () => {
+test('kill --all sweeps what a container without a pid namespace leaves behind its stopped init', async () => {
   const id = `leftover-${process.pid}-${++n}`;
   const b = bundle(id, 'sleep 600 & echo started > /tmp/started');
   const cfg = JSON.parse(readFileSync(join(b, 'config.json'), 'utf8'));
@@ -161,7 +157,7 @@ test('kill --all sweeps what a container without a pid namespace leaves behind i
   await deleteForce(id, paths);
 });
 
-test('update changes the limits of a running container; events --stats sees its memory grow', opts, async () => {
+test('update changes the limits of a running container; events --stats sees its memory grow', async () => {
   const { id, bundle: b, paths } = await started(
     'update',
     // The shell keeps the 32 MiB string until after the sleep.

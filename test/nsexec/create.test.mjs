@@ -197,6 +197,19 @@ test('init.cgroups: the child joins them itself before anything runs; no createR
   }
 });
 
+test('an init of another protocol version, or another message first, is refused with a protocol error', async () => {
+  for (const [init, message] of [
+    [{ ...initMessage(fx.rootfs, ['true']), version: 999 }, /unsupported protocol version 999 \(nsexec speaks 1\)/],
+    [{ type: 'continue' }, /expected an init message/],
+  ]) {
+    const r = await drive(init, { unchecked: 'a message the runtime never sends' });
+    const err = eventOf(r, 'error');
+    assert.equal(err?.stage, 'protocol', JSON.stringify(r.events));
+    assert.match(err.message, message);
+    assert.equal(eventOf(r, 'pid'), undefined, 'nothing started');
+  }
+});
+
 test('nsexec --features reports the seccomp support of this build; a bad argument is a usage error', async () => {
   const { execFileSync, spawnSync } = await import('node:child_process');
   const { NSEXEC } = await import('./harness.mjs');

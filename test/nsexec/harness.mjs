@@ -5,6 +5,7 @@ import { mkdtempSync, mkdirSync, copyFileSync, rmSync, readFileSync, existsSync,
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { validateNsexecEvent, validateNsexecInit } from '../../dist/schemas/validators.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const NSEXEC = join(here, '../../dist/nsexec');
@@ -58,13 +59,21 @@ export function initMessage(rootfs, args, over = {}) {
   };
 }
 
+/** Throws unless `msg` (as it goes on the wire) is valid against the schemas/rocker validator. */
+export function assertProtocol(validate, msg, what) {
+  const wire = JSON.parse(JSON.stringify(msg));
+  if (!validate(wire)) throw new Error(`${what} against schemas/rocker: ${JSON.stringify(validate.errors)}: ${JSON.stringify(wire)}`);
+}
+
 /**
- * Spawns nsexec, sends init, answers every pid (unless opts.noContinue) and sync with continue and collects
+ * Spawns nsexec, sends init (checked against schemas/rocker unless opts.unchecked
+ * says why not; every event nsexec sends is checked too), answers every pid (unless opts.noContinue) and sync with continue and collects
  * events. Resolves { events, stdout, stderr, code } when nsexec and the socket are
  * done, or as soon as an event of type opts.until arrives (a detached container
  * keeps the socket until it execs).
  */
 export function drive(init, opts = {}) {
+  if (!opts.unchecked) assertProtocol(validateNsexecInit, init, 'init message');
   return new Promise((resolve, reject) => {
     const stdio = opts.stdio ?? ['ignore', 'pipe', 'pipe'];
     // opts.preserve extra pipes become fds 3.., the socket comes after them
@@ -86,6 +95,12 @@ export function drive(init, opts = {}) {
       while ((nl = buf.indexOf('\n')) >= 0) {
         const ev = JSON.parse(buf.slice(0, nl));
         buf = buf.slice(nl + 1);
+        try {
+          assertProtocol(validateNsexecEvent, ev, 'nsexec event');
+        } catch (e) {
+          child.kill('SIGKILL');
+          reject(e);
+        }
         result.events.push(ev);
         opts.onEvent?.(ev);
         if ((ev.type === 'pid' && !opts.noContinue) || ev.type === 'sync') {
