@@ -1,11 +1,12 @@
 // Drives dist/nsexec directly over its protocol socket (fd 3), against a
 // busybox-static rootfs in a temp dir. Shared by the nsexec tests.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, copyFileSync, rmSync, readFileSync, existsSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, copyFileSync, rmSync, rmdirSync, readFileSync, existsSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateNsexecEvent, validateNsexecInit } from '../../dist/schemas/validators.js';
+import { layout } from '../cgroups/layout.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const NSEXEC = join(here, '../../dist/nsexec');
@@ -56,6 +57,31 @@ export function initMessage(rootfs, args, over = {}) {
       maskedPaths: ['/proc/kcore', '/proc/timer_list', '/proc/acpi'], readonlyPaths: ['/proc/sys', '/proc/bus'], ...linux,
     },
     ...rest,
+  };
+}
+
+/**
+ * Cgroups named `name` for init.cgroups on whatever layout the host has: the pids
+ * and memory v1 hierarchies that exist and the cgroup2 one. Returns the message part,
+ * the dirs (call make() and remove()), the /proc/self/cgroup lines a joined process
+ * shows, and a cgroup that does not exist with the path nsexec names opening it.
+ */
+export function testCgroups(name) {
+  const v1 = ['pids', 'memory'].filter((c) => layout.v1.has(c)).map((c) => ({ c, dir: join(layout.v1.get(c), name) }));
+  const unified = layout.unified && join(layout.unified, name);
+  const dirs = [...v1.map((h) => h.dir), ...(unified ? [unified] : [])];
+  const lines = [
+    ...v1.map(({ c }) => new RegExp(`^\\d+:(?:[^:]*,)?${c}(?:,[^:]*)?:/${name}$`, 'm')),
+    ...(unified ? [new RegExp(`^0::/${name}$`, 'm')] : []),
+  ];
+  const missingDir = v1.length ? join(dirname(v1[0].dir), `${name}-missing`) : `${unified}-missing`;
+  return {
+    cgroups: { v1: v1.map((h) => h.dir), ...(unified ? { unified } : {}) },
+    dirs,
+    lines,
+    missing: v1.length ? { cgroups: { v1: [missingDir] }, path: `${missingDir}/tasks` } : { cgroups: { unified: missingDir }, path: missingDir },
+    make: () => dirs.forEach((d) => mkdirSync(d)),
+    remove: () => dirs.forEach((d) => existsSync(d) && rmdirSync(d)),
   };
 }
 

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultSpec } from '../../dist/runtime/spec/default-spec.js';
+import { hierarchyMounts } from '../cgroups/layout.mjs';
 
 export const RUNTIME = fileURLToPath(new URL('../../bin/rocker-runtime', import.meta.url));
 
@@ -92,9 +93,9 @@ export async function cleanupRoot(root, runtime = rt) {
   rmSync(root, { recursive: true, force: true });
 }
 
-/** The cgroup dirs of a container placed by default (/rocker/<id> in every hierarchy) that exist now. */
+/** The cgroup dirs of a container placed by default (/rocker/<id> in every hierarchy the host has) that exist now. */
 export function cgroupDirsFor(id) {
-  return readdirSync('/sys/fs/cgroup')
-    .map((h) => join('/sys/fs/cgroup', h, 'rocker', id))
+  return hierarchyMounts()
+    .map((m) => join(m, 'rocker', id))
     .filter((p) => existsSync(p));
 }
