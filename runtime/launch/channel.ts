@@ -112,11 +112,6 @@ export class NsexecChannel {
     this.close();
   }
 
-  /** Resolves when the nsexec process the runtime spawned has exited. */
-  parentExited(): Promise<void> {
-    return this.proc.exited;
-  }
-
   private onData(chunk: Buffer): void {
     let buf = this.buffered.length ? Buffer.concat([this.buffered, chunk]) : chunk;
     let nl: number;
