@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { layout } from '../cgroups/layout.mjs';
 import { makeRootfs, initMessage, drive, eventOf, mountsUnder, buildConsoleReceiver, listenConsole } from './harness.mjs';
 
 let fx;
@@ -127,9 +128,15 @@ test('a cgroup mount shows the container\'s own cgroups, read-only', async () =>
   init.mounts.push({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] });
   const r = await drive(init);
   assert.equal(eventOf(r, 'exit')?.status, 0, JSON.stringify(r.events));
-  const own = readFileSync('/proc/self/cgroup', 'utf8');
-  if (own.includes(':memory:')) assert.match(r.stdout, /^memory$/m);
-  assert.match(r.stdout, /^tmpfs \/sys\/fs\/cgroup tmpfs ro,/m);
+  if (layout.mode === 'unified') {
+    // pure cgroup v2: cgroup2 itself, rooted at the container's cgroup by its namespace
+    assert.match(r.stdout, /^cgroup2? \/sys\/fs\/cgroup cgroup2 ro,/m);
+    assert.match(r.stdout, /^cgroup\.procs$/m);
+  } else {
+    // v1 or hybrid: a tmpfs with a bind of the container's own cgroup per hierarchy
+    assert.match(r.stdout, /^tmpfs \/sys\/fs\/cgroup tmpfs ro,/m);
+    if (layout.v1.has('memory')) assert.match(r.stdout, /^memory$/m);
+  }
   assert.match(r.stdout, /^touch=1$/m);
 });
 

@@ -156,8 +156,13 @@ export function mountsUnder(dir) {
 /** Kills pid and waits until it is gone (it is not our child, so poll). */
 export async function killAndWait(pid) {
   try { process.kill(pid, 'SIGKILL'); } catch { return; }
-  for (let i = 0; i < 200 && existsSync(`/proc/${pid}`); i++) {
-    const st = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
+  for (let i = 0; i < 200; i++) {
+    let st;
+    try {
+      st = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
+    } catch {
+      return; // reaped
+    }
     if (st === 'Z') return;
     await new Promise((r) => setTimeout(r, 10));
   }
