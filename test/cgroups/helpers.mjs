@@ -42,8 +42,11 @@ export async function open(label, extra = {}) {
 
 export const read = (dir, file) => readFileSync(join(dir, file), 'utf8').trim();
 
+/** How much slower than this host the tests run (TEST_SLOWDOWN, 10 in `make test-cgroup2`'s guest): waits scale by it. */
+export const SLOWDOWN = Number(process.env.TEST_SLOWDOWN) || 1;
+
 export async function waitFor(check, what, ms = 5000) {
-  const end = Date.now() + ms;
+  const end = Date.now() + ms * SLOWDOWN;
   while (Date.now() < end) {
     if (await check()) return;
     await sleep(20);
@@ -168,7 +171,7 @@ export function streamEvents(args) {
     }),
   );
   /** Resolves once the output contains `text`; rejects after `ms`. */
-  const saw = (text, ms = 15000) =>
+  const saw = (text, ms = 15000 * SLOWDOWN) =>
     new Promise((resolve, reject) => {
       if (out.includes(text)) return resolve();
       const timer = setTimeout(() => reject(new Error(`events printed no ${text} in ${ms} ms: ${out}`)), ms);
