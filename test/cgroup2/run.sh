@@ -33,4 +33,6 @@ for i in $(seq "$n"); do
   echo "test-cgroup2: guest $i $( [ "$code" = 0 ] && echo passed || echo "FAILED ($code)") in ${secs}s: $(grep -h '^# \(pass\|fail\|skipped\) ' "$out/log.$i" | tr '\n' ' ')"
   [ "$code" = 0 ] || rc=1
 done
+# The skips, by reason (each names the host feature the guest lacks).
+grep -h '# SKIP' "$out"/log.* | sed 's/.*# SKIP *//' | sort | uniq -c | sed 's/^ *\([0-9]*\) \(.*\)/test-cgroup2: skipped \1 — \2/'
 exit $rc
