@@ -146,3 +146,21 @@ export function recompressImage(layout, tag, compression, dest) {
   writeFileSync(join(dest, 'index.json'), JSON.stringify(index));
   return newTag;
 }
+
+/**
+ * An umoci layout `layout` holding image `tag` made of `layers`, each a tar
+ * file's path or an entry list for makeTar; returns its layer digests.
+ */
+export function imageOfLayers(layout, tag, layers) {
+  run('umoci', ['init', '--layout', layout]);
+  run('umoci', ['new', '--image', `${layout}:${tag}`]);
+  for (const [i, layer] of layers.entries()) {
+    let tar = layer;
+    if (typeof layer !== 'string') writeFileSync((tar = `${layout}.layer-${i}.tar`), makeTar(layer));
+    run('umoci', ['raw', 'add-layer', '--image', `${layout}:${tag}`, tar]);
+  }
+  run('umoci', ['config', '--image', `${layout}:${tag}`, '--config.cmd', '/bin/sh']);
+  const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8'));
+  const blob = (d) => JSON.parse(readFileSync(join(layout, 'blobs', 'sha256', d.slice(7)), 'utf8'));
+  return blob(index.manifests[0].digest).layers.map((l) => l.digest);
+}
