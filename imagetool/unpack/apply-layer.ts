@@ -264,7 +264,7 @@ export class LayerApplier {
     return this.#aside;
   }
 
-  /** The entry this layer whited out at or above `parts`, as [its relative path, where flat mode put it]. */
+  /** The entry this layer whited out at or above `parts`: [how many of the parts name it, where flat mode put it]. */
   #whitedOutAt(parts: string[]): [number, string | undefined] | undefined {
     if (this.#whitedOut.size === 0) return undefined;
     for (let i = 1; i <= parts.length; i++) {
