@@ -3,7 +3,7 @@
 // host.ts), so a wrong path or controller choice in the runtime fails a test.
 // Works on v1, hybrid and pure cgroup2 hosts.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 const unescape = (s) => s.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
 const subsystems = new Set(
@@ -104,4 +104,20 @@ export function firstBlockDevice() {
     .map((l) => l.trim().split(/\s+/))
     .find((f) => f.length === 4 && !/^(loop|ram|zram)/.test(f[3]));
   return row && row.slice(0, 2).map(Number);
+}
+
+/** A container's cgroupPaths as the runtime should record them for cgroup path `cgPath` on this host. */
+export function pathsOf(cgPath) {
+  return Object.fromEntries(expectedKeys().map(([key]) => [key, hostPath(key, cgPath)]));
+}
+
+/** Where a container sees `controller`'s file in its own /sys/fs/cgroup (cgroup namespace): `v1file` or `v2file`. */
+export function fileInside(controller, v1file, v2file) {
+  return home(controller) === 'v1' ? `/sys/fs/cgroup/${basename(v1.get(controller))}/${v1file}` : `/sys/fs/cgroup/${v2file}`;
+}
+
+/** Whether the cgroup with `paths` is frozen: v1 freezer.state, else cgroup2's cgroup.freeze. */
+export function frozen(paths) {
+  if (home('freezer') === 'v1') return readFileSync(join(paths.freezer, 'freezer.state'), 'utf8').trim() === 'FROZEN';
+  return readFileSync(join(paths[''], 'cgroup.freeze'), 'utf8').trim() === '1';
 }
