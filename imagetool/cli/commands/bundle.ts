@@ -56,14 +56,22 @@ const command: ImageCommand = {
   async run(ctx, a) {
     // Loaded here: main.ts loads every command module to start any one of them.
     const { createBundle } = await import('../../bundle/bundle.js');
+    const { ImageNotFoundError } = await import('../../store/errors.js');
     const store = await ctx.openStore();
-    const image = await store.resolve(String(a.image), ctx.platform);
+    const image = await store.resolve(String(a.image), ctx.platform).catch(async (e) => {
+      if (!(e instanceof ImageNotFoundError)) throw e;
+      // Not in the store: pulled, as `docker run` does; progress on stderr, stdout carries the bundle path.
+      const { pullWithProgress } = await import('../pull-image.js');
+      const pulled = await pullWithProgress(ctx, store, String(a.image), { out: process.stderr });
+      return store.resolve(pulled.name, ctx.platform);
+    });
+    const dir = resolve(String(a.dir));
     // yargs leaves what follows `--` in `_`, after the command's own name.
     const args = [...(list(a.args) ?? []), ...(list(a._) ?? []).slice(1)];
     await createBundle(
       store,
       String(a.image),
-      resolve(String(a.dir)),
+      dir,
       {
         flat: Boolean(a.flat),
         args: args.length ? args : undefined,
@@ -93,6 +101,7 @@ const command: ImageCommand = {
       },
       image,
     );
+    ctx.out(dir);
   },
 };
 export default command;
