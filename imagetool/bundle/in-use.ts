@@ -2,9 +2,9 @@
 // the upper dir from under one. Two independent answers:
 // - the runtimes' state directories rocker knows (its own, runc's, crun's,
 //   containerd's runc shim), for a live container whose bundle or rootfs it is;
-// - the overlay itself: another mount namespace that has the bundle's overlay
-//   superblock mounted is a container (of any runtime, any --root) using it.
-import { readdir, readFile, readlink, stat } from 'node:fs/promises';
+// - the overlay itself: a process whose root directory is on it is a
+//   container (of any runtime, any --root) using it.
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bundlePaths } from './record.js';
 
@@ -65,29 +65,27 @@ async function fromStateRoots(dir: string): Promise<string[]> {
   return found;
 }
 
-/** "pid N" for one process of each other mount namespace where the bundle's overlay is mounted. */
-async function fromMountNamespaces(dir: string): Promise<string[]> {
+/**
+ * "pid N" for each process whose root directory is on the bundle's overlay: a
+ * container's init and everything it started, whatever runtime and state root
+ * made it (a pivot_root or a chroot into the rootfs alike). A mount namespace
+ * that merely received a copy of the mount by propagation does not count.
+ */
+async function fromProcessRoots(dir: string): Promise<string[]> {
   const st = await stat(bundlePaths(dir).rootfs).catch(() => null);
   const parent = await stat(dir).catch(() => null);
   if (!st || !parent || st.dev === parent.dev) return []; // not mounted: nobody can be using the overlay
-  // mountinfo's third field is major:minor; Node's dev is the kernel's new_encode_dev.
-  const dev = `${(st.dev >> 8) & 0xfff}:${(st.dev & 0xff) | ((st.dev >> 12) & 0xfff00)}`;
-  const own = await readlink('/proc/self/ns/mnt');
-  const seen = new Set([own]);
   const found: string[] = [];
   for (const pid of await readdir('/proc')) {
     if (!/^[0-9]+$/.test(pid)) continue;
-    const ns = await readlink(`/proc/${pid}/ns/mnt`).catch(() => null);
-    if (!ns || seen.has(ns)) continue;
-    seen.add(ns);
-    const info = await readFile(`/proc/${pid}/mountinfo`, 'utf8').catch(() => '');
-    if (info.split('\n').some((l) => l.split(' ')[2] === dev)) found.push(`pid ${pid}`);
+    const root = await stat(`/proc/${pid}/root`).catch(() => null);
+    if (root?.dev === st.dev) found.push(`pid ${pid}`);
   }
   return found;
 }
 
 /** Who still uses the bundle at `dir` (empty when nobody does). */
 export async function bundleUsers(dir: string): Promise<string[]> {
-  const [states, namespaces] = await Promise.all([fromStateRoots(dir), fromMountNamespaces(dir)]);
-  return [...states, ...namespaces];
+  const [states, processes] = await Promise.all([fromStateRoots(dir), fromProcessRoots(dir)]);
+  return [...states, ...processes];
 }
