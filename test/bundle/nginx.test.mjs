@@ -28,6 +28,7 @@ process.env.ROCKER_NETWORK_STATE_DIR = join(dir, 'state');
 const ids = Object.keys(RUNTIMES).map((name) => `nginx-${name}-${process.pid}`);
 let registry;
 let restoreForward;
+let bridge;
 
 const runtime = (bin, ...args) => spawnSync(bin, ['--root', runtimeRoot, ...args], { encoding: 'utf8', timeout: 30_000 });
 
@@ -40,12 +41,15 @@ before(async () => {
   writeFileSync(join(store, 'registries.json'), JSON.stringify({ mirrors: { 'docker.io': [`http://${registry.host}`] } }));
   // The default network "rocker" in this test's own dirs, on a /24 no other suite uses.
   await rockerImageOk(store, 'network', 'create', 'rocker', '--subnet', freeSubnet().subnet, ...netDirs);
+  bridge = JSON.parse((await rockerImageOk(store, 'network', 'inspect', 'rocker', ...netDirs)).stdout).bridge;
 });
 
 after(async () => {
   for (const [i, bin] of Object.values(RUNTIMES).entries()) runtime(bin, 'delete', '--force', ids[i]);
   await rockerImage(store, 'unbundle', '--force', bundle);
   await rockerImage(store, 'network', 'rm', 'rocker', ...netDirs);
+  // Gone with the network; removed here too in case `network rm` could not run.
+  if (bridge) spawnSync('ip', ['link', 'del', bridge]);
   await registry?.stop();
   for (const m of mountsUnder(dir)) spawnSync('umount', ['-l', m]);
   rmSync(dir, { recursive: true, force: true });
