@@ -57,15 +57,18 @@ function capName(flag: string, value: string): string {
 
 const capList = (flag: string, values: string[] = []) => values.flatMap((v) => v.split(',')).filter(Boolean).map((v) => capName(flag, v));
 
-/** The capability set: the base, then --cap-drop, then --cap-add; ALL in either means every capability. */
+/**
+ * The capability set, as docker computes it: --cap-drop ALL keeps only the
+ * adds; --cap-add ALL is every capability but the drops; otherwise the base
+ * minus the drops plus the adds.
+ */
 export function capabilitySet(base: readonly string[], o: SecurityOptions): string[] {
   const add = capList('--cap-add', o.capAdd);
   const drop = capList('--cap-drop', o.capDrop);
-  let caps = new Set(o.privileged ? CAPABILITIES : base);
-  if (drop.includes('ALL')) caps.clear();
-  for (const c of drop) caps.delete(c);
-  if (add.includes('ALL')) caps = new Set(CAPABILITIES);
-  for (const c of add) if (c !== 'ALL') caps.add(c);
+  let caps: Set<string>;
+  if (drop.includes('ALL')) caps = new Set(add.includes('ALL') ? CAPABILITIES : add);
+  else if (add.includes('ALL') || o.privileged) caps = new Set(CAPABILITIES.filter((c) => !drop.includes(c)));
+  else caps = new Set([...base.filter((c) => !drop.includes(c)), ...add]);
   return CAPABILITIES.filter((c) => caps.has(c));
 }
 
@@ -131,7 +134,8 @@ export async function loadSeccompFile(path: string, caps: readonly string[], arc
   return {
     ...rest,
     ...(archMap ? { architectures: mapped ? [mapped.architecture, ...(mapped.subArchitectures ?? [])] : [] } : {}),
-    syscalls: (syscalls ?? []).filter(applies).map(({ includes: _i, excludes: _e, comment: _c, ...r }) => r),
+    // docker's files write absent fields as null, which the runtime spec does not allow.
+    syscalls: (syscalls ?? []).filter(applies).map(({ includes: _i, excludes: _e, comment: _c, ...r }) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== null))),
   } as unknown as LinuxSeccomp;
 }
 
