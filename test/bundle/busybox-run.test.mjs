@@ -236,3 +236,21 @@ test('--ulimit, --shm-size, --sysctl, --group-add, --tmpfs', async () => {
     assert.throws(() => readFileSync(join(bundle, 'config.json')), { code: 'ENOENT' });
   }
 });
+
+test('bundle pulls an image the store lacks and prints the bundle path; a short name that fails says what it expanded to', async () => {
+  const fresh = join(dir, 'fresh-store');
+  const bundle = join(dir, 'autopull');
+  const r = await rockerImageOk(fresh, 'bundle', image, bundle);
+  try {
+    assert.equal(r.stdout, `${bundle}\n`, 'stdout carries only the path');
+    assert.match(r.stderr, /Status: Downloaded newer image for 127\.0\.0\.1:\d+\/rocker\/app:1\n/, 'the pull progress goes to stderr');
+    await assertRuns(bundle, 'uid=1000 gid=1001 groups=1001 29 44 cwd=/home/web greeting=hello\n');
+  } finally {
+    await rockerImageOk(fresh, 'unbundle', bundle);
+  }
+  // No mirror and no Docker Hub here: the error still tells what "nosuch" meant and how to set a mirror.
+  const short = await rockerImage(fresh, 'bundle', `nosuch-${process.pid}`, join(dir, 'nosuch'));
+  assert.equal(short.code, 1);
+  assert.match(short.stderr, new RegExp(`^rocker-image: nosuch-${process.pid} \\(expanded to docker\\.io/library/nosuch-${process.pid}:latest\\): .+\\n  to pull it through a mirror, list one in ${fresh}/registries\\.json or /etc/rocker/registries\\.json: \\{"mirrors": \\{"docker\\.io": \\[`));
+  assert.throws(() => readFileSync(join(dir, 'nosuch', 'config.json')), { code: 'ENOENT' });
+});
