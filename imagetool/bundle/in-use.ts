@@ -66,20 +66,21 @@ async function fromStateRoots(dir: string): Promise<string[]> {
 }
 
 /**
- * "pid N" for each process whose root directory is on the bundle's overlay: a
- * container's init and everything it started, whatever runtime and state root
- * made it (a pivot_root or a chroot into the rootfs alike). A mount namespace
- * that merely received a copy of the mount by propagation does not count.
+ * "pid N" for each process whose root directory is the bundle's rootfs (on its
+ * overlay, or for --flat the directory itself): a container's init and
+ * everything it started, whatever runtime and state root made it. A mount
+ * namespace that merely received a copy of the mount by propagation does not count.
  */
 async function fromProcessRoots(dir: string): Promise<string[]> {
   const st = await stat(bundlePaths(dir).rootfs).catch(() => null);
   const parent = await stat(dir).catch(() => null);
-  if (!st || !parent || st.dev === parent.dev) return []; // not mounted: nobody can be using the overlay
+  if (!st || !parent) return [];
+  const overlay = st.dev !== parent.dev;
   const found: string[] = [];
   for (const pid of await readdir('/proc')) {
     if (!/^[0-9]+$/.test(pid)) continue;
     const root = await stat(`/proc/${pid}/root`).catch(() => null);
-    if (root?.dev === st.dev) found.push(`pid ${pid}`);
+    if (root && root.dev === st.dev && (overlay || root.ino === st.ino)) found.push(`pid ${pid}`);
   }
   return found;
 }

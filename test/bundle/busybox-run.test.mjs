@@ -2,8 +2,8 @@
 // entrypoint, env, workdir and user, and with the run flags applied.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -253,4 +253,26 @@ test('bundle pulls an image the store lacks and prints the bundle path; a short 
   assert.equal(short.code, 1);
   assert.match(short.stderr, new RegExp(`^rocker-image: nosuch-${process.pid} \\(expanded to docker\\.io/library/nosuch-${process.pid}:latest\\): .+\\n  to pull it through a mirror, list one in ${fresh}/registries\\.json or /etc/rocker/registries\\.json: \\{"mirrors": \\{"docker\\.io": \\[`));
   assert.throws(() => readFileSync(join(dir, 'nosuch', 'config.json')), { code: 'ENOENT' });
+});
+
+test('unbundle refuses a bundle a live container uses (overlay and --flat) unless --force', async () => {
+  for (const flat of [[], ['--flat']]) {
+    const bundle = join(dir, `busy${flat}`);
+    await rockerImageOk(store, 'bundle', ...flat, image, bundle, '--', 'sleep 60');
+    const [cmd, ...pre] = RUNTIMES['rocker-runtime'];
+    const root = join(dir, 'state-busy');
+    const id = `rocker-busy-${process.pid}-${++n}`;
+    try {
+      const r = spawnSync(cmd, [...pre, '--root', root, 'run', '-d', '--bundle', bundle, id], { stdio: 'ignore', timeout: 30000 });
+      assert.equal(r.status, 0);
+      const refused = await rockerImage(store, 'unbundle', bundle);
+      assert.equal(refused.code, 1, `${flat}: ${refused.stderr}`);
+      assert.match(refused.stderr, /the bundle is in use by a live container: pid \d+.*; stop and delete the container first, or use --force/);
+      assert.ok(existsSync(join(bundle, 'config.json')), 'the bundle is untouched');
+    } finally {
+      spawnSync(cmd, [...pre, '--root', root, 'delete', '--force', id]);
+    }
+    await rockerImageOk(store, 'unbundle', bundle);
+    assert.equal(existsSync(bundle), false);
+  }
 });
