@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startRegistry, freePort } from '../helpers/registry.mjs';
@@ -70,6 +70,11 @@ async function fetchPage(url) {
   }
 }
 
+/** Cgroup directories named `id` (where rocker-runtime and runc put a container without cgroupsPath). */
+function cgroupsNamed(id) {
+  return readdirSync('/sys/fs/cgroup').flatMap((h) => [join('/sys/fs/cgroup', h, id), join('/sys/fs/cgroup', h, 'rocker', id)]).filter((d) => existsSync(d));
+}
+
 async function waitStopped(bin, id) {
   const deadline = Date.now() + 20_000;
   for (;;) {
@@ -107,6 +112,7 @@ test('pull nginx through a mirror, bundle with the defaults, run -d: the welcome
     assert.match(busy.stderr, /the bundle is in use by a live container: .*pid [0-9]+.*--force/, name);
     assert.equal((await fetchPage(`http://127.0.0.1:${port}/`)).status, 200, `${name}: still serving after the refused unbundle`);
 
+    assert.notDeepEqual(cgroupsNamed(id), [], `${name}: the container's cgroups are where the check looks`);
     const kill = runtime(bin, 'kill', id, stopSignal);
     assert.equal(kill.status, 0, `${name} kill ${stopSignal}: ${kill.stderr}`);
     // SIGQUIT is nginx's graceful shutdown: PID 1 (nginx itself, exec'd by the entrypoint) handles it and exits.
@@ -114,6 +120,7 @@ test('pull nginx through a mirror, bundle with the defaults, run -d: the welcome
     assert.match(readFileSync(log, 'utf8'), /"GET \/ HTTP\/1\.1" 200/, `${name}: the access log goes to stdout`);
     assert.equal(runtime(bin, 'delete', id).status, 0);
     assert.equal(existsSync(join(runtimeRoot, id)), false, `${name}: state left behind`);
+    assert.deepEqual(cgroupsNamed(id), [], `${name}: cgroups left behind`);
     await assert.rejects(fetch(`http://127.0.0.1:${port}/`), undefined, `${name}: the port still answers`);
     const net = JSON.parse((await rockerImageOk(store, 'network', 'inspect', 'rocker', ...netDirs)).stdout);
     assert.deepEqual(net.containers, [], `${name}: still attached`);
