@@ -11,7 +11,6 @@ import { CAPABILITIES } from '../../runtime/spec/support.js';
 import type { OciConfig } from '../../runtime/spec/types.js';
 
 export type DefaultsKind = 'engine' | 'runc';
-export const DEFAULTS_KINDS: DefaultsKind[] = ['engine', 'runc'];
 
 /** moby's and containerd CRI's default set (podman's built-in default too). */
 export const ENGINE_CAPS = [

@@ -1,7 +1,10 @@
 // rocker-image bundle IMAGE DIR [-- args...]: an OCI runtime bundle from a stored image.
 import { resolve } from 'node:path';
 import type { BundleOptions } from '../../bundle/bundle.js';
-import { DEFAULTS_KINDS, type DefaultsKind } from '../../bundle/engine-defaults.js';
+import type { DefaultsKind } from '../../bundle/engine-defaults.js';
+
+// Here, not imported: main.ts loads every command module, and the engine defaults carry the seccomp table.
+const DEFAULTS_KINDS: DefaultsKind[] = ['engine', 'runc'];
 import type { ImageCommand } from '../context.js';
 
 const list = (v: unknown): string[] | undefined => (v === undefined ? undefined : (Array.isArray(v) ? v : [v]).map(String));
