@@ -58,11 +58,6 @@ export function parseUlimit(flag: string): { type: string; soft: number; hard: n
   return { type: `RLIMIT_${m[1].toUpperCase()}`, soft, hard };
 }
 
-const IPC_SYSCTLS = ['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced'];
-
-/** The keys a container's own IPC or network namespace has (docker's list); others are host-wide. */
-export const isNamespacedSysctl = (key: string): boolean => IPC_SYSCTLS.includes(key) || key.startsWith('fs.mqueue.') || key.startsWith('net.');
-
 /** --tmpfs /run[:size=64m,mode=1777] -> a tmpfs mount with docker's default noexec,nosuid,nodev. */
 export function tmpfsMount(flag: string): OciMount {
   const at = flag.indexOf(':');
@@ -147,9 +142,6 @@ export async function applyRunOptions(spec: OciConfig, o: RunOptions): Promise<v
   for (const flag of o.sysctls ?? []) {
     const eq = flag.indexOf('=');
     if (eq <= 0) throw new UsageError(`invalid --sysctl "${flag}": expected KEY=VALUE`);
-    if (!isNamespacedSysctl(flag.slice(0, eq))) {
-      throw new UsageError(`invalid --sysctl "${flag}": not a namespaced kernel parameter (IPC: kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*; network: net.*); writing it would change the host`);
-    }
     spec.linux ??= {};
     spec.linux.sysctl = { ...((spec.linux.sysctl as Record<string, string>) ?? {}), [flag.slice(0, eq)]: flag.slice(eq + 1) };
   }
