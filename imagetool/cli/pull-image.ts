@@ -21,6 +21,7 @@ export async function pullWithProgress(ctx: Context, store: Store, image: string
     insecureRegistries: ctx.global['insecure-registry'],
     concurrency: Math.max(1, o.concurrency ?? 8),
     unpack: o.unpack !== false,
+    limits: ctx.layerLimits(),
     progress: makeProgress(ctx.quiet, out),
   });
   if (!ctx.quiet) {

@@ -77,6 +77,7 @@ const command: ImageCommand = {
       dir,
       {
         flat: Boolean(a.flat),
+        limits: ctx.layerLimits(),
         args: args.length ? args : undefined,
         env: list(a.env),
         volumes: list(a.volume),
