@@ -10,7 +10,7 @@ VERSION := $(shell node -p "require('./package.json').version")
 APT_PACKAGES := build-essential cmake ninja-build pkg-config libjson-c-dev libseccomp-dev \
 	busybox-static runc crun skopeo umoci docker-registry containerd podman \
 	containernetworking-plugins iptables iproute2 procps util-linux zstd jq \
-	apache2-utils hyperfine time openssl tar
+	apache2-utils hyperfine time openssl tar debootstrap
 
 all: ts validators bundle nsexec fsops cgroup-helpers dist/build-info.json
 

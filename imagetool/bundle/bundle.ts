@@ -17,12 +17,15 @@ import { resolveInRootfs } from './in-rootfs.js';
 import { mountOverlay, unmount } from './overlay-mount.js';
 import { bundlePaths, type BundleRecord } from './record.js';
 import { applyRunOptions, type RunOptions } from './run-options.js';
-import { resolveUser } from './user.js';
+import { resolveGroups, resolveUser } from './user.js';
+import { applySecurity, type SecurityOptions } from './engine-defaults.js';
 
 const run = promisify(execFile);
 
-export interface BundleOptions extends RunOptions {
+export interface BundleOptions extends RunOptions, SecurityOptions {
   flat?: boolean;
+  /** --group-add: supplementary groups (gids or names in the image). */
+  groupAdd?: string[];
   /** Replaces the image's Cmd (the arguments after `--`). */
   args?: string[];
   /**
@@ -80,10 +83,15 @@ async function makeConfig(image: ResolvedImage, dir: string, o: BundleOptions): 
   spec.root = { path: 'rootfs', readonly: false };
   applyImageConfig(spec, image.config, o.args);
   const runConfig = runConfigOf(image.config);
-  spec.process!.user = await resolveUser(paths.rootfs, o.user ?? runConfig.User);
+  const user = await resolveUser(paths.rootfs, o.user ?? runConfig.User);
+  if (o.groupAdd?.length) {
+    user.additionalGids = [...new Set([...(user.additionalGids ?? []), ...(await resolveGroups(paths.rootfs, o.groupAdd))])];
+  }
+  spec.process!.user = user;
   await applyRunOptions(spec, o);
   await imageVolumes(spec, Object.keys(runConfig.Volumes ?? {}), dir, paths.rootfs);
   await o.network?.(spec, dir);
+  await applySecurity(spec, o);
   // Not schema-validated here: it is built from typed parts, and the runtime
   // validates config.json when it creates the container (compiling the runtime
   // spec's validator would cost a bundle ~10 ms).

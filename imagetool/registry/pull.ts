@@ -7,7 +7,8 @@
 // that cannot be unpacked leaves only blobs and snapshots that no ref uses,
 // which gc removes.
 import { validateImageIndex, validateImageManifest, validateImageConfig } from '../../schemas/validators.js';
-import { formatReference, parseReference, type Reference } from '../reference/index.js';
+import { join } from 'node:path';
+import { DEFAULT_DOMAIN, formatReference, parseReference, type Reference } from '../reference/index.js';
 import {
   assertSchema, configPlatform, dockerManifestToOci, DigestMismatchError, InvalidContentError, isIndexType, isManifestType,
   MT, selectManifest, SizeMismatchError, sha256Digest, type BlobWriter, type Descriptor, type ImageConfig,
@@ -21,7 +22,7 @@ import { SnapshotsWhilePulling, type LayerSink } from '../unpack/while-pulling.j
 import { RegistryClient, type FetchedManifest } from './client.js';
 import { lookupCredentials } from './credentials.js';
 import { RegistryError, UnsupportedError } from './errors.js';
-import { endpointsFor, type RegistriesConfig } from './hosts.js';
+import { endpointsFor, SYSTEM_REGISTRIES_CONFIG, type RegistriesConfig } from './hosts.js';
 import { backoffDelay, DEFAULT_RETRY, sleep } from './transport.js';
 
 /** What a pull reports as it goes; the CLI draws bars or prints lines from it. */
@@ -80,11 +81,26 @@ export async function pull(store: Store, input: string, opts: PullOptions): Prom
     } catch (e) {
       // A mirror that fails is skipped; the registry itself is the last word.
       // A layer that cannot be unpacked is the image's fault (its bytes were verified), not the mirror's.
-      if (!ep.mirror || e instanceof UnpackError) throw e;
+      if (e instanceof UnpackError) throw e;
+      if (!ep.mirror) throw withExpansionHint(e, input, ref, store.root);
       opts.progress?.retry?.(ep.host, `mirror failed (${(e as Error).message}); trying next`);
     }
   }
   throw new RegistryError(`no endpoint for ${ref.domain}`);
+}
+
+/**
+ * A short name that failed says what it meant (`nginx` is
+ * docker.io/library/nginx:latest) and how to reach Docker Hub through a mirror.
+ */
+function withExpansionHint(e: unknown, input: string, ref: Reference, root: string): unknown {
+  const full = formatReference(ref);
+  if (!(e instanceof Error) || ref.domain !== DEFAULT_DOMAIN || input.startsWith(`${DEFAULT_DOMAIN}/`) || input === full) return e;
+  e.message =
+    `${input} (expanded to ${full}): ${e.message}\n` +
+    `  to pull it through a mirror, list one in ${join(root, 'registries.json')} or ${SYSTEM_REGISTRIES_CONFIG}: ` +
+    `{"mirrors": {"${DEFAULT_DOMAIN}": ["https://mirror.example.com"]}}`;
+  return e;
 }
 
 function parseJSON<T>(bytes: Buffer, what: string): T {

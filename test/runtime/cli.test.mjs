@@ -152,5 +152,5 @@ test('a terminal create without a console socket is refused before anything exis
   const b = bundle((c) => {
     c.process.terminal = true;
   });
-  await assertRejected(b, /cannot allocate tty if runc will detach without setting console socket/);
+  await assertRejected(b, /cannot allocate tty if rocker-runtime will detach without setting console socket/);
 });
