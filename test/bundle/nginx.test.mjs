@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startRegistry, freePort } from '../helpers/registry.mjs';
@@ -14,6 +14,7 @@ import { pushImage } from '../helpers/images.mjs';
 import { buildNginxLayout } from '../helpers/nginx-image.mjs';
 import { freeSubnet, keepIpForward } from '../network/helpers.mjs';
 import { mountsUnder, rockerImage, rockerImageOk } from './cli.mjs';
+import { hierarchyMounts } from '../cgroups/layout.mjs';
 
 const ROCKER = fileURLToPath(new URL('../../bin/rocker-runtime', import.meta.url));
 const RUNTIMES = { 'rocker-runtime': ROCKER, runc: 'runc' };
@@ -72,7 +73,7 @@ async function fetchPage(url) {
 
 /** Cgroup directories named `id` (where rocker-runtime and runc put a container without cgroupsPath). */
 function cgroupsNamed(id) {
-  return readdirSync('/sys/fs/cgroup').flatMap((h) => [join('/sys/fs/cgroup', h, id), join('/sys/fs/cgroup', h, 'rocker', id)]).filter((d) => existsSync(d));
+  return hierarchyMounts().flatMap((m) => [join(m, id), join(m, 'rocker', id)]).filter((d) => existsSync(d));
 }
 
 async function waitStopped(bin, id) {
