@@ -9,15 +9,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeBusyboxBundle } from './busybox-bundle.mjs';
+import { hierarchyMounts } from '../cgroups/layout.mjs';
 
-const CGROUP_ROOT = '/sys/fs/cgroup';
-
-/** Every hierarchy's directory for cgroup `path` (v1 controllers and the cgroup2 mount). */
+/** Every hierarchy's directory for cgroup `path` (v1 controllers and the cgroup2 mount, as mounted here). */
 function cgroupDirs(path) {
-  return readdirSync(CGROUP_ROOT)
-    .map((h) => join(CGROUP_ROOT, h))
-    .filter((dir) => existsSync(join(dir, 'cgroup.procs')))
-    .map((dir) => join(dir, path));
+  return hierarchyMounts().map((dir) => join(dir, path));
 }
 
 /** Things that must be the same before and after: state entries, child cgroups, our mounts, our fds. */

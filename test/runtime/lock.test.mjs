@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { rmSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { lockContainer } from '../../dist/runtime/state/lock.js';
 import { tempDir, uniqueId } from './helpers.mjs';
 
@@ -43,10 +44,16 @@ test('a second locker waits until the holder releases, in order', async () => {
 
 test('different ids and different roots do not contend', async () => {
   const id = uniqueId('lk');
-  const a = await lockContainer(root, id);
-  const b = await lockContainer(root, `${id}-other`);
-  const c = await lockContainer(`${root}/elsewhere`, id);
-  for (const l of [a, b, c]) l.release();
+  // Held by another process until it is killed: a lock that contended with it would wait for good.
+  const child = await holder(id);
+  try {
+    const others = Promise.all([lockContainer(root, `${id}-other`), lockContainer(`${root}/elsewhere`, id)]);
+    const granted = await Promise.race([others, sleep(10_000, undefined, { ref: false }).then(() => 'still waiting after 10 s')]);
+    assert.ok(Array.isArray(granted), `a lock on another id or another root waited for the holder of ${id}: ${granted}`);
+    for (const l of granted) l.release();
+  } finally {
+    child.kill('SIGKILL');
+  }
 });
 
 test('a holder killed with SIGKILL releases the lock', async () => {

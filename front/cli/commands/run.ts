@@ -1,21 +1,17 @@
 // rocker run [flags] IMAGE [COMMAND...]: bundle (the image tool's code and flags),
 // monitor + runtime create, start; then print the id (-d) or follow the output
 // and exit with the container's status.
-import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { bundleFlags, bundleOptions } from '../../../imagetool/cli/commands/bundle.js';
-import { ImageNotFoundError } from '../../../imagetool/store/errors.js';
-import { RockerError, UsageError } from '../../../runtime/errors.js';
+import { bundleFlags, bundleOptions, resolveOrPull } from '../../../imagetool/cli/commands/bundle.js';
+import { UsageError } from '../../../runtime/errors.js';
 import { remove, waitExit } from '../../lifecycle.js';
 import { startMonitor } from '../../monitor.js';
 import { runtimeOk } from '../../runtime.js';
-import type { FrontCommand, FrontContext } from '../context.js';
+import type { FrontCommand } from '../context.js';
 import { follow } from './logs.js';
 import { connectAttach, relay } from '../../attach.js';
 import type { Socket } from 'node:net';
 
-const IMAGE_TOOL = fileURLToPath(new URL('../../../../bin/rocker-image', import.meta.url));
 const list = (v: unknown): string[] => (v === undefined ? [] : (Array.isArray(v) ? v : [v]).map(String));
 
 /** --env-file: KEY=VALUE (or KEY) lines; blank lines and # comments are skipped. */
@@ -24,18 +20,6 @@ async function envFile(path: string): Promise<string[]> {
     throw new UsageError(`--env-file ${path}: ${err.message}`);
   });
   return text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-}
-
-/** The image, pulled first when the store does not have it (as docker run does). */
-async function ensureImage(ctx: FrontContext, image: string): Promise<void> {
-  const store = await ctx.image().openStore();
-  try {
-    await store.resolve(image);
-  } catch (err) {
-    if (!(err instanceof ImageNotFoundError)) throw err;
-    const r = spawnSync(IMAGE_TOOL, ['--root', ctx.global.root, 'pull', '--quiet', image], { stdio: ['ignore', 2, 2] });
-    if (r.status !== 0) throw new RockerError(`pulling ${image} failed`);
-  }
 }
 
 const command: FrontCommand = {
@@ -52,15 +36,17 @@ const command: FrontCommand = {
     const image = String(a.image);
     const args = list(a.args);
     const env = [...(await Promise.all(list(a['env-file']).map(envFile))).flat(), ...list(a.env)];
-    const options = { ...(await bundleOptions({ ...a, env })), args: args.length ? args : undefined };
-    await ensureImage(ctx, image);
+    const imageCtx = ctx.image();
+    const store = await imageCtx.openStore();
+    const resolved = await resolveOrPull(imageCtx, store, image);
+    const options = { ...(await bundleOptions({ ...a, env })), limits: imageCtx.layerLimits(), args: args.length ? args : undefined };
     const { containers } = ctx;
     let socket: Socket | undefined;
     let relayed: Promise<void> | undefined;
     const c = await containers.create({ name: a.name === undefined ? undefined : String(a.name), image, command: args, ports: list(a.publish), ...ctx.runtime });
     try {
       const { createBundle } = await import('../../../imagetool/bundle/bundle.js');
-      await createBundle(await ctx.image().openStore(), image, containers.paths(c.id).bundle, options);
+      await createBundle(store, image, containers.paths(c.id).bundle, options, resolved);
       Object.assign(c, await startMonitor(containers, c, { tty: Boolean(a.tty), stdin: Boolean(a.interactive) }));
       await containers.save(c);
       // Attached before start: nothing the container says or reads is missed.
