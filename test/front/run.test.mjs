@@ -242,3 +242,14 @@ test('run -i without -t: stdin is a pipe that ends when ours does', { timeout: 6
   assert.equal(out.text, 'done\n');
   assert.equal(out.code, 4);
 });
+
+test('run --entrypoint, --env-file, -e over it, --read-only, -w; an unknown name is named in the error', { timeout: 60000 }, async () => {
+  const envFile = join(f.dir, `env-${uniqueName('file')}`);
+  writeFileSync(envFile, '# comment\nA=from-file\n\nB=file\n');
+  const r = await f.rocker('run', '--rm', '--entrypoint', '/bin/sh', '--env-file', envFile, '-e', 'B=flag', '--read-only', '-w', '/srv',
+    f.image, '-c', 'echo "$A $B $(pwd)"; touch /x 2>/dev/null && echo writable || echo read-only');
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'from-file flag /srv\nread-only\n');
+  assert.equal((await f.rocker('logs', 'no-such-container')).code, 1);
+  assert.match((await f.rocker('logs', 'no-such-container')).stderr, /no such container: no-such-container/);
+});
