@@ -1,12 +1,15 @@
 // The per-container lock: commands on one id are serialised, different ids
-// are not, and a holder killed with SIGKILL does not leave the id locked.
+// are not, a holder killed with SIGKILL does not leave the id locked, and no
+// other local user can take it first.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { rmSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { lockContainer } from '../../dist/runtime/state/lock.js';
-import { tempDir, uniqueId } from './helpers.mjs';
+import { makeBundle, rt, rtDetached, tempDir, uniqueId } from './helpers.mjs';
+import { squatAsNobody } from '../helpers/squatter.mjs';
 
 const root = tempDir('lock');
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -14,8 +17,8 @@ after(() => rmSync(root, { recursive: true, force: true }));
 const LOCK_MODULE = new URL('../../dist/runtime/state/lock.js', import.meta.url).href;
 
 /** A separate process that takes the lock, says "locked", and holds it until killed. */
-async function holder(id, prelude = '') {
-  const code = `${prelude}import(${JSON.stringify(LOCK_MODULE)}).then(async (m) => {
+async function holder(id) {
+  const code = `import(${JSON.stringify(LOCK_MODULE)}).then(async (m) => {
     await m.lockContainer(${JSON.stringify(root)}, ${JSON.stringify(id)});
     process.stdout.write('locked\\n');
     setInterval(() => {}, 1 << 30);
@@ -64,17 +67,34 @@ test('a holder killed with SIGKILL releases the lock', async () => {
   assert.equal(acquired, true);
 });
 
-test('without process.binding the lock falls back to net.Server, with the same semantics', async () => {
+test('nobody cannot squat a container\'s lock: create and delete of that id go on', { timeout: 60000 }, async () => {
   const id = uniqueId('lk');
-  const child = await holder(id, "process.binding = () => { throw new Error('no bindings'); };\n");
-  let acquired = false;
-  const waiting = lockContainer(root, id).then((l) => {
-    acquired = true;
-    return l;
-  });
-  await new Promise((r) => setTimeout(r, 100));
-  assert.equal(acquired, false, 'held by the process that used net.Server');
-  child.kill('SIGKILL');
-  (await waiting).release();
-  assert.equal(acquired, true);
+  const bundle = makeBundle();
+  // The abstract socket name rocker's lock used to be (any user can bind it first).
+  const oldName = `\0rocker/lock/${fnv1a64(`${resolve(root)}\0${id}`)}`;
+  (await lockContainer(root, 'make-the-lock-file')).release();
+  const { child, report } = await squatAsNobody({ names: [oldName], file: join(root, '@lock') });
+  try {
+    const created = await rtDetached(root, ['create', '--bundle', bundle, id]);
+    assert.equal(created.code, 0, created.stderr);
+    const deleted = await rt(root, ['delete', '-f', id]);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.equal(report.open, 'EACCES', 'only root may open the lock file');
+    const st = statSync(join(root, '@lock'));
+    assert.deepEqual([st.uid, st.mode & 0o777], [0, 0o600]);
+  } finally {
+    child.kill('SIGKILL');
+    await rt(root, ['delete', '-f', id]);
+    rmSync(bundle, { recursive: true, force: true });
+  }
 });
+
+/** The name scheme of the abstract-socket lock (64-bit FNV-1a). */
+function fnv1a64(text) {
+  let h = 0xcbf29ce484222325n;
+  for (let i = 0; i < text.length; i++) {
+    h ^= BigInt(text.charCodeAt(i));
+    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return h.toString(16).padStart(16, '0');
+}
