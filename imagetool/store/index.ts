@@ -31,7 +31,7 @@
 //
 // Every index.json change happens under the store lock (lock.ts: <root>/lock),
 // which only root can take and the kernel releases if its holder dies.
-import { mkdir, readFile, readdir, stat, unlink, rm } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readdir, stat, unlink, rm } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -100,8 +100,11 @@ export class Store {
   /** Opens (creating or repairing) the layout at `root`. */
   static async open(root: string): Promise<Store> {
     const s = new Store(root);
+    // A new store is root's alone; tmp/ (where layers are unpacked) always is.
+    await mkdir(root, { recursive: true, mode: 0o700 });
     await mkdir(s.blobDir, { recursive: true });
-    await mkdir(s.tmpDir, { recursive: true });
+    await mkdir(s.tmpDir, { recursive: true, mode: 0o700 });
+    await chmod(s.tmpDir, 0o700);
     await mkdir(s.leaseDir, { recursive: true });
     await s.repair();
     return s;
