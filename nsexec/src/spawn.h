@@ -7,7 +7,7 @@
 
 /* Clones with clone_flags. Returns 0 in the child (which then owns
  * ctx->running_wfd); in the parent it never returns: it does its part and exits.
- * exec (ctx->join_pidfd): the child is forked by a first child that joins the
+ * exec mode: the child is forked by a first child that joins the
  * cgroups and the namespaces, so it is born in the container holding no host fd. */
 int nsx_spawn(struct nsx_ctx *ctx, unsigned long clone_flags, struct nsx_error *e);
 
