@@ -100,9 +100,8 @@ export class Store {
   /** Opens (creating or repairing) the layout at `root`. */
   static async open(root: string): Promise<Store> {
     const s = new Store(root);
-    // A new store is root's alone; tmp/ (where layers are unpacked) always is.
-    await mkdir(root, { recursive: true, mode: 0o700 });
     await mkdir(s.blobDir, { recursive: true });
+    // Layers are unpacked in tmp/: image content is root's alone there too.
     await mkdir(s.tmpDir, { recursive: true, mode: 0o700 });
     await chmod(s.tmpDir, 0o700);
     await mkdir(s.leaseDir, { recursive: true });

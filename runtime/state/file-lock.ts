@@ -6,7 +6,7 @@
 // file, no local user can take it first (an abstract unix socket name, the earlier
 // lock, can be bound by anyone). Waiting blocks one thread of Node's pool in
 // F_OFD_SETLKW: event driven, no polling.
-import { closeSync, constants, fstatSync, openSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, statSync, type Stats } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { getSystemErrorName } from 'node:util';
 import { SystemError } from '../errors.js';
@@ -80,6 +80,17 @@ export async function lockFileByte(file: string, offset: number): Promise<Lock> 
 
 /** The fd that holds the lock through its open file description. */
 async function takeLock(file: string, offset: number): Promise<number> {
+  for (;;) {
+    const [fd, held] = await lockOpened(file, offset);
+    // Its holder may remove the file: a lock taken on a file no longer at `file`
+    // excludes nobody, so it is taken again on the one there now.
+    const now = statSync(file, { throwIfNoEntry: false });
+    if (now && now.dev === held.dev && now.ino === held.ino) return fd;
+    closeSync(fd);
+  }
+}
+
+async function lockOpened(file: string, offset: number): Promise<[number, Stats]> {
   const fd = openSync(file, OPEN_FLAGS, 0o600);
   try {
     // A file another user could write or replace would let that user hold the lock.
@@ -90,7 +101,7 @@ async function takeLock(file: string, offset: number): Promise<number> {
     let err = native().tryLock(fd, offset);
     if (err === EAGAIN) err = await native().lockWait(fd, offset);
     if (err !== 0) throw new SystemError('lock', file, errnoError(err));
-    return fd;
+    return [fd, st];
   } catch (e) {
     closeSync(fd);
     throw e;

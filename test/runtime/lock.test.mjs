@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { lockContainer } from '../../dist/runtime/state/lock.js';
+import { lockFileByte } from '../../dist/runtime/state/file-lock.js';
 import { makeBundle, rt, rtDetached, tempDir, uniqueId } from './helpers.mjs';
 import { squatAsNobody } from '../helpers/squatter.mjs';
 
@@ -98,3 +99,40 @@ function fnv1a64(text) {
   }
   return h.toString(16).padStart(16, '0');
 }
+
+const FILE_LOCK_MODULE = new URL('../../dist/runtime/state/file-lock.js', import.meta.url).href;
+
+/** A process that locks byte 0 of `file`, says "locked", removes the file on "remove\n", and holds on until killed. */
+async function fileHolder(file) {
+  const code = `import(${JSON.stringify(FILE_LOCK_MODULE)}).then(async (m) => {
+    await m.lockFileByte(${JSON.stringify(file)}, 0);
+    process.stdout.write('locked\\n');
+    process.stdin.on('data', () => { require('node:fs').unlinkSync(${JSON.stringify(file)}); process.stdout.write('removed\\n'); });
+  });`;
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const [chunk] = await once(child.stdout, 'data');
+  assert.equal(String(chunk), 'locked\n');
+  return child;
+}
+
+test('a lock won on a file its holder removed is taken again on the new file', async () => {
+  const file = join(root, `removed-${uniqueId('f')}`);
+  const first = await fileHolder(file);
+  let acquired = false;
+  // Waits in the kernel on the first file.
+  const waiting = lockFileByte(file, 0).then((l) => {
+    acquired = true;
+    return l;
+  });
+  await new Promise((r) => setTimeout(r, 100));
+  first.stdin.write('remove\n');
+  await once(first.stdout, 'data');
+  // A new file, and its lock, while the waiter still waits on the old one.
+  const second = await fileHolder(file);
+  first.kill('SIGKILL');
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(acquired, false, 'the lock on the removed file excludes nobody: the new file\'s holder still does');
+  second.kill('SIGKILL');
+  (await waiting).release();
+  assert.equal(acquired, true);
+});
