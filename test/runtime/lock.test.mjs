@@ -16,19 +16,25 @@ const root = tempDir('lock');
 after(() => rmSync(root, { recursive: true, force: true }));
 
 const LOCK_MODULE = new URL('../../dist/runtime/state/lock.js', import.meta.url).href;
+const FILE_LOCK_MODULE = new URL('../../dist/runtime/state/file-lock.js', import.meta.url).href;
 
-/** A separate process that takes the lock, says "locked", and holds it until killed. */
-async function holder(id) {
-  const code = `import(${JSON.stringify(LOCK_MODULE)}).then(async (m) => {
-    await m.lockContainer(${JSON.stringify(root)}, ${JSON.stringify(id)});
+/** A separate process that imports `module`, takes a lock with `take` (code using
+ *  `m`), says "locked", and holds it until killed; "remove\n" on its stdin makes it
+ *  remove `file`. */
+async function holderProcess(module, take, file = '') {
+  const code = `import(${JSON.stringify(module)}).then(async (m) => {
+    await ${take};
     process.stdout.write('locked\\n');
-    setInterval(() => {}, 1 << 30);
+    process.stdin.on('data', () => { require('node:fs').unlinkSync(${JSON.stringify(file)}); process.stdout.write('removed\\n'); });
   });`;
-  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['pipe', 'pipe', 'inherit'] });
   const [chunk] = await once(child.stdout, 'data');
   assert.equal(String(chunk), 'locked\n');
   return child;
 }
+
+const holder = (id) => holderProcess(LOCK_MODULE, `m.lockContainer(${JSON.stringify(root)}, ${JSON.stringify(id)})`);
+const fileHolder = (file) => holderProcess(FILE_LOCK_MODULE, `m.lockFileByte(${JSON.stringify(file)}, 0)`, file);
 
 test('a second locker waits until the holder releases, in order', async () => {
   const id = uniqueId('lk');
@@ -98,21 +104,6 @@ function fnv1a64(text) {
     h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
   }
   return h.toString(16).padStart(16, '0');
-}
-
-const FILE_LOCK_MODULE = new URL('../../dist/runtime/state/file-lock.js', import.meta.url).href;
-
-/** A process that locks byte 0 of `file`, says "locked", removes the file on "remove\n", and holds on until killed. */
-async function fileHolder(file) {
-  const code = `import(${JSON.stringify(FILE_LOCK_MODULE)}).then(async (m) => {
-    await m.lockFileByte(${JSON.stringify(file)}, 0);
-    process.stdout.write('locked\\n');
-    process.stdin.on('data', () => { require('node:fs').unlinkSync(${JSON.stringify(file)}); process.stdout.write('removed\\n'); });
-  });`;
-  const child = spawn(process.execPath, ['-e', code], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const [chunk] = await once(child.stdout, 'data');
-  assert.equal(String(chunk), 'locked\n');
-  return child;
 }
 
 test('a lock won on a file its holder removed is taken again on the new file', async () => {
