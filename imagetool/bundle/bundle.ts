@@ -3,7 +3,7 @@
 // (or, --flat, one plain directory); config.json is the runtime's default spec
 // with the image config and the run flags applied.
 import { execFile } from 'node:child_process';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { RockerError } from '../../runtime/errors.js';
 import { defaultSpec } from '../../runtime/spec/default-spec.js';
@@ -100,13 +100,21 @@ async function makeConfig(image: ResolvedImage, dir: string, o: BundleOptions): 
   return spec;
 }
 
+/**
+ * The bundle dir is root's alone (0700, as umoci makes it, also when it was there
+ * already): the image's setuid files and device nodes are in its rootfs, and a
+ * host user who could reach them would run them with their owner's rights
+ * (CVE-2021-41091). The container does not need the bundle's mode: the runtime
+ * opens the rootfs as root.
+ */
 async function ensureEmptyDir(dir: string): Promise<boolean> {
   const entries = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return null;
     throw err;
   });
   if (entries?.length) throw new RockerError(`bundle ${dir}: the directory is not empty`);
-  await mkdir(dir, { recursive: true, mode: 0o711 });
+  await mkdir(dir, { recursive: true });
+  await chmod(dir, 0o700);
   return entries === null;
 }
 

@@ -82,10 +82,13 @@ export class SnapshotStore {
     return exists(this.fsDir(chainId));
   }
 
-  /** A new temporary snapshot directory; its layer goes into <tmp>/fs. */
+  /** A new temporary snapshot directory; its layer goes into <tmp>/fs. Like the
+   *  snapshots dir, it is root's alone (0700): image content is never reachable
+   *  by another user, also while it is unpacked. */
   async makeTemp(): Promise<string> {
     const tmp = tempPath(this.#tmpDir);
-    await mkdir(join(tmp, 'fs'), { recursive: true, mode: 0o755 });
+    await mkdir(tmp, { mode: 0o700 });
+    await mkdir(join(tmp, 'fs'), { mode: 0o755 });
     return tmp;
   }
 

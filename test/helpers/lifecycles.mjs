@@ -10,6 +10,7 @@ import { existsSync, writeFileSync, readdirSync, readFileSync, rmdirSync } from 
 import { join } from 'node:path';
 import { makeBusyboxBundle } from './busybox-bundle.mjs';
 import { hierarchyMounts } from '../cgroups/layout.mjs';
+import { LOCK_FILE } from '../../dist/runtime/state/lock.js';
 
 /** Every hierarchy's directory for cgroup `path` (v1 controllers and the cgroup2 mount, as mounted here). */
 function cgroupDirs(path) {
@@ -22,7 +23,8 @@ export function snapshot({ stateRoot, cgroupParent, work }) {
     existsSync(d) ? readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(d, e.name)) : [],
   );
   return {
-    stateEntries: existsSync(stateRoot) ? readdirSync(stateRoot).sort() : [],
+    // The root's one lock file (runtime/state/lock.ts) is shared by every container and stays.
+    stateEntries: existsSync(stateRoot) ? readdirSync(stateRoot).filter((e) => e !== LOCK_FILE).sort() : [],
     cgroups: children.sort(),
     mounts: readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(work)),
     callerFds: readdirSync('/proc/self/fd').length,

@@ -88,7 +88,8 @@ export function runDetached(cmd, args) {
 /** delete --force of every container left in `root`, then the dir itself. */
 export async function cleanupRoot(root, runtime = rt) {
   if (existsSync(root)) {
-    for (const id of readdirSync(root)) await runtime(root, ['delete', '--force', id]);
+    // Containers are the directories (the root's lock file is not one).
+    for (const e of readdirSync(root, { withFileTypes: true })) if (e.isDirectory()) await runtime(root, ['delete', '--force', e.name]);
   }
   rmSync(root, { recursive: true, force: true });
 }
