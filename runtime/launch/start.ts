@@ -1,12 +1,11 @@
 // The start operation (lifecycle steps 6-9): release a created init through
-// its exec fifo, then run the poststart hooks. A failing poststart hook stops
-// and destroys the container (runtime.md step 9).
+// its exec fifo, then run the poststart hooks. A failing poststart hook is a
+// warning and the lifecycle goes on (runtime-spec config.md, poststart).
 import { containerDir } from '../state/container-dir.js';
 import { readState, type ContainerState } from '../state/state-file.js';
 import { deriveStatus } from '../state/status.js';
 import { ociState } from '../state/oci-state.js';
 import { lockContainer } from '../state/lock.js';
-import { teardown } from '../state/destroy.js';
 import { releaseExecFifo, removeExecFifo } from './exec-fifo.js';
 import { StateConflictError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
@@ -27,13 +26,11 @@ export async function startContainer(root: string, id: string, logger: Logger): 
     if (status !== 'created') throw new StateConflictError(NOT_STARTABLE[status]);
     releaseExecFifo(cd.execFifo);
     removeExecFifo(cd.execFifo);
-    try {
-      // run-hooks (and child_process) is loaded only for a container that has hooks.
-      const poststart = st.config.hooks?.poststart;
-      if (poststart?.length) await (await import('../hooks/run-hooks.js')).runHooks('poststart', poststart, ociState(st, 'running'));
-    } catch (e) {
-      await teardown(cd, st, (m) => logger.warn(m));
-      throw e;
+    // run-hooks (and child_process) is loaded only for a container that has hooks.
+    const poststart = st.config.hooks?.poststart;
+    if (poststart?.length) {
+      const { runHooks } = await import('../hooks/run-hooks.js');
+      await runHooks('poststart', poststart, ociState(st, 'running'), (m) => logger.warn(m));
     }
     return st;
   } finally {
