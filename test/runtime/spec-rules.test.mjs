@@ -1,0 +1,106 @@
+// Rules of the runtime spec that runc and crun follow and the conformance suites
+// check (issue 14): who owns the pty, how hooks inside the container are fed their
+// state, rootfsPropagation, bind sources under user namespaces. Each compares
+// with runc where runc is the reference.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { symlinkSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { rt, rtDetached, runCmd, runDetached, makeBundle, tempDir, uniqueId, cgroupDirsFor, cleanupRoot, nsexecSpeaksProtocol } from './helpers.mjs';
+import { buildConsoleReceiver, listenConsole } from '../nsexec/harness.mjs';
+
+const ready = await nsexecSpeaksProtocol();
+const opts = { skip: ready ? false : 'dist/nsexec does not speak protocol v1 yet', timeout: 120_000 };
+
+const root = tempDir('root');
+const runcRoot = tempDir('runc-root');
+const dirs = [];
+after(async () => {
+  await cleanupRoot(root);
+  await cleanupRoot(runcRoot, (r, args) => runCmd('runc', ['--root', r, ...args]));
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function bundle(args, edit = () => {}) {
+  const b = makeBundle((c) => {
+    c.process.args = args;
+    edit(c);
+  });
+  dirs.push(b);
+  return b;
+}
+
+const rocker = (args, detached) => (detached ? rtDetached : rt)(root, args);
+const runc = (args, detached) => (detached ? runDetached : runCmd)('runc', ['--root', runcRoot, ...args]);
+
+/** create --console-socket, start, and what the container wrote on its pty. */
+async function outputOnPty(call, b, id) {
+  const work = tempDir('console');
+  dirs.push(work);
+  const sock = join(work, 'console.sock');
+  const client = await listenConsole(buildConsoleReceiver(work), sock);
+  const created = await call(['create', '-b', b, '--console-socket', sock, id], true);
+  assert.equal(created.code, 0, created.stderr);
+  assert.equal((await call(['start', id])).code, 0);
+  await client.closed;
+  await call(['delete', '--force', id]);
+  return client.output().replace(/^ready\n/, '').replace(/\r/g, '');
+}
+
+test('a terminal is owned by process.user.uid, its group stays the tty group, as with runc', opts, async () => {
+  const b = bundle(['sh', '-c', 'stat -c %u:%g $(tty)'], (c) => {
+    c.process.terminal = true;
+    c.process.user = { uid: 1000, gid: 100 };
+  });
+  for (const applet of ['stat', 'tty']) symlinkSync('busybox', join(b, 'rootfs', 'bin', applet));
+  const mine = await outputOnPty(rocker, b, uniqueId('ptyown'));
+  assert.match(mine, /^1000:5$/m);
+  assert.equal(mine, await outputOnPty(runc, b, uniqueId('ptyown-runc')));
+});
+
+test('exec -t --user gives the new pty to that user', opts, async () => {
+  const id = uniqueId('ptyexec');
+  const b = bundle(['sleep', '100']);
+  for (const applet of ['stat', 'tty']) symlinkSync('busybox', join(b, 'rootfs', 'bin', applet));
+  assert.equal((await rtDetached(root, ['run', '-d', '-b', b, id])).code, 0);
+  const work = tempDir('console');
+  dirs.push(work);
+  const sock = join(work, 'console.sock');
+  const client = await listenConsole(buildConsoleReceiver(work), sock);
+  const r = await rtDetached(root, ['exec', '-t', '--console-socket', sock, '--user', '1234:100', id, 'sh', '-c', 'stat -c %u:%g $(tty)']);
+  assert.equal(r.code, 0, r.stderr);
+  await client.closed;
+  assert.match(client.output(), /^1234:5\r?$/m);
+  assert.equal((await rt(root, ['delete', '--force', id])).code, 0);
+  assert.deepEqual(cgroupDirsFor(id), []);
+});
+
+// createContainer hooks run in nsexec, inside the container; the state is about
+// 200 KiB here (annotations), more than a pipe holds, so the writer has to wait.
+const bigAnnotations = { 'org.example.big': 'x'.repeat(200 * 1024) };
+
+test('a createContainer hook that exits without reading its stdin does not break create', opts, async () => {
+  const id = uniqueId('hooknoread');
+  const b = bundle(['true'], (c) => {
+    // Without a pid namespace: a namespace's init is spared SIGPIPE by the kernel anyway.
+    c.linux.namespaces = c.linux.namespaces.filter((n) => n.type !== 'pid');
+    c.annotations = bigAnnotations;
+    c.hooks = { createContainer: [{ path: '/bin/true' }] };
+  });
+  const r = await rt(root, ['run', '-b', b, id]);
+  assert.equal(r.code, 0, r.stderr);
+});
+
+test('a createContainer hook that never reads is killed at its timeout and fails create', opts, async () => {
+  const id = uniqueId('hookstuck');
+  const b = bundle(['true'], (c) => {
+    c.annotations = bigAnnotations;
+    c.hooks = { createContainer: [{ path: '/bin/sleep', args: ['sleep', '60'], timeout: 1 }] };
+  });
+  const t0 = Date.now();
+  const r = await rt(root, ['run', '-b', b, id]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /createContainer hook #0: timeout after 1 seconds/);
+  assert.ok(Date.now() - t0 < 30_000, 'the timeout applied');
+  assert.deepEqual(cgroupDirsFor(id), []);
+});
