@@ -91,6 +91,8 @@ static int child(struct nsx_ctx *ctx, bool in_userns, struct nsx_error *e)
 	if (nsx_readonly_paths(nsx_json_get(lnx, "readonlyPaths"), e) ||
 	    nsx_masked_paths(nsx_json_get(lnx, "maskedPaths"), e))
 		return -1;
+	if (nsx_rootfs_propagate(ctx, e))
+		return -1;
 	return nsx_container_finish(ctx, e);
 }
 

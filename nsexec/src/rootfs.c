@@ -16,16 +16,39 @@
 #include "mounts.h"
 #include "pathres.h"
 
+/* rootfsPropagation as mount flags; *name stays NULL when it is not set. */
+static int configured_propagation(json_object *lnx, const char **name, unsigned long *flags, struct nsx_error *e)
+{
+	*name = NULL;
+	if (nsx_json_string(lnx, "rootfsPropagation", name, e))
+		return -1;
+	if (*name && !**name)
+		*name = NULL;
+	if (*name && !nsx_propagation_flags(*name, flags))
+		return nsx_fail(e, "rootfs", NULL, 0, NULL, "invalid rootfsPropagation \"%s\"", *name);
+	return 0;
+}
+
 static int root_propagation(json_object *lnx, unsigned long *flags, struct nsx_error *e)
 {
-	const char *p = NULL;
+	const char *p;
 
 	*flags = MS_SLAVE | MS_REC; /* nothing the container mounts leaks to the host */
-	if (nsx_json_string(lnx, "rootfsPropagation", &p, e))
-		return -1;
-	if (!p || !*p || nsx_propagation_flags(p, flags))
+	return configured_propagation(lnx, &p, flags, e);
+}
+
+int nsx_rootfs_propagate(const struct nsx_ctx *ctx, struct nsx_error *e)
+{
+	const char *p;
+	unsigned long flags;
+
+	if (!ctx->ns.listed[NSX_NS_MNT]) /* "/" is the host's own */
 		return 0;
-	return nsx_fail(e, "rootfs", NULL, 0, NULL, "invalid rootfsPropagation \"%s\"", p);
+	if (configured_propagation(ctx->lnx, &p, &flags, e))
+		return -1;
+	if (p && mount(NULL, "/", NULL, flags, NULL) < 0)
+		return nsx_fail(e, "rootfs", "mount", errno, "/", "make the container's root %s", p);
+	return 0;
 }
 
 static int mount_id(const char *path, __u64 *id)

@@ -8,4 +8,11 @@
 /* Sets ctx->rootfs_real and ctx->rootfs_fd. */
 int nsx_rootfs_prepare(struct nsx_ctx *ctx, struct nsx_error *e);
 
+/* At the end, after pivot_root and the read-only and masked paths (binds that an
+ * unbindable root would refuse): "/", now the rootfs mount, gets rootfsPropagation
+ * (shared: a peer group of its own; unbindable: no bind of it), as crun does. The
+ * same value was applied to the mount namespace's "/" before the rootfs bind, as
+ * runc does, so that rshared/rslave bind mounts see the host's peers. */
+int nsx_rootfs_propagate(const struct nsx_ctx *ctx, struct nsx_error *e);
+
 #endif

@@ -104,3 +104,33 @@ test('a createContainer hook that never reads is killed at its timeout and fails
   assert.ok(Date.now() - t0 < 30_000, 'the timeout applied');
   assert.deepEqual(cgroupDirsFor(id), []);
 });
+
+test('rootfsPropagation gives the container\'s root mount that propagation (spec: shared, slave, private, unbindable)', opts, async () => {
+  // Inside: bind / recursively onto /t, then mount a tmpfs on /m; a shared root shows it
+  // at /t/m too, the others do not; an unbindable root refuses the bind (EINVAL).
+  const script = [
+    'mkdir -p /t /m',
+    'if ! mount -o rbind / /t 2>/dev/null; then echo bind-refused; exit 0; fi',
+    'mount -t tmpfs none /m && touch /m/f',
+    'if [ -e /t/m/f ]; then echo propagated; else echo isolated; fi',
+    'grep -E "^[0-9]+ [0-9]+ [0-9:]+ [^ ]+ / " /proc/self/mountinfo | grep -q "shared:" && echo root-shared || echo root-not-shared',
+  ].join('\n');
+  const expected = {
+    shared: 'propagated\nroot-shared\n',
+    rshared: 'propagated\nroot-shared\n',
+    slave: 'isolated\nroot-not-shared\n',
+    private: 'isolated\nroot-not-shared\n',
+    unbindable: 'bind-refused\n',
+  };
+  for (const [value, out] of Object.entries(expected)) {
+    const b = bundle(['sh', '-c', script], (c) => {
+      c.linux.rootfsPropagation = value;
+      for (const set of ['bounding', 'effective', 'permitted']) c.process.capabilities[set].push('CAP_SYS_ADMIN');
+    });
+    const id = uniqueId('prop');
+    const r = await rt(root, ['run', '-b', b, id]);
+    assert.equal(r.code, 0, `${value}: ${r.stderr}`);
+    assert.equal(r.stdout, out, value);
+    assert.deepEqual(cgroupDirsFor(id), []);
+  }
+});
