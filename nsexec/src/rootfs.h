@@ -5,6 +5,14 @@
 
 #include "ctx.h"
 
+/* With a new user namespace (and mount namespace), opens every bind source into
+ * ctx->bind_trees while nsexec is still the host's root: call before any namespace
+ * is joined or created. */
+int nsx_rootfs_open_bind_sources(struct nsx_ctx *ctx, struct nsx_error *e);
+
+/* Closes what nsx_rootfs_open_bind_sources opened (the parent, once the child has its copies). */
+void nsx_rootfs_close_bind_sources(struct nsx_ctx *ctx);
+
 /* Sets ctx->rootfs_real and ctx->rootfs_fd. */
 int nsx_rootfs_prepare(struct nsx_ctx *ctx, struct nsx_error *e);
 

@@ -4,7 +4,7 @@
 // with runc where runc is the reference.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { symlinkSync, rmSync } from 'node:fs';
+import { symlinkSync, rmSync, mkdirSync, writeFileSync, chmodSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { rt, rtDetached, runCmd, runDetached, makeBundle, tempDir, uniqueId, cgroupDirsFor, cleanupRoot, nsexecSpeaksProtocol } from './helpers.mjs';
 import { buildConsoleReceiver, listenConsole } from '../nsexec/harness.mjs';
@@ -133,4 +133,33 @@ test('rootfsPropagation gives the container\'s root mount that propagation (spec
     assert.equal(r.stdout, out, value);
     assert.deepEqual(cgroupDirsFor(id), []);
   }
+});
+
+test('user namespace: bind sources behind a directory only the host\'s root may enter are mounted, as with runc', opts, async () => {
+  const src = tempDir('userns-src');
+  dirs.push(src);
+  for (const n of ['1', '2']) {
+    mkdirSync(join(src, `inaccessible-${n}`, 'dir'), { recursive: true });
+    writeFileSync(join(src, `inaccessible-${n}`, 'dir', 'foo.txt'), `secret ${n}\n`);
+    chmodSync(join(src, `inaccessible-${n}`), 0o700);
+  }
+  const map = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  const b = bundle(['sh', '-c', 'cat /tmp/mount-1/foo.txt /tmp/mount-2/foo.txt'], (c) => {
+    c.linux.namespaces.push({ type: 'user' });
+    c.linux.uidMappings = map;
+    c.linux.gidMappings = map;
+    // sysfs and mqueue need more than a mapped root owns here; not what this is about.
+    c.mounts = c.mounts.filter((m) => !m.destination.startsWith('/sys') && m.destination !== '/dev/mqueue');
+    for (const n of ['1', '2']) c.mounts.push({ source: join(src, `inaccessible-${n}`, 'dir'), destination: `/tmp/mount-${n}`, options: ['bind'] });
+  });
+  chmodSync(b, 0o711); // the rootfs itself must be reachable by the mapped root,
+  for (const n of ['1', '2']) mkdirSync(join(b, 'rootfs', 'tmp', `mount-${n}`)); // and its ids are the host's
+  const mine = await rt(root, ['run', '-b', b, uniqueId('userns-bind')]);
+  assert.equal(mine.code, 0, mine.stderr);
+  assert.equal(mine.stdout, 'secret 1\nsecret 2\n');
+  const theirs = await runCmd('runc', ['--root', runcRoot, 'run', '-b', b, uniqueId('userns-bind-runc')]);
+  assert.equal(theirs.code, 0, theirs.stderr);
+  assert.equal(mine.stdout, theirs.stdout);
+  // The host's own tree is untouched: nothing the container did propagated back.
+  assert.deepEqual(readdirSync(join(src, 'inaccessible-1', 'dir')), ['foo.txt']);
 });
