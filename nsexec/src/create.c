@@ -75,6 +75,9 @@ static int child(struct nsx_ctx *ctx, bool in_userns, struct nsx_error *e)
 	if (ctx->create_runtime_sync && (nsx_sync_send_str(ctx->sync_fd, "sync", "point", "createRuntime", e) ||
 					 nsx_sync_wait_continue(ctx->sync_fd, &ctx->state, e)))
 		return -1;
+	/* createContainer hooks start in the rootfs (runc's cwd for them: "./lib" is the container's) */
+	if (fchdir(ctx->rootfs_fd) < 0)
+		return nsx_fail(e, "hooks", "fchdir", errno, ctx->rootfs_real, "enter the rootfs");
 	if (nsx_run_hooks(ctx->hooks, "createContainer", ctx->state, e))
 		return -1;
 	if (nsx_pivot(ctx->rootfs_fd, ctx->no_pivot, e))

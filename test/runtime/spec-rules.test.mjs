@@ -4,7 +4,7 @@
 // with runc where runc is the reference.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { symlinkSync, rmSync, mkdirSync, writeFileSync, chmodSync, readdirSync } from 'node:fs';
+import { symlinkSync, rmSync, mkdirSync, writeFileSync, chmodSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { rt, rtDetached, runCmd, runDetached, makeBundle, tempDir, uniqueId, cgroupDirsFor, cleanupRoot, nsexecSpeaksProtocol } from './helpers.mjs';
 import { buildConsoleReceiver, listenConsole } from '../nsexec/harness.mjs';
@@ -162,4 +162,13 @@ test('user namespace: bind sources behind a directory only the host\'s root may 
   assert.equal(mine.stdout, theirs.stdout);
   // The host's own tree is untouched: nothing the container did propagated back.
   assert.deepEqual(readdirSync(join(src, 'inaccessible-1', 'dir')), ['foo.txt']);
+});
+
+test('createContainer hooks start in the rootfs, as with runc (relative paths are the container\'s)', opts, async () => {
+  const b = bundle(['true'], (c) => {
+    c.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'pwd > ./hook-cwd'] }] };
+  });
+  const r = await rt(root, ['run', '-b', b, uniqueId('hookcwd')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(readFileSync(join(b, 'rootfs', 'hook-cwd'), 'utf8'), `${realpathSync(join(b, 'rootfs'))}\n`);
 });
