@@ -1,11 +1,13 @@
 // The start operation (lifecycle steps 6-9): release a created init through
-// its exec fifo, then run the poststart hooks. A failing poststart hook is a
-// warning and the lifecycle goes on (runtime-spec config.md, poststart).
+// its exec fifo, then run the poststart hooks. An init that dies on its way to
+// execve (a failing startContainer hook...) is destroyed; a failing poststart hook
+// is a warning and the lifecycle goes on (runtime-spec config.md, poststart).
 import { containerDir } from '../state/container-dir.js';
 import { readState, type ContainerState } from '../state/state-file.js';
 import { deriveStatus } from '../state/status.js';
 import { ociState } from '../state/oci-state.js';
 import { lockContainer } from '../state/lock.js';
+import { teardown } from '../state/destroy.js';
 import { releaseExecFifo, removeExecFifo } from './exec-fifo.js';
 import { StateConflictError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
@@ -24,8 +26,14 @@ export async function startContainer(root: string, id: string, logger: Logger): 
     const st = readState(cd);
     const status = await deriveStatus(cd, st);
     if (status !== 'created') throw new StateConflictError(NOT_STARTABLE[status]);
-    releaseExecFifo(cd.execFifo);
+    const initFailed = releaseExecFifo(cd.execFifo);
     removeExecFifo(cd.execFifo);
+    if (initFailed) {
+      // The init died on its way to execve (a startContainer hook failed...): the
+      // container is destroyed (runtime spec, lifecycle step 7).
+      await teardown(cd, st, (m) => logger.warn(m));
+      throw initFailed;
+    }
     // run-hooks (and child_process) is loaded only for a container that has hooks.
     const poststart = st.config.hooks?.poststart;
     if (poststart?.length) {
