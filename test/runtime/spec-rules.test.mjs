@@ -100,7 +100,7 @@ test('a createContainer hook that never reads is killed at its timeout and fails
   const t0 = Date.now();
   const r = await rt(root, ['run', '-b', b, id]);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /createContainer hook #0: timeout after 1 seconds/);
+  assert.match(r.stderr, /createContainer hook #0 \(\/bin\/sleep\): error running hook: timeout after 1 seconds/);
   assert.ok(Date.now() - t0 < 30_000, 'the timeout applied');
   assert.deepEqual(cgroupDirsFor(id), []);
 });
