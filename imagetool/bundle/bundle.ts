@@ -10,8 +10,8 @@ import { defaultSpec } from '../../runtime/spec/default-spec.js';
 import type { OciConfig, OciMount } from '../../runtime/spec/types.js';
 import { FsOps } from '../fsops/client.js';
 import type { ResolvedImage, Store } from '../store/index.js';
-import type { LayerBlob } from '../unpack/layer-blob.js';
-import { SnapshotStore } from '../unpack/snapshots.js';
+import { DEFAULT_LAYER_LIMITS, type LayerLimits } from '../unpack/limits.js';
+import { layerBlobs, SnapshotStore } from '../unpack/snapshots.js';
 import { applyImageConfig, runConfigOf } from './image-config.js';
 import { resolveInRootfs } from './in-rootfs.js';
 import { mountOverlay, unmount } from './overlay-mount.js';
@@ -30,28 +30,21 @@ export interface BundleOptions extends RunOptions {
    * module: it adds namespaces, hooks and mounts to the spec here.
    */
   network?: (spec: OciConfig, bundleDir: string) => Promise<void>;
-}
-
-/** The layer blobs of an image with their diff_ids, bottom layer first. */
-export function layerBlobs(store: Store, image: ResolvedImage): LayerBlob[] {
-  const diffIds = image.config.rootfs.diff_ids;
-  if (diffIds.length !== image.layers.length) {
-    throw new RockerError(`image ${image.configDescriptor.digest}: ${image.layers.length} layers but ${diffIds.length} diff_ids`);
-  }
-  return image.layers.map((l, i) => ({ digest: l.digest, path: store.blobPath(l.digest), diffId: diffIds[i] }));
+  /** What a layer may expand to while it is unpacked (default: DEFAULT_LAYER_LIMITS). */
+  limits?: LayerLimits;
 }
 
 /** Builds the rootfs; returns the overlay lowerdirs (topmost first) in overlay mode. */
-async function makeRootfs(store: Store, image: ResolvedImage, dir: string, flat: boolean): Promise<string[] | undefined> {
+async function makeRootfs(store: Store, image: ResolvedImage, dir: string, flat: boolean, limits: LayerLimits): Promise<string[] | undefined> {
   const paths = bundlePaths(dir);
   const fsops = new FsOps();
   try {
     if (flat) {
       const { unpackFlat } = await import('../unpack/flat.js');
-      return void (await unpackFlat(paths.rootfs, layerBlobs(store, image), fsops));
+      return void (await unpackFlat(paths.rootfs, layerBlobs(store, image), fsops, limits));
     }
     const snapshotStore = new SnapshotStore(store);
-    const snapshots = await snapshotStore.prepare(layerBlobs(store, image), fsops);
+    const snapshots = await snapshotStore.prepare(layerBlobs(store, image), fsops, limits);
     const lowers = snapshots.reverse();
     for (const d of [paths.rootfs, paths.upper, paths.work]) await mkdir(d, { recursive: true, mode: 0o755 });
     await mountOverlay(paths.rootfs, lowers, paths.upper, paths.work, snapshotStore.root);
@@ -113,7 +106,7 @@ export async function createBundle(store: Store, imageName: string, dir: string,
   const paths = bundlePaths(dir);
   let mounted = false;
   try {
-    const lowerdirs = await makeRootfs(store, image, dir, o.flat ?? false);
+    const lowerdirs = await makeRootfs(store, image, dir, o.flat ?? false, o.limits ?? DEFAULT_LAYER_LIMITS);
     mounted = lowerdirs !== undefined;
     const spec = await makeConfig(image, dir, o);
     await writeFile(paths.config, JSON.stringify(spec, null, '\t') + '\n', { mode: 0o600 });

@@ -55,6 +55,7 @@ const command: ImageCommand = {
       resolve(String(a.dir)),
       {
         flat: Boolean(a.flat),
+        limits: ctx.layerLimits(),
         args: args.length ? args : undefined,
         env: list(a.env),
         volumes: list(a.volume),

@@ -18,6 +18,7 @@ const command: ImageCommand = {
       insecureRegistries: ctx.global['insecure-registry'],
       concurrency: Math.max(1, Number(args.concurrency) || 1),
       unpack: args.unpack !== false,
+      limits: ctx.layerLimits(),
       progress: makeProgress(ctx.quiet),
     });
     if (!ctx.quiet) {
