@@ -39,11 +39,19 @@ function normalise(node) {
   return out;
 }
 
+// Values rocker accepts beyond the vendored enums, layered at load time (the
+// files stay as vendored): runc takes the recursive rootfsPropagation forms and
+// containerd sends rshared/rslave for pods whose mounts use propagation.
+const widen = {
+  'defs-linux.json': (s) => s.definitions.RootfsPropagation.enum.push('rprivate', 'rshared', 'rslave', 'runbindable'),
+};
+
 function addDir(dir, prefix) {
   for (const name of readdirSync(join(here, dir))) {
     if (!name.endsWith('.json')) continue;
-    const schema = JSON.parse(readFileSync(join(here, dir, name), 'utf8'));
-    ajv.addSchema(normalise(schema), `${prefix}${name}`);
+    const schema = normalise(JSON.parse(readFileSync(join(here, dir, name), 'utf8')));
+    if (dir === 'runtime-spec') widen[name]?.(schema);
+    ajv.addSchema(schema, `${prefix}${name}`);
   }
 }
 addDir('runtime-spec', 'https://rocker.invalid/runtime-spec/');

@@ -30,7 +30,7 @@ static int mount_synthetic(const struct nsx_mount_target *t, const char *type, c
 	json_object_object_add(m, "source", json_object_new_string(source));
 	json_object_object_add(m, "destination", json_object_new_string(dest));
 	json_object_object_add(m, "options", opts);
-	rc = nsx_mount_entry(t, m, e);
+	rc = nsx_mount_entry(t, m, -1, e);
 	json_object_put(m);
 	return rc;
 }

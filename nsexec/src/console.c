@@ -74,6 +74,21 @@ static int size_pty(int master, json_object *process, struct nsx_error *e)
 	return 0;
 }
 
+/* The pty belongs to the process's user, as runc leaves it; the gid stays the one
+ * devpts gave it (gid=5, the tty group, in the usual mount options). A uid or an
+ * owner that the user namespace does not map (EINVAL, EPERM) leaves it as it is. */
+static int own_pty(int slave, json_object *process, struct nsx_error *e)
+{
+	json_object *user = NULL;
+	int64_t uid = 0;
+
+	if (nsx_json_object(process, "user", &user, e) || nsx_json_int64(user, "uid", &uid, e))
+		return -1;
+	if (uid && fchown(slave, (uid_t)uid, (gid_t)-1) < 0 && errno != EINVAL && errno != EPERM)
+		return nsx_fail(e, "console", "fchown", errno, NULL, "give the pty to uid %lld", (long long)uid);
+	return 0;
+}
+
 static int bind_on_console(int slave, struct nsx_error *e)
 {
 	char sp[32], tp[32];
@@ -117,7 +132,7 @@ int nsx_console_setup(int sock, json_object *process, bool bind_console, struct 
 		nsx_fail(e, "console", "ioctl", errno, "/dev/pts/ptmx", "open the pty slave");
 		goto out;
 	}
-	if (size_pty(master, process, e) || (bind_console && bind_on_console(slave, e)) || send_fd(sock, master, e))
+	if (size_pty(master, process, e) || own_pty(slave, process, e) || (bind_console && bind_on_console(slave, e)) || send_fd(sock, master, e))
 		goto out;
 	if (setsid() < 0 && errno != EPERM) {
 		nsx_fail(e, "console", "setsid", errno, NULL, "start a session");

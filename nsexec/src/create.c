@@ -75,6 +75,9 @@ static int child(struct nsx_ctx *ctx, bool in_userns, struct nsx_error *e)
 	if (ctx->create_runtime_sync && (nsx_sync_send_str(ctx->sync_fd, "sync", "point", "createRuntime", e) ||
 					 nsx_sync_wait_continue(ctx->sync_fd, &ctx->state, e)))
 		return -1;
+	/* createContainer hooks start in the rootfs (runc's cwd for them: "./lib" is the container's) */
+	if (fchdir(ctx->rootfs_fd) < 0)
+		return nsx_fail(e, "hooks", "fchdir", errno, ctx->rootfs_real, "enter the rootfs");
 	if (nsx_run_hooks(ctx->hooks, "createContainer", ctx->state, e))
 		return -1;
 	if (nsx_pivot(ctx->rootfs_fd, ctx->no_pivot, e))
@@ -91,6 +94,8 @@ static int child(struct nsx_ctx *ctx, bool in_userns, struct nsx_error *e)
 	if (nsx_readonly_paths(nsx_json_get(lnx, "readonlyPaths"), e) ||
 	    nsx_masked_paths(nsx_json_get(lnx, "maskedPaths"), e))
 		return -1;
+	if (nsx_rootfs_propagate(ctx, e))
+		return -1;
 	return nsx_container_finish(ctx, e);
 }
 
@@ -104,13 +109,14 @@ int nsx_create(struct nsx_ctx *ctx, struct nsx_error *e)
 				ctx->hostname ? "hostname" : "domainname");
 	if (nsx_sysctl_check(nsx_json_get(ctx->lnx, "sysctl"), &ctx->ns, e))
 		return -1;
-	/* the exec fifo, the console socket and the cgroups are host paths: reached as the host's
+	/* the exec fifo, the console socket, the cgroups and (user namespaces) the bind sources are host paths: reached as the host's
 	 * root (a user namespace's root may lack the rights), before any namespace
 	 * changes what the paths name; the fifo gets a held writer, see fifo.h */
 	if (ctx->exec_fifo && ((ctx->fifo_fd = nsx_fifo_create(ctx->exec_fifo, ctx->lnx, e)) < 0 ||
 			       (ctx->fifo_hold_fd = nsx_fifo_hold(ctx->fifo_fd, e)) < 0))
 		return -1;
-	if (nsx_container_connect_console(ctx, e) || nsx_cgroup_join_open(ctx->cgroups_json, &ctx->cgroups, e))
+	if (nsx_container_connect_console(ctx, e) || nsx_cgroup_join_open(ctx->cgroups_json, &ctx->cgroups, e) ||
+	    nsx_rootfs_open_bind_sources(ctx, e))
 		return -1;
 	if (nsx_ns_join_paths(&ctx->ns, e) || nsx_ns_unshare_time(&ctx->ns, ctx->lnx, e))
 		return -1;

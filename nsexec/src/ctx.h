@@ -49,6 +49,8 @@ struct nsx_ctx {
 	char *self_cgroup;      /* /proc/self/cgroup as the host sees it (create) */
 	struct nsx_seccomp *seccomp;
 	struct nsx_cgroup_join cgroups; /* opened from cgroups_json before any namespace is joined */
+	int *bind_trees;        /* user namespaces: mounts[i]'s bind source, opened on the host side
+				 * (nsx_mount_source_tree), or -1; NULL when the child opens them */
 };
 
 /* Fills ctx from the init message (type checks only; the runtime validated it

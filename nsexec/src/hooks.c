@@ -12,46 +12,83 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "jsonutil.h"
 
-static void write_all(int fd, const char *s, size_t len)
+static int64_t now_ms(void)
 {
-	while (len) {
-		ssize_t n = write(fd, s, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return; /* the hook need not read its stdin */
-		s += n;
-		len -= n;
-	}
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Waits for the hook; a pidfd makes the timeout a plain poll, no timers. */
-static int wait_hook(pid_t pid, int64_t timeout, int *status)
+/* Feeds the state to the hook's stdin while waiting for it, both under its timeout:
+ * the write end is non-blocking and polled with a pidfd, so a hook that never reads
+ * cannot hold us past the timeout, and one that exits without reading only ends the
+ * write (EPIPE; SIGPIPE is ignored meanwhile, the hook itself was forked before). */
+static int feed_and_wait(pid_t pid, int wfd, const char *state, int64_t timeout, int *status)
 {
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	size_t left = state ? strlen(state) : 0;
+	int64_t deadline = timeout > 0 && timeout < INT32_MAX ? now_ms() + timeout * 1000 : -1;
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+	int err = 0;
 
-	if (pidfd >= 0 && timeout > 0) {
-		struct pollfd p = { .fd = pidfd, .events = POLLIN };
-		int r;
+	sigaction(SIGPIPE, &ign, &old);
+	fcntl(wfd, F_SETFL, O_NONBLOCK);
+	while (pidfd >= 0) {
+		struct pollfd p[2] = { { .fd = pidfd, .events = POLLIN }, { .fd = left ? wfd : -1, .events = POLLOUT } };
+		int wait = deadline < 0 ? -1 : (int)(deadline - now_ms() > 0 ? deadline - now_ms() : 0);
+		int r = poll(p, 2, wait);
 
-		while ((r = poll(&p, 1, timeout > INT32_MAX / 1000 ? -1 : (int)(timeout * 1000))) < 0 && errno == EINTR)
-			;
+		if (r < 0 && errno == EINTR)
+			continue;
 		if (r == 0) {
+			err = ETIMEDOUT;
 			kill(pid, SIGKILL);
-			waitpid(pid, status, 0);
-			close(pidfd);
-			return ETIMEDOUT;
+			break;
+		}
+		if (r < 0 || p[0].revents)
+			break; /* exited (or no poll): reaped below */
+		if (p[1].revents) {
+			ssize_t n = write(wfd, state, left);
+
+			if (n > 0) {
+				state += n;
+				left -= (size_t)n;
+			} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+				left = 0; /* the hook need not read its stdin */
+			}
+			if (!left) {
+				close(wfd);
+				wfd = -1;
+			}
 		}
 	}
+	/* no pidfd: a plain blocking write and wait, without the timeout */
+	if (pidfd < 0 && wfd >= 0) {
+		fcntl(wfd, F_SETFL, 0);
+		while (left) {
+			ssize_t n = write(wfd, state, left);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			state += n;
+			left -= (size_t)n;
+		}
+	}
+	sigaction(SIGPIPE, &old, NULL);
+	if (wfd >= 0)
+		close(wfd);
 	if (pidfd >= 0)
 		close(pidfd);
 	while (waitpid(pid, status, 0) < 0)
 		if (errno != EINTR)
 			return errno;
-	return 0;
+	return err;
 }
 
 /* How much of a failed hook's stdout and stderr its error shows: the end, where the reason usually is. */
@@ -151,11 +188,8 @@ static int run_hook(json_object *hook, const char *name, size_t index, const cha
 		close_all(fds, 6);
 		return nsx_fail(e, "hooks", "fork", err, path, "%s hook #%zu (%s): error running hook", name, index, path);
 	}
-	if (state)
-		write_all(stdin_pipe[1], state, strlen(state));
-	close(stdin_pipe[1]);
-	stdin_pipe[1] = -1;
-	err = wait_hook(pid, timeout, &status);
+	err = feed_and_wait(pid, stdin_pipe[1], state, timeout, &status);
+	stdin_pipe[1] = -1; /* closed there */
 	while ((rc = (int)read(exec_pipe[0], &exec_err, sizeof(exec_err))) < 0 && errno == EINTR)
 		;
 	if (rc != (int)sizeof(exec_err))

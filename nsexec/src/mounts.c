@@ -251,8 +251,35 @@ static int reopen(const struct nsx_mount_target *t, const char *dest, struct nsx
 	return fd;
 }
 
+int nsx_mount_source_tree(json_object *m, struct nsx_error *e)
+{
+	const char *source = NULL, *dest = NULL;
+	json_object *options = NULL;
+	struct mount_opts o;
+	struct mount_attr slave = { .propagation = MS_SLAVE };
+	int fd;
+
+	if (!nsx_mount_is_bind(m))
+		return NSX_NOT_BIND;
+	if (nsx_json_string(m, "source", &source, e) || nsx_json_string(m, "destination", &dest, e) ||
+	    nsx_json_array(m, "options", &options, e) || parse_opts(options, &o, e))
+		return -1;
+	if (!source)
+		return nsx_fail(e, "mount", NULL, EINVAL, dest, "bind mount to %s has no source", dest);
+	/* a host path: symlinks in it are followed on the host, as runc does */
+	fd = (int)syscall(SYS_open_tree, AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((o.flags & MS_REC) ? AT_RECURSIVE : 0));
+	if (fd < 0)
+		return nsx_fail(e, "mount", "open_tree", errno, dest, "error mounting \"%s\" to rootfs at \"%s\": open source", source, dest);
+	if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &slave, sizeof(slave)) < 0) {
+		int err = errno;
+		close(fd);
+		return nsx_fail(e, "mount", "mount_setattr", err, dest, "make the copy of \"%s\" rslave", source);
+	}
+	return fd;
+}
+
 static int mount_bind(const struct nsx_mount_target *t, const char *source, const char *dest,
-		      const struct mount_opts *o, struct nsx_error *e)
+		      const struct mount_opts *o, int tree, struct nsx_error *e)
 {
 	char sp[32], tp[32];
 	struct stat st;
@@ -261,7 +288,7 @@ static int mount_bind(const struct nsx_mount_target *t, const char *source, cons
 	if (!source)
 		return nsx_fail(e, "mount", NULL, EINVAL, dest, "bind mount to %s has no source", dest);
 	/* the source is a host path: symlinks in it are followed on the host, as runc does */
-	src = open(source, O_PATH | O_CLOEXEC);
+	src = tree >= 0 ? tree : open(source, O_PATH | O_CLOEXEC);
 	if (src < 0)
 		return nsx_fail(e, "mount", "open", errno, dest, "error mounting \"%s\" to rootfs at \"%s\": open source", source, dest);
 	if (fstat(src, &st) < 0) {
@@ -272,8 +299,9 @@ static int mount_bind(const struct nsx_mount_target *t, const char *source, cons
 	if (tgt < 0)
 		goto out;
 	if (check_target(tgt, t->rootfs, dest, is_procfs(src), e) == 0) {
-		if (mount(nsx_fdpath(src, sp), nsx_fdpath(tgt, tp), NULL, MS_BIND | (o->flags & MS_REC), NULL) < 0)
-			nsx_fail(e, "mount", "mount", errno, dest, "error mounting \"%s\" to rootfs at \"%s\"", source, dest);
+		if (tree >= 0 ? syscall(SYS_move_mount, tree, "", tgt, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0
+			      : mount(nsx_fdpath(src, sp), nsx_fdpath(tgt, tp), NULL, MS_BIND | (o->flags & MS_REC), NULL) < 0)
+			nsx_fail(e, "mount", tree >= 0 ? "move_mount" : "mount", errno, dest, "error mounting \"%s\" to rootfs at \"%s\"", source, dest);
 		else
 			rc = 0;
 	}
@@ -286,7 +314,8 @@ static int mount_bind(const struct nsx_mount_target *t, const char *source, cons
 			close(tgt);
 	}
 out:
-	close(src);
+	if (src != tree) /* the caller's */
+		close(src);
 	return rc;
 }
 
@@ -318,7 +347,7 @@ static int mount_fs(const struct nsx_mount_target *t, const char *type, const ch
 	return rc;
 }
 
-int nsx_mount_entry(const struct nsx_mount_target *t, json_object *m, struct nsx_error *e)
+int nsx_mount_entry(const struct nsx_mount_target *t, json_object *m, int tree, struct nsx_error *e)
 {
 	const char *type = NULL, *source = NULL, *dest = NULL;
 	json_object *options = NULL;
@@ -336,7 +365,7 @@ int nsx_mount_entry(const struct nsx_mount_target *t, json_object *m, struct nsx
 		return -1;
 	}
 	if (nsx_mount_is_bind(m))
-		rc = mount_bind(t, source, dest, &o, e);
+		rc = mount_bind(t, source, dest, &o, tree, e);
 	else if (!type || !*type)
 		return nsx_fail(e, "mount", NULL, 0, dest, "invalid mount to %s: type is required", dest);
 	else

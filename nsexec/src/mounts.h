@@ -12,8 +12,18 @@ struct nsx_mount_target {
 	const char *rootfs;     /* its canonical host path, for the containment check */
 };
 
-/* Mounts m (an element of "mounts") onto its destination inside the rootfs. */
-int nsx_mount_entry(const struct nsx_mount_target *t, json_object *m, struct nsx_error *e);
+/* Mounts m (an element of "mounts") onto its destination inside the rootfs. tree:
+ * a bind's source from nsx_mount_source_tree (then attached as it is), or -1. */
+int nsx_mount_entry(const struct nsx_mount_target *t, json_object *m, int tree, struct nsx_error *e);
+
+/* For a user namespace, whose root may be refused a path to a bind source that the
+ * host's root can reach (runc 1.1 does the same with the source's fd): the source
+ * of bind mount m as a detached copy (open_tree, recursive for rbind), made by the
+ * host's root before any namespace is entered, and rslave as the mount namespace's
+ * copy of it would be. Returns the fd, NSX_NOT_BIND when m is not a bind mount, -1
+ * with *e set on failure. */
+#define NSX_NOT_BIND (-2)
+int nsx_mount_source_tree(json_object *m, struct nsx_error *e);
 
 /* Remounts the mount at fd (an fd of its root) as a bind with flags, adding the
  * flags the kernel keeps locked (nosuid, nodev, noexec, atime) when it refuses. */

@@ -16,16 +16,39 @@
 #include "mounts.h"
 #include "pathres.h"
 
+/* rootfsPropagation as mount flags; *name stays NULL when it is not set. */
+static int configured_propagation(json_object *lnx, const char **name, unsigned long *flags, struct nsx_error *e)
+{
+	*name = NULL;
+	if (nsx_json_string(lnx, "rootfsPropagation", name, e))
+		return -1;
+	if (*name && !**name)
+		*name = NULL;
+	if (*name && !nsx_propagation_flags(*name, flags))
+		return nsx_fail(e, "rootfs", NULL, 0, NULL, "invalid rootfsPropagation \"%s\"", *name);
+	return 0;
+}
+
 static int root_propagation(json_object *lnx, unsigned long *flags, struct nsx_error *e)
 {
-	const char *p = NULL;
+	const char *p;
 
 	*flags = MS_SLAVE | MS_REC; /* nothing the container mounts leaks to the host */
-	if (nsx_json_string(lnx, "rootfsPropagation", &p, e))
-		return -1;
-	if (!p || !*p || nsx_propagation_flags(p, flags))
+	return configured_propagation(lnx, &p, flags, e);
+}
+
+int nsx_rootfs_propagate(const struct nsx_ctx *ctx, struct nsx_error *e)
+{
+	const char *p;
+	unsigned long flags;
+
+	if (!ctx->ns.listed[NSX_NS_MNT]) /* "/" is the host's own */
 		return 0;
-	return nsx_fail(e, "rootfs", NULL, 0, NULL, "invalid rootfsPropagation \"%s\"", p);
+	if (configured_propagation(ctx->lnx, &p, &flags, e))
+		return -1;
+	if (p && mount(NULL, "/", NULL, flags, NULL) < 0)
+		return nsx_fail(e, "rootfs", "mount", errno, "/", "make the container's root %s", p);
+	return 0;
 }
 
 static int mount_id(const char *path, __u64 *id)
@@ -79,25 +102,62 @@ static bool dev_is_bind_mounted(json_object *mounts)
 	return false;
 }
 
+int nsx_rootfs_open_bind_sources(struct nsx_ctx *ctx, struct nsx_error *e)
+{
+	size_t n = ctx->mounts ? json_object_array_length(ctx->mounts) : 0;
+
+	/* only for a new user namespace with a new mount namespace: in a joined mount
+	 * namespace the sources are its paths, not the host's */
+	if (ctx->exec_mode || !n || !ctx->ns.listed[NSX_NS_USER] || ctx->ns.path[NSX_NS_USER] ||
+	    !ctx->ns.listed[NSX_NS_MNT] || ctx->ns.path[NSX_NS_MNT])
+		return 0;
+	ctx->bind_trees = malloc(n * sizeof(*ctx->bind_trees));
+	if (!ctx->bind_trees)
+		return nsx_fail(e, "mount", "malloc", ENOMEM, NULL, "open the bind mount sources");
+	for (size_t i = 0; i < n; i++)
+		ctx->bind_trees[i] = -1;
+	for (size_t i = 0; i < n; i++) {
+		int fd = nsx_mount_source_tree(json_object_array_get_idx(ctx->mounts, i), e);
+
+		if (fd == -1) {
+			nsx_rootfs_close_bind_sources(ctx);
+			return -1;
+		}
+		ctx->bind_trees[i] = fd < 0 ? -1 : fd;
+	}
+	return 0;
+}
+
+void nsx_rootfs_close_bind_sources(struct nsx_ctx *ctx)
+{
+	size_t n = ctx->mounts ? json_object_array_length(ctx->mounts) : 0;
+
+	for (size_t i = 0; ctx->bind_trees && i < n; i++)
+		if (ctx->bind_trees[i] >= 0)
+			close(ctx->bind_trees[i]);
+	free(ctx->bind_trees);
+	ctx->bind_trees = NULL;
+}
+
 static int mount_all(struct nsx_ctx *ctx, struct nsx_error *e)
 {
 	struct nsx_mount_target t = { .rootfd = ctx->rootfs_fd, .rootfs = ctx->rootfs_real };
 	size_t n = ctx->mounts ? json_object_array_length(ctx->mounts) : 0;
+	int rc = 0;
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && !rc; i++) {
 		json_object *m = json_object_array_get_idx(ctx->mounts, i);
 		const char *type = json_object_get_string(nsx_json_get(m, "type"));
-		int rc;
 
 		if (type && !strcmp(type, "cgroup") && !nsx_mount_is_bind(m))
 			rc = nsx_cgroup_mount(&t, m, ctx->self_cgroup,
 					      ctx->ns.listed[NSX_NS_CGROUP] && !ctx->ns.path[NSX_NS_CGROUP], e);
 		else
-			rc = nsx_mount_entry(&t, m, e);
-		if (rc)
-			return -1;
+			rc = nsx_mount_entry(&t, m, ctx->bind_trees ? ctx->bind_trees[i] : -1, e);
 	}
-	return 0;
+	/* attached or not needed any more: none of them may reach the container */
+	nsx_rootfs_close_bind_sources(ctx);
+	return rc ? -1 : 0;
 }
 
 int nsx_rootfs_prepare(struct nsx_ctx *ctx, struct nsx_error *e)

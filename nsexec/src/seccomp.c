@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include "bpfcache.h"
+#include "enosys.h"
 
 /* The name tables below are the single source of truth for both parsing and
  * `nsexec --features`, so the two can never disagree. */
@@ -349,6 +350,7 @@ static int connect_listener(const char *path, struct nsx_error *e)
 
 static unsigned int kernel_flags(json_object *seccomp, int uses_notify);
 static int attach_listener(struct nsx_seccomp *f, json_object *seccomp, struct nsx_error *e);
+static int add_enosys_stub(struct nsx_seccomp *f, json_object *seccomp, uint32_t default_action, struct nsx_error *e);
 
 static int build(struct nsx_seccomp *f, json_object *seccomp, struct nsx_error *e)
 {
@@ -380,6 +382,8 @@ static int build(struct nsx_seccomp *f, json_object *seccomp, struct nsx_error *
 		if (add_syscall_entry(f, default_action, json_object_array_get_idx(syscalls, i), i, &uses_notify, e) < 0)
 			return -1;
 	f->bpf.flags = kernel_flags(seccomp, uses_notify);
+	if (add_enosys_stub(f, seccomp, default_action, e) < 0)
+		return -1;
 	return uses_notify ? attach_listener(f, seccomp, e) : 0;
 }
 
@@ -436,6 +440,33 @@ static int export_bpf(struct nsx_seccomp *f, struct nsx_error *e)
 	return 0;
 }
 
+/* The program is then libseccomp's with the ENOSYS stub (enosys.h) in front. */
+static int add_enosys_stub(struct nsx_seccomp *f, json_object *seccomp, uint32_t default_action, struct nsx_error *e)
+{
+	json_object *list = array_field(seccomp, "architectures");
+	size_t n = list ? json_object_array_length(list) : 0, len;
+	uint32_t tokens[COUNT(archs)];
+	struct sock_filter stub[NSX_ENOSYS_MAX_INSNS], *insns;
+
+	if (n > COUNT(tokens))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		tokens[i] = archs[FIND(archs, json_object_get_string(json_object_array_get_idx(list, i)))].arch;
+	len = nsx_enosys_stub(default_action, tokens, n, array_field(seccomp, "syscalls"), stub);
+	if (!len)
+		return 0;
+	if (export_bpf(f, e) < 0)
+		return -1;
+	if (f->bpf.len + len > BPF_MAXINSNS || !(insns = malloc((f->bpf.len + len) * sizeof(*insns))))
+		return nsx_fail(e, "seccomp", NULL, E2BIG, NULL, "the seccomp filter with its ENOSYS check is too large");
+	memcpy(insns, stub, len * sizeof(*insns));
+	memcpy(insns + len, f->bpf.insns, f->bpf.len * sizeof(*insns));
+	free(f->bpf.insns);
+	f->bpf.insns = insns;
+	f->bpf.len = (unsigned short)(f->bpf.len + len);
+	return 0;
+}
+
 int nsx_seccomp_prepare_cached(json_object *seccomp, const char *cache, struct nsx_seccomp **out, struct nsx_error *e)
 {
 	struct nsx_seccomp *f;
@@ -452,7 +483,9 @@ int nsx_seccomp_prepare_cached(json_object *seccomp, const char *cache, struct n
 		rc = (f->bpf.flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) ? attach_listener(f, seccomp, e) : 0;
 	} else {
 		rc = build(f, seccomp, e);
-		if (!rc && cache && !(rc = export_bpf(f, e)))
+		if (!rc && cache && !f->bpf.insns)
+			rc = export_bpf(f, e);
+		if (!rc && cache)
 			nsx_bpf_cache_write(cache, &f->bpf);
 	}
 	if (rc < 0) {

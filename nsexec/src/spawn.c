@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 #include "monitor.h"
 #include "namespaces.h"
+#include "rootfs.h"
 #include "sync.h"
 #include "userns.h"
 
@@ -194,6 +195,7 @@ int nsx_spawn(struct nsx_ctx *ctx, unsigned long clone_flags, struct nsx_error *
 		close(ctx->fifo_fd);
 	if (ctx->console_sock >= 0)
 		close(ctx->console_sock);
+	nsx_rootfs_close_bind_sources(ctx);
 	if ((clone_flags & CLONE_NEWUSER) && nsx_userns_write_maps(child, ctx->lnx, e) < 0)
 		parent_fail(child, ctx->sync_fd, e);
 	if (nsx_sync_send_int(ctx->sync_fd, "pid", "pid", child, e) < 0)

@@ -46,15 +46,21 @@ function runOne(hook: OciHook, stateJson: string): Promise<void> {
   });
 }
 
-/** Runs the hooks of one kind in order; the first failure is thrown, naming the kind and index. */
-export async function runHooks(kind: HookName, hooks: OciHook[] | undefined, state: object): Promise<void> {
+/**
+ * Runs the hooks of one kind in order. Without `warn` the first failure is thrown,
+ * naming the kind and index; with it (poststart, poststop: the spec's "log a
+ * warning, the remaining hooks and lifecycle continue") each failure is warned.
+ */
+export async function runHooks(kind: HookName, hooks: OciHook[] | undefined, state: object, warn?: (msg: string) => void): Promise<void> {
   if (!hooks?.length) return;
   const stateJson = JSON.stringify(state);
   for (let i = 0; i < hooks.length; i++) {
     try {
       await runOne(hooks[i], stateJson);
     } catch (e) {
-      throw new HookError(`${kind} hook #${i} (${hooks[i].path}): ${(e as Error).message}`, { kind, index: i });
+      const err = new HookError(`${kind} hook #${i} (${hooks[i].path}): ${(e as Error).message}`, { kind, index: i });
+      if (!warn) throw err;
+      warn(err.message);
     }
   }
 }

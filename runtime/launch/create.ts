@@ -143,11 +143,12 @@ async function create(req: CreateRequest, cd: ContainerDir, channel: NsexecChann
       for (;;) {
         const ev = await channel.expect('sync', 'created');
         if (ev.type === 'created') break;
-        const creating = ociState(state, 'creating');
-        await runHooks('prestart', hooks.prestart, creating);
-        await runHooks('createRuntime', hooks.createRuntime, creating);
+        // "created", as crun gives them: the init exists, in its namespaces and cgroups.
+        const created = ociState(state, 'created');
+        await runHooks('prestart', hooks.prestart, created);
+        await runHooks('createRuntime', hooks.createRuntime, created);
         // The state rides along: hooks inside the container and a seccomp listener need it.
-        channel.send({ type: 'continue', state: JSON.stringify(creating) });
+        channel.send({ type: 'continue', state: JSON.stringify(created) });
       }
       if (req.pidFile) writePidFile(req.pidFile, pid);
       return { cd, state, channel, release };

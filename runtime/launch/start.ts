@@ -1,6 +1,7 @@
 // The start operation (lifecycle steps 6-9): release a created init through
-// its exec fifo, then run the poststart hooks. A failing startContainer or
-// poststart hook stops and destroys the container (runtime.md step 9).
+// its exec fifo, then run the poststart hooks. An init that dies on its way to
+// execve (a failing startContainer hook...) is destroyed; a failing poststart hook
+// is a warning and the lifecycle goes on (runtime-spec config.md, poststart).
 import { containerDir } from '../state/container-dir.js';
 import { readState, type ContainerState } from '../state/state-file.js';
 import { deriveStatus } from '../state/status.js';
@@ -27,16 +28,17 @@ export async function startContainer(root: string, id: string, logger: Logger): 
     if (status !== 'created') throw new StateConflictError(NOT_STARTABLE[status]);
     const initFailed = releaseExecFifo(cd.execFifo);
     removeExecFifo(cd.execFifo);
-    try {
+    if (initFailed) {
       // The init died on its way to execve (a startContainer hook failed...): the
-      // container is destroyed as for a failed poststart hook (runtime spec, lifecycle step 7).
-      if (initFailed) throw initFailed;
-      // run-hooks (and child_process) is loaded only for a container that has hooks.
-      const poststart = st.config.hooks?.poststart;
-      if (poststart?.length) await (await import('../hooks/run-hooks.js')).runHooks('poststart', poststart, ociState(st, 'running'));
-    } catch (e) {
+      // container is destroyed (runtime spec, lifecycle step 7).
       await teardown(cd, st, (m) => logger.warn(m));
-      throw e;
+      throw initFailed;
+    }
+    // run-hooks (and child_process) is loaded only for a container that has hooks.
+    const poststart = st.config.hooks?.poststart;
+    if (poststart?.length) {
+      const { runHooks } = await import('../hooks/run-hooks.js');
+      await runHooks('poststart', poststart, ociState(st, 'running'), (m) => logger.warn(m));
     }
     return st;
   } finally {

@@ -37,6 +37,12 @@ export function checkSupported(config: OciConfig, file: string): void {
       if (!CAPABILITIES.includes(cap)) throw new SpecError(file, `$.process.capabilities.${set}[${i}]`, `unknown capability ${JSON.stringify(cap)}`);
     });
   }
+  ((config.linux?.resources?.devices ?? []) as { access?: string }[]).forEach((d, i) => {
+    // The kernel's form: each of r, w, m at most once (absent or empty means all three).
+    if (d.access && !/^(?!.*(.).*\1)[rwm]{1,3}$/.test(d.access)) {
+      throw new SpecError(file, `$.linux.resources.devices[${i}].access`, `invalid device access ${JSON.stringify(d.access)}: expected a combination of r, w and m`);
+    }
+  });
   (config.linux?.namespaces ?? []).forEach((ns, i) => {
     if (!NAMESPACES.includes(ns.type)) throw new SpecError(file, `$.linux.namespaces[${i}].type`, `unknown namespace ${JSON.stringify(ns.type)}`);
   });

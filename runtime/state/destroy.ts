@@ -82,7 +82,7 @@ export async function teardown(cd: ContainerDir, st: ContainerState, warn: (msg:
   if (poststop?.length) {
     const { runHooks } = await import('../hooks/run-hooks.js');
     const { ociState } = await import('./oci-state.js');
-    await runHooks('poststop', poststop, ociState(st, 'stopped')).catch((e: Error) => warn(e.message));
+    await runHooks('poststop', poststop, ociState(st, 'stopped'), warn);
   }
   removeStateDir(cd);
 }

@@ -100,6 +100,28 @@ test('an unknown capability is refused with its path', async () => {
   await assertRejected(b, /\$\.process\.capabilities\.bounding\[3\]: unknown capability "CAP_NOT_A_CAP"/);
 });
 
+test('a device cgroup rule with an invalid access string is refused naming the field', async () => {
+  for (const access of ['rwa', 'rr', 'x']) {
+    const b = bundle((c) => {
+      c.linux.resources.devices.push({ allow: true, type: 'c', major: 1, minor: 3, access });
+    });
+    const at = JSON.parse(readFileSync(join(b, 'config.json'), 'utf8')).linux.resources.devices.length - 1;
+    await assertRejected(b, new RegExp(`\\$\\.linux\\.resources\\.devices\\[${at}\\]\\.access: invalid device access "${access}": expected a combination of r, w and m`));
+  }
+});
+
+test('the recursive rootfsPropagation values runc takes pass validation; others are refused', async () => {
+  for (const value of ['rprivate', 'rshared', 'rslave', 'runbindable']) {
+    const config = JSON.parse(readFileSync(join(bundle(), 'config.json'), 'utf8'));
+    config.linux.rootfsPropagation = value;
+    assert.equal(validateConfig(config), true, `${value}: ${JSON.stringify(validateConfig.errors)}`);
+  }
+  const b = bundle((c) => {
+    c.linux.rootfsPropagation = 'rsomething';
+  });
+  await assertRejected(b, /\$\.linux\.rootfsPropagation: must be equal to one of the allowed values: .*"rshared".*, got "rsomething"/);
+});
+
 test('invalid container ids are refused', async () => {
   const b = bundle();
   for (const id of ['../x', 'a/b', '.', 'a b']) {

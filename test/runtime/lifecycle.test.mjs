@@ -148,19 +148,27 @@ test('hooks run at their points with the state on stdin; poststop runs in delete
   dirs.push(out);
   const hook = (name) => ({ path: '/bin/sh', args: ['sh', '-c', `cat > ${out}/${name}.json`], timeout: 10 });
   const id = uniqueId('hooks');
+  const annotations = { 'org.example.hooks': 'state on stdin' };
   const b = bundle(['true'], (c) => {
+    c.annotations = annotations;
     c.hooks = { prestart: [hook('prestart')], createRuntime: [hook('createRuntime')], poststart: [hook('poststart')], poststop: [hook('poststop')] };
   });
   const r = await rt(root, ['run', '-b', b, id]);
   assert.equal(r.code, 0, r.stderr);
   const read = (n) => JSON.parse(readFileSync(join(out, `${n}.json`), 'utf8'));
-  for (const [name, status] of [['prestart', 'creating'], ['createRuntime', 'creating'], ['poststart', 'running'], ['poststop', 'stopped']]) {
+  // The spec's lifecycle: prestart and createRuntime run once the container is created
+  // (crun gives them "created"; runc's "creating" is not a status they may see).
+  for (const [name, status] of [['prestart', 'created'], ['createRuntime', 'created'], ['poststart', 'running'], ['poststop', 'stopped']]) {
     const st = read(name);
+    assert.equal(validateState(st), true, `${name}: ${JSON.stringify(validateState.errors)}`);
     assert.equal(st.id, id, name);
     assert.equal(st.status, status, name);
     assert.equal(st.bundle, b, name);
+    assert.deepEqual(st.annotations, annotations, name);
   }
   assert.ok(read('prestart').pid > 0);
+  assert.equal(read('createRuntime').pid, read('prestart').pid);
+  assert.equal(read('poststart').pid, read('prestart').pid);
 });
 
 test('a failing prestart hook fails create and leaves nothing behind', async () => {
@@ -192,7 +200,12 @@ test('create writes the pid file without a newline; list shows the container', a
   const json = JSON.parse((await rt(root, ['list', '--format', 'json'])).stdout);
   assert.deepEqual(json.find((s) => s.id === id), { ...state, owner: 'root' });
   assert.ok((await rt(root, ['list', '-q'])).stdout.split('\n').includes(id));
-  assert.equal((await rt(root, ['delete', id])).code, 0, 'a created container is deleted without --force');
+  // The spec: deleting a container that is not stopped is an error (runc lets a created one go).
+  const refused = await rt(root, ['delete', id]);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, new RegExp(`cannot delete container ${id} that is not stopped: created`));
+  assert.equal((await rt(root, ['state', id])).code, 0, 'still there');
+  assert.equal((await rt(root, ['delete', '--force', id])).code, 0);
   assertGone(id);
 });
 
@@ -470,20 +483,47 @@ test('create --console-socket hands the pty master over; the container\'s stdio 
   assertGone(id);
 });
 
-test('a failing poststart hook stops and destroys the container; poststop runs once', async () => {
-  const out = tempDir('poststart');
+test('a failing poststart or poststop hook is a warning: the other hooks run and the lifecycle goes on', async () => {
+  const out = tempDir('hookwarn');
   dirs.push(out);
-  const id = uniqueId('poststart');
-  const b = bundle(['sleep', '100'], (c) => {
-    c.hooks = {
-      poststart: [{ path: '/bin/sh', args: ['sh', '-c', 'exit 3'] }],
-      poststop: [{ path: '/bin/sh', args: ['sh', '-c', `echo ran >> ${out}/poststop`] }],
-    };
+  const id = uniqueId('hookwarn');
+  const append = (name) => ({ path: '/bin/sh', args: ['sh', '-c', `echo ${name} >> ${out}/ran`] });
+  const fail = { path: '/bin/sh', args: ['sh', '-c', 'echo broken >&2; exit 3'] };
+  const b = bundle(['sh', '-c', 'exit 4'], (c) => {
+    c.hooks = { poststart: [fail, append('poststart')], poststop: [fail, append('poststop')] };
   });
-  const r = await rt(root, ['run', '-b', b, id]);
-  assert.equal(r.code, 1);
-  assert.match(r.stderr, /poststart hook #0 .*exit status 3/);
-  assert.equal(readFileSync(join(out, 'poststop'), 'utf8'), 'ran\n');
+  const log = join(out, 'log.json');
+  const warnings = () => readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.level === 'warning').map((l) => l.msg);
+  const r = await rt(root, ['--log', log, '--log-format', 'json', 'run', '-b', b, id]);
+  assert.equal(r.code, 4, r.stderr);
+  const [poststart, poststop] = warnings();
+  assert.match(poststart, /poststart hook #0 .*exit status 3.*stderr: broken/);
+  assert.match(poststop, /poststop hook #0 .*exit status 3.*stderr: broken/);
+  assert.equal(readFileSync(join(out, 'ran'), 'utf8'), 'poststart\npoststop\n');
+  assertGone(id);
+
+  // create/start: start succeeds despite the poststart failure, the container runs.
+  const id2 = uniqueId('hookwarn');
+  const b2 = bundle(['sleep', '100'], (c) => {
+    c.hooks = { poststart: [fail] };
+  });
+  assert.equal((await rtDetached(root, ['create', '-b', b2, id2])).code, 0);
+  const started = await rt(root, ['--log', log, '--log-format', 'json', 'start', id2]);
+  assert.equal(started.code, 0, started.stderr);
+  assert.match(warnings().at(-1), /poststart hook #0/);
+  assert.equal(JSON.parse((await rt(root, ['state', id2])).stdout).status, 'running');
+  assert.equal((await rt(root, ['delete', '--force', id2])).code, 0);
+  assertGone(id2);
+});
+
+test('run --keep leaves the stopped container and its cgroups until delete', async () => {
+  const id = uniqueId('keep');
+  const r = await rt(root, ['run', '--keep', '-b', bundle(['sh', '-c', 'exit 5']), id]);
+  assert.equal(r.code, 5, r.stderr);
+  const st = JSON.parse((await rt(root, ['state', id])).stdout);
+  assert.equal(st.status, 'stopped');
+  assert.notDeepEqual(cgroupDirsFor(id), [], 'cgroups kept');
+  assert.equal((await rt(root, ['delete', id])).code, 0);
   assertGone(id);
 });
 

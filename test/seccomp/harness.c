@@ -4,6 +4,8 @@
  *   harness run PROFILE.json STATE|- CMD...   seal self, prepare + load PROFILE, exec CMD
  *   harness exe-report                        seal self, then report on /proc/self/exe
  *   harness features                          print nsx_seccomp_features()
+ *   harness probe NR...                       makes each raw syscall NR (no arguments) and
+ *                                             prints "NR:ERRNO" (0 when it succeeded)
  *   harness agent SOCKET ERRNO                a one-shot seccomp notify agent: prints the
  *                                             container process state, answers one
  *                                             notification with -ERRNO */
@@ -125,8 +127,23 @@ static int agent(const char *path, int answer)
 	return 0;
 }
 
+static int probe(int argc, char **argv)
+{
+	for (int i = 2; i < argc; i++) {
+		long nr = strtol(argv[i], NULL, 0);
+
+		errno = 0;
+		syscall(nr, 0, 0, 0, 0, 0, 0);
+		printf("%ld:%d\n", nr, errno);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	/* before sealing: it runs under the filter under test, with as few syscalls as can be */
+	if (argc >= 2 && !strcmp(argv[1], "probe"))
+		return probe(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "agent") && argc == 4)
 		return agent(argv[2], atoi(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "compile"))

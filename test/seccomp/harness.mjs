@@ -11,7 +11,7 @@ const src = join(here, '../../nsexec/src');
 export function buildHarness(dir) {
   const out = join(dir, 'harness');
   const cc = spawnSync('cc', ['-D_GNU_SOURCE', '-O1', '-o', out, join(here, 'harness.c'),
-    join(src, 'seccomp.c'), join(src, 'bpfcache.c'), join(src, 'selfclone.c'), join(src, 'error.c'), '-ljson-c', '-lseccomp'],
+    join(src, 'seccomp.c'), join(src, 'enosys.c'), join(src, 'bpfcache.c'), join(src, 'selfclone.c'), join(src, 'error.c'), '-ljson-c', '-lseccomp'],
   { encoding: 'utf8' });
   assert.equal(cc.status, 0, cc.stderr);
   return out;

@@ -75,6 +75,47 @@ test('a filter for several architectures with flags loads and runs', () => {
   assert.equal(ok.status, 0, ok.stderr);
 });
 
+// What a dynamically linked harness needs from its execve to its exit (all numbered
+// below rseq, 334, on x86_64): the profile "knows" nothing above that.
+const STARTUP = ['execve', 'brk', 'arch_prctl', 'access', 'openat', 'read', 'pread64', 'close', 'fstat', 'newfstatat',
+  'mmap', 'mprotect', 'munmap', 'set_tid_address', 'set_robust_list', 'rseq', 'prlimit64', 'getrandom', 'write',
+  'exit_group'];
+const ENOSYS = 38;
+const EPERM = 1;
+
+function probe(profile, ...nrs) {
+  const r = runWith(profile, [harness, 'probe', ...nrs.map(String)]);
+  assert.equal(r.status, 0, r.stderr);
+  return Object.fromEntries(r.stdout.trim().split('\n').map((l) => l.split(':').map(Number)));
+}
+
+test('a syscall above every one the profile knows on this architecture gets ENOSYS, a known one the default', { skip: process.arch !== 'x64' && 'the numbers are x86_64\'s' }, () => {
+  // clock_gettime64 is 403 on x86 and unknown on x86_64: it must not raise x86_64's bound,
+  // so 400 (above rseq, a hole on x86_64) is ENOSYS too. getppid (110) is below the bound: EPERM.
+  const profile = {
+    defaultAction: 'SCMP_ACT_ERRNO',
+    architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
+    syscalls: [{ names: [...STARTUP, 'clock_gettime64'], action: 'SCMP_ACT_ALLOW' }],
+  };
+  assert.deepEqual(probe(profile, 1000, 435, 400, 110), { 1000: ENOSYS, 435: ENOSYS, 400: ENOSYS, 110: EPERM });
+  // defaultErrnoRet does not change the rule (runc's neither); names with another action count too.
+  const other = { ...profile, defaultErrnoRet: 6, syscalls: [...profile.syscalls, { names: ['kill'], action: 'SCMP_ACT_ERRNO' }] };
+  assert.deepEqual(probe(other, 1000, 110), { 1000: ENOSYS, 110: 6 });
+  // A name known only far up raises the bound: process_madvise (440) makes clone3 (435) get the default.
+  const newer = { ...profile, syscalls: [{ names: [...STARTUP, 'process_madvise'], action: 'SCMP_ACT_ALLOW' }] };
+  assert.deepEqual(probe(newer, 1000, 435), { 1000: ENOSYS, 435: EPERM });
+});
+
+test('no ENOSYS check without listed architectures or when the default lets syscalls through (as runc)', { skip: process.arch !== 'x64' && 'the numbers are x86_64\'s' }, () => {
+  const base = { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: STARTUP, action: 'SCMP_ACT_ALLOW' }] };
+  assert.deepEqual(probe(base, 1000), { 1000: EPERM });
+  // Only another architecture listed: x86_64 (the native one, always in the filter) has no bound.
+  assert.deepEqual(probe({ ...base, architectures: ['SCMP_ARCH_X86'] }, 1000), { 1000: EPERM });
+  // The default allows: what the kernel says (ENOSYS for 1000) passes through, a rule still applies.
+  const allow = allowAll([{ names: ['getppid'], action: 'SCMP_ACT_ERRNO', errnoRet: 5 }], { architectures: ['SCMP_ARCH_X86_64'] });
+  assert.deepEqual(probe(allow, 1000, 110), { 1000: ENOSYS, 110: 5 });
+});
+
 test('SCMP_ACT_NOTIFY sends the listener fd and the container process state to listenerPath', async () => {
   const sock = join(dir, 'agent.sock');
   const agent = await startAgent(harness, sock, 18);

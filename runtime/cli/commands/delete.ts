@@ -1,4 +1,4 @@
-// `delete [--force] <id>`: destroy a stopped (or created) container, running
+// `delete [--force] <id>`: destroy a stopped container, running
 // its poststop hooks; --force kills a live one first, and an unknown id is
 // then not an error (containerd's cleanup shim relies on that).
 import { containerDir } from '../../state/container-dir.js';
@@ -41,9 +41,9 @@ export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<numb
       throw e;
     }
     const status = deriveStatus(cd, st);
-    // As with runc, a created container (its init never ran user code) is deleted without
-    // --force; a creating one (no init recorded yet, or its creator was killed) needs --force.
-    if (status !== 'stopped' && status !== 'created' && !force) {
+    // The spec: deleting a container that is not stopped MUST be an error (runc lets a
+    // created one go; crun and the spec do not), so created, creating, running and paused need --force.
+    if (status !== 'stopped' && !force) {
       throw new StateConflictError(`cannot delete container ${id} that is not stopped: ${status}`);
     }
     await teardown(cd, st, (m) => ctx.logger.warn(m));

@@ -1,6 +1,7 @@
 // `run <id>`: create and start; in the foreground (the default) the output
 // and exit status of the container pass through and the container is deleted
-// when it exits; with -d the runtime returns once it runs. Without poststart
+// when it exits (unless --keep: then it stays, stopped, with its cgroups, for
+// `delete`); with -d the runtime returns once it runs. Without poststart
 // hooks there is no start step: the init is not held on an exec fifo.
 import { existsSync } from 'node:fs';
 import { createContainer } from '../../launch/create.js';
@@ -16,7 +17,11 @@ export const spec: CommandSpec = {
   name: 'run',
   usage: '<container-id>',
   description: 'create and run a container',
-  flags: [...createFlags, { name: 'detach', alias: ['d'], type: 'boolean', description: 'detach from the container\'s process' }],
+  flags: [
+    ...createFlags,
+    { name: 'detach', alias: ['d'], type: 'boolean', description: 'detach from the container\'s process' },
+    { name: 'keep', type: 'boolean', description: 'do not delete the container after it exits' },
+  ],
   minArgs: 1,
   maxArgs: 1,
 };
@@ -25,10 +30,12 @@ export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<numb
   const detach = Boolean(parsed.flags.detach);
   const req = createRequest(ctx, parsed, !detach, true);
   const { cd, state, channel, release } = await createContainer(req);
+  const keep = Boolean(parsed.flags.keep);
   const destroy = async (): Promise<void> => {
+    if (keep) return;
     const lock = await lockContainer(req.root, req.id);
     try {
-      // A failed poststart hook has already torn the container down (and run poststop).
+      // A `delete --force` meanwhile may have removed it already.
       if (existsSync(cd.stateFile)) await teardown(cd, state, (m) => ctx.logger.warn(m));
     } finally {
       lock.release();
