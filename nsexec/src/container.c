@@ -100,6 +100,9 @@ int nsx_container_finish(struct nsx_ctx *ctx, struct nsx_error *e)
 		return -1;
 	if (nnp && nsx_set_no_new_privs(e))
 		return -1;
+	/* before any filter: a profile need not allow close_range */
+	if (nsx_exec_cloexec_from(3 + (int)ctx->preserve_fds, e))
+		return -1;
 	if (seccomp_early(ctx, nnp, &caps) && nsx_seccomp_load(ctx->seccomp, ctx->state, ctx->host_pid, e))
 		return -1;
 	if (nsx_set_identity(ctx->process, &caps, e) || nsx_set_cwd(ctx->process, e))
@@ -110,7 +113,7 @@ int nsx_container_finish(struct nsx_ctx *ctx, struct nsx_error *e)
 	if (!ctx->exec_mode) {
 		if (nsx_sync_send_type(ctx->sync_fd, "created", e))
 			return -1;
-		if (ctx->fifo_fd >= 0 && nsx_fifo_wait(ctx->fifo_fd, e))
+		if (ctx->fifo_fd >= 0 && (ctx->fifo_started_fd = nsx_fifo_wait(ctx->fifo_fd, e)) < 0)
 			return -1;
 		ctx->fifo_fd = -1;
 		if (ctx->start_on_continue && nsx_sync_wait_continue(ctx->sync_fd, NULL, e))
@@ -118,8 +121,6 @@ int nsx_container_finish(struct nsx_ctx *ctx, struct nsx_error *e)
 		if (nsx_run_hooks(ctx->hooks, "startContainer", ctx->state, e))
 			return -1;
 	}
-	if (nsx_exec_cloexec_from(3 + (int)ctx->preserve_fds, e))
-		return -1;
 	if (!seccomp_early(ctx, nnp, &caps) && ctx->seccomp && nsx_seccomp_load(ctx->seccomp, ctx->state, ctx->host_pid, e))
 		return -1;
 	return nsx_exec(path, argv, envp, e);

@@ -33,6 +33,9 @@ void nsx_child_fail(struct nsx_ctx *ctx, const struct nsx_error *e)
 		while (write(ctx->running_wfd, "E", 1) < 0 && errno == EINTR)
 			;
 	nsx_report_error(ctx->sync_fd, e);
+	/* after the exec fifo released us, `start` is the one waiting to hear */
+	if (ctx->fifo_started_fd >= 0)
+		nsx_report_error(ctx->fifo_started_fd, e);
 	_exit(1);
 }
 

@@ -6,7 +6,7 @@
 // then the EOF of the execve are waited for in plain blocking reads (start has
 // nothing else to do meanwhile): no event loop, no stream, no polling.
 import { openSync, readSync, closeSync, unlinkSync, constants } from 'node:fs';
-import { StateConflictError, SystemError } from '../errors.js';
+import { NsexecError, StateConflictError, SystemError } from '../errors.js';
 
 const { O_RDONLY, O_WRONLY, O_NONBLOCK } = constants;
 
@@ -18,10 +18,10 @@ function open(path: string, flags: number, what: string): number {
   }
 }
 
-/** Bytes read (0 at EOF), or -1 for EAGAIN on a non-blocking fd. */
-function readOne(fd: number, path: string): number {
+/** Bytes read into buf (0 at EOF), or -1 for EAGAIN on a non-blocking fd. */
+function readOne(fd: number, path: string, buf = Buffer.alloc(1)): number {
   try {
-    return readSync(fd, Buffer.alloc(1));
+    return readSync(fd, buf);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EAGAIN') return -1;
     throw new SystemError('read exec fifo', path, e as Error);
@@ -35,6 +35,17 @@ export function removeExecFifo(path: string): void {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new SystemError('remove exec fifo', path, e as Error);
   }
+}
+
+function throwInitError(text: string): never {
+  const line = text.trim().split('\n').pop() ?? '';
+  let ev: { stage?: string; message?: string; syscall?: string; errno?: number; path?: string } = {};
+  try {
+    ev = JSON.parse(line);
+  } catch {
+    // not an event: the text itself is all there is to say
+  }
+  throw new NsexecError(ev.stage ?? 'start', ev.message ?? `container process failed before exec: ${line}`, ev.syscall, ev.errno, ev.path);
 }
 
 export function releaseExecFifo(path: string): void {
@@ -53,8 +64,11 @@ export function releaseExecFifo(path: string): void {
     }
     try {
       if (first < 0 && readOne(fd, path) === 0) throw new StateConflictError('container process is already dead');
-      // EOF once every write end is closed: the init's are close-on-exec.
-      while (readOne(fd, path) > 0);
+      // EOF once every write end is closed: the init's are close-on-exec. Anything
+      // after the byte is nsexec's error event: the init failed before its execve.
+      const chunks: Buffer[] = [];
+      for (let buf = Buffer.alloc(4096), n; (n = readOne(fd, path, buf)) > 0; buf = Buffer.alloc(4096)) chunks.push(buf.subarray(0, n));
+      if (chunks.length) throwInitError(Buffer.concat(chunks).toString());
     } finally {
       closeSync(fd);
     }

@@ -1,0 +1,119 @@
+// Behaviours a user of runc relies on that the OCI validation suite and runc's
+// integration tests check (issue 14): each case runs against rocker and, where
+// runc behaves the same on this host, against runc too with the same code.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { rt, rtDetached, runCmd, runDetached, makeBundle, tempDir, uniqueId, cleanupRoot, nsexecSpeaksProtocol } from './helpers.mjs';
+
+const ready = await nsexecSpeaksProtocol();
+const opts = { skip: ready ? false : 'dist/nsexec does not speak protocol v1 yet', timeout: 60000 };
+
+const root = tempDir('root');
+const runcRoot = tempDir('runc-root');
+const dirs = [];
+after(async () => {
+  await cleanupRoot(root);
+  await cleanupRoot(runcRoot, (r, args) => runCmd('runc', ['--root', r, ...args]));
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const runtimes = [
+  { name: 'rocker', call: (args, o) => rt(root, args, o), detached: (args) => rtDetached(root, args) },
+  { name: 'runc', call: (args, o) => runCmd('runc', ['--root', runcRoot, ...args], o), detached: (args) => runDetached('runc', ['--root', runcRoot, ...args]) },
+];
+const rocker = runtimes[0].call;
+
+/** True when the host runs AppArmor (then a profile is not refused for lack of it). */
+function appArmorEnabled() {
+  try {
+    return readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').startsWith('Y');
+  } catch {
+    return false;
+  }
+}
+
+function bundle(args, edit = () => {}) {
+  const b = makeBundle((c) => {
+    c.process.args = args;
+    edit(c);
+  });
+  dirs.push(b);
+  return b;
+}
+
+async function waitStatus(call, id, want) {
+  for (let i = 0; i < 250; i++) {
+    const r = await call(['state', id]);
+    if (r.code === 0 && JSON.parse(r.stdout).status === want) return;
+    await new Promise((res) => setTimeout(res, 20));
+  }
+  assert.fail(`${id} never reached ${want}`);
+}
+
+test('a failure in the container after start released it (a failing startContainer hook) fails start', opts, async () => {
+  const id = uniqueId('startfail');
+  const b = bundle(['true'], (c) => {
+    c.hooks = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'exit 3'] }] };
+  });
+  assert.equal((await rtDetached(root, ['create', '-b', b, id])).code, 0);
+  const r = await rocker(['start', id]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /startContainer hook #0: exit status 3/);
+  await waitStatus(rocker, id, 'stopped');
+  assert.equal((await rocker(['delete', id])).code, 0);
+});
+
+for (const { name, call, detached } of runtimes) {
+  test(`${name}: kill with signal 0 probes a running container and fails for a stopped one`, opts, async () => {
+    const id = uniqueId('kill0');
+    const b = bundle(['sleep', '100']);
+    assert.equal((await detached(['run', '-d', '-b', b, id])).code, 0);
+    try {
+      for (const args of [['kill', id, '0'], ['kill', '-a', id, '0']]) {
+        const r = await call(args);
+        assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      }
+      assert.equal(JSON.parse((await call(['state', id])).stdout).status, 'running', 'signal 0 signals nothing');
+      assert.equal((await call(['kill', id, 'KILL'])).code, 0);
+      await waitStatus(call, id, 'stopped');
+      const gone = await call(['kill', id, '0']);
+      assert.equal(gone.code, 1);
+      assert.match(gone.stderr, /container not running/);
+    } finally {
+      await call(['delete', '-f', id]);
+    }
+  });
+
+  test(`${name}: exec exits 255 when the runtime fails (a pid file in a missing directory)`, opts, async () => {
+    const id = uniqueId('exec255');
+    const b = bundle(['sleep', '100']);
+    assert.equal((await detached(['run', '-d', '-b', b, id])).code, 0);
+    try {
+      const r = await call(['exec', '--pid-file', join(b, 'no/such/dir/pid'), id, 'true']);
+      assert.equal(r.code, 255, r.stderr);
+      assert.match(r.stderr, /no such file or directory/i);
+    } finally {
+      await call(['delete', '-f', id]);
+    }
+  });
+
+  for (const [field, edit, text] of [
+    ['process.apparmorProfile', (c) => (c.process.apparmorProfile = 'some-profile'), /apparmor/i],
+    ['process.selinuxLabel', (c) => (c.process.selinuxLabel = 'system_u:system_r:svirt_lxc_net_t:s0:c124,c675'), /selinux/i],
+    ['linux.mountLabel', (c) => (c.linux.mountLabel = 'system_u:object_r:svirt_sandbox_file_t:s0:c715,c811'), /./],
+  ]) {
+    test(`${name}: ${field} on a host without AppArmor/SELinux is refused, nothing runs`, opts, async (t) => {
+      if (field.includes('apparmor') && appArmorEnabled()) return t.skip('AppArmor is enabled on this host');
+      const id = uniqueId('lsm');
+      const b = bundle(['sh', '-c', 'echo ran'], edit);
+      const r = await call(['run', '-b', b, id]);
+      await call(['delete', '-f', id]);
+      assert.notEqual(r.code, 0);
+      assert.doesNotMatch(r.stdout, /ran/);
+      assert.match(r.stderr, text);
+      if (name === 'rocker') assert.match(r.stderr, new RegExp(`config\\.json: \\$\\.${field.replace('.', '\\.')}: `));
+    });
+  }
+}
