@@ -3,7 +3,7 @@
 // runc behaves the same on this host, against runc too with the same code.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { rt, rtDetached, runCmd, runDetached, makeBundle, tempDir, uniqueId, cleanupRoot, nsexecSpeaksProtocol } from './helpers.mjs';
 
@@ -117,3 +117,51 @@ for (const { name, call, detached } of runtimes) {
     });
   }
 }
+
+for (const { name, call, detached } of runtimes) {
+  test(`${name}: a cwd only root can enter works for a non-root user (run and exec --user)`, opts, async () => {
+    const id = uniqueId('cwd');
+    const b = bundle(['sh', '-c', 'pwd; id -u'], (c) => {
+      c.process.cwd = '/root/private';
+      c.process.user = { uid: 1000, gid: 1000 };
+    });
+    mkdirSync(join(b, 'rootfs/root/private'), { mode: 0o700 });
+    chmodSync(join(b, 'rootfs/root'), 0o700);
+    const r = await call(['run', '-b', b, id]);
+    await call(['delete', '-f', id]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '/root/private\n1000\n');
+
+    const ex = uniqueId('cwdexec');
+    const b2 = bundle(['sleep', '100']);
+    mkdirSync(join(b2, 'rootfs/root/private'), { mode: 0o700 });
+    chmodSync(join(b2, 'rootfs/root'), 0o700);
+    assert.equal((await detached(['run', '-d', '-b', b2, ex])).code, 0);
+    try {
+      const e = await call(['exec', '--user', '1000:1000', '--cwd', '/root/private', ex, 'pwd']);
+      assert.equal(e.code, 0, e.stderr);
+      assert.equal(e.stdout, '/root/private\n');
+      const missing = await call(['exec', '--user', '1000:1000', '--cwd', '/no/such/dir', ex, 'pwd']);
+      assert.equal(missing.code, 255);
+      assert.match(missing.stderr, /chdir to cwd \(.*\/no\/such\/dir.*\) set in config.json failed: no such file or directory/);
+    } finally {
+      await call(['delete', '-f', ex]);
+    }
+  });
+}
+
+test('an exec whose cwd leads outside the root (a host directory fd passed in) is refused: CVE-2024-21626', opts, async () => {
+  // create makes process.cwd inside the root first, so exec is where such a cwd can be asked for
+  const id = uniqueId('cwdescape');
+  assert.equal((await rtDetached(root, ['run', '-d', '-b', bundle(['sleep', '100']), id])).code, 0);
+  const hostDir = openSync(tempDir('hostdir'), 'r');
+  try {
+    const r = await rocker(['exec', '--preserve-fds', '1', '--cwd', '/proc/self/fd/3', id, 'pwd'], { spawn: { stdio: ['ignore', 'pipe', 'pipe', hostDir] } });
+    assert.equal(r.code, 255);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /current working directory is outside of container mount namespace root -- possible container breakout detected/);
+  } finally {
+    closeSync(hostDir);
+    await rocker(['delete', '-f', id]);
+  }
+});
