@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { initAlive } from './status.js';
 import { tryRmdir } from '../cgroups/cgfs.js';
 import { loadCgroups } from './cgroups.js';
+import { detachHostMounts } from './host-mounts.js';
 import type { ContainerDir } from './container-dir.js';
 import type { ContainerState } from './state-file.js';
 
@@ -68,6 +69,7 @@ export function removeStateDir(cd: ContainerDir): void {
  */
 export async function teardown(cd: ContainerDir, st: ContainerState, warn: (msg: string) => void): Promise<void> {
   await killAndRemoveCgroups(st);
+  detachHostMounts(st, warn);
   const poststop = st.config.hooks?.poststop;
   if (poststop?.length) {
     const { runHooks } = await import('../hooks/run-hooks.js');

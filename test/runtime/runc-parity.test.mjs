@@ -3,7 +3,7 @@
 // runc behaves the same on this host, against runc too with the same code.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rt, rtDetached, runCmd, runDetached, makeBundle, tempDir, uniqueId, cleanupRoot, nsexecSpeaksProtocol } from './helpers.mjs';
 
@@ -34,11 +34,13 @@ function appArmorEnabled() {
   }
 }
 
-function bundle(args, edit = () => {}) {
+/** A busybox bundle running args; applets beyond the helper's few are linked in. */
+function bundle(args, edit = () => {}, applets = []) {
   const b = makeBundle((c) => {
     c.process.args = args;
     edit(c);
   });
+  for (const a of applets) symlinkSync('busybox', join(b, 'rootfs/bin', a));
   dirs.push(b);
   return b;
 }
@@ -165,3 +167,65 @@ test('an exec whose cwd leads outside the root (a host directory fd passed in) i
     await rocker(['delete', '-f', id]);
   }
 });
+
+/** Mount points of the host's mount table at or below dir. */
+function mountsUnder(dir) {
+  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((mp) => mp && (mp === dir || mp.startsWith(`${dir}/`)));
+}
+
+for (const { name, call } of runtimes) {
+  test(`${name}: a container without a mount namespace runs chrooted in the runtime's, with its mounts`, opts, async () => {
+    const id = uniqueId('nomntns');
+    const b = bundle(['sh', '-c', 'readlink /proc/self/ns/mnt; ls /dev/null; cat /etc/marker'], (c) => {
+      c.linux.namespaces = c.linux.namespaces.filter((ns) => ns.type !== 'mount');
+      c.linux.maskedPaths = [];
+      c.linux.readonlyPaths = [];
+    });
+    writeFileSync(join(b, 'rootfs/etc/marker'), 'inside\n');
+    const r = await call(['run', '-b', b, id]);
+    await call(['delete', '-f', id]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `${readlinkSync('/proc/self/ns/mnt')}\n/dev/null\ninside\n`);
+    if (name === 'rocker') assert.deepEqual(mountsUnder(join(b, 'rootfs')), [], 'delete detached the mounts made in the host\'s namespace');
+    else for (const mp of mountsUnder(join(b, 'rootfs')).reverse()) await runCmd('umount', ['-l', mp]); // runc leaves them
+  });
+
+  test(`${name}: maskedPaths without a mount namespace is refused (it would remount the host's)`, opts, async () => {
+    const id = uniqueId('nomntmask');
+    const b = bundle(['true'], (c) => {
+      c.linux.namespaces = c.linux.namespaces.filter((ns) => ns.type !== 'mount');
+      c.linux.maskedPaths = ['/proc/kcore'];
+    });
+    const r = await call(['run', '-b', b, id]);
+    await call(['delete', '-f', id]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /unable to restrict sys entries without a private MNT namespace/);
+    assert.deepEqual(mountsUnder(join(b, 'rootfs')), []);
+  });
+
+  test(`${name}: a read-only /dev is populated first and read-only in the container`, opts, async () => {
+    const id = uniqueId('rodev');
+    const b = bundle(['sh', '-c', 'ls -d /dev/null /dev/pts/ptmx /dev/shm; touch /dev/x'], (c) => {
+      for (const m of c.mounts) if (m.destination === '/dev') m.options = [...(m.options ?? []), 'ro'];
+    }, ['touch']);
+    const r = await call(['run', '-b', b, id]);
+    await call(['delete', '-f', id]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stdout, '/dev/null\n/dev/pts/ptmx\n/dev/shm\n');
+    assert.match(r.stderr, /touch: \/dev\/x: Read-only file system/);
+  });
+
+  test(`${name}: --no-pivot leaves no bare proc or sysfs behind: a new proc mount inside is refused`, opts, async () => {
+    // the kernel allows a new procfs only where a full one is visible (mount_too_revealing)
+    const id = uniqueId('nopivot');
+    const b = bundle(['unshare', '-mrpf', 'sh', '-c', 'mount -t proc none /proc && echo mounted'], (c) => {
+      c.process.capabilities.bounding.push('CAP_SETFCAP');
+      c.process.capabilities.permitted.push('CAP_SETFCAP');
+    }, ['unshare']);
+    const r = await call(['run', '--no-pivot', '-b', b, id]);
+    await call(['delete', '-f', id]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.doesNotMatch(r.stdout, /mounted/);
+    assert.match(r.stderr, /mount: permission denied/);
+  });
+}
