@@ -27,6 +27,16 @@ export class NotFoundError extends RockerError {
   }
 }
 
+/**
+ * A container's state.json cannot be used (empty, not JSON, a field of the wrong
+ * shape). `salvage` holds what could be parsed, for `delete --force`.
+ */
+export class StateFileError extends RockerError {
+  constructor(readonly file: string, detail: string, readonly salvage: Record<string, unknown>) {
+    super(`${file}: ${detail} (the container's state is lost: "delete --force" removes what is left of it)`, { file });
+  }
+}
+
 /** A container is in a state that does not allow the operation. */
 export class StateConflictError extends RockerError {}
 

@@ -114,7 +114,7 @@ int nsx_container_finish(struct nsx_ctx *ctx, struct nsx_error *e)
 	if (!ctx->exec_mode) {
 		if (nsx_sync_send_type(ctx->sync_fd, "created", e))
 			return -1;
-		if (ctx->fifo_fd >= 0 && (ctx->fifo_started_fd = nsx_fifo_wait(ctx->fifo_fd, e)) < 0)
+		if (ctx->fifo_fd >= 0 && nsx_fifo_wait(ctx->fifo_fd, e))
 			return -1;
 		ctx->fifo_fd = -1;
 		if (ctx->start_on_continue && nsx_sync_wait_continue(ctx->sync_fd, NULL, e))

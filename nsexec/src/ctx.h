@@ -43,7 +43,6 @@ struct nsx_ctx {
 	int console_sock;       /* connected console socket, or -1 */
 	int fifo_fd;            /* O_PATH fd of the exec fifo, or -1 */
 	int fifo_hold_fd;       /* the write end held until execve (child only), or -1 */
-	int fifo_started_fd;    /* the write end start reads from once released, or -1 */
 	int running_wfd;        /* foreground: write end of the "exec'd" pipe, or -1 */
 	int64_t host_pid;       /* exec child: its pid as the host sees it (seccomp listener), or 0 */
 	char *state;            /* OCI state JSON from the last continue, or NULL */

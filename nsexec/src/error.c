@@ -35,7 +35,18 @@ int nsx_fail(struct nsx_error *e, const char *stage, const char *syscall, int er
 	return -1;
 }
 
-void nsx_report_error(int fd, const struct nsx_error *e)
+/* Cuts text to about half at a UTF-8 character boundary, marking the cut with "...". */
+static void halve(char *text)
+{
+	size_t at = strlen(text) / 2;
+
+	while (at > 0 && ((unsigned char)text[at] & 0xc0) == 0x80)
+		at--;
+	memcpy(text + at, "...", 4);
+}
+
+/* The error as one protocol line (with its newline) in buf, or 0 when it does not fit. */
+static size_t format_line(const struct nsx_error *e, char *buf, size_t size)
 {
 	json_object *o = json_object_new_object();
 	const char *text;
@@ -54,21 +65,31 @@ void nsx_report_error(int fd, const struct nsx_error *e)
 	json_object_object_add(o, "message", json_object_new_string(e->message));
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	len = strlen(text);
-	/* One write per line keeps lines whole even if parent and child both report. */
-	{
-		char buf[8192];
-		if (len + 1 < sizeof(buf)) {
-			memcpy(buf, text, len);
-			buf[len] = '\n';
-			ssize_t n;
-
-			/* MSG_NOSIGNAL: the runtime may already be gone; no SIGPIPE then. */
-			while ((n = send(fd, buf, len + 1, MSG_NOSIGNAL)) < 0 && errno == EINTR)
-				;
-			if (n < 0 && errno == ENOTSOCK)
-				while (write(fd, buf, len + 1) < 0 && errno == EINTR)
-					;
-		}
-	}
+	if (len + 1 < size) {
+		memcpy(buf, text, len);
+		buf[len++] = '\n';
+	} else
+		len = 0;
 	json_object_put(o);
+	return len;
+}
+
+void nsx_report_error(int fd, const struct nsx_error *e)
+{
+	static struct nsx_error cut;
+	char buf[8192];
+	size_t len;
+	ssize_t n;
+
+	/* One write per line keeps lines whole even if parent and child both report; a line
+	 * too long for it (escaping makes a control character six bytes) is cut, never dropped. */
+	cut = *e;
+	while (!(len = format_line(&cut, buf, sizeof(buf))))
+		halve(strlen(cut.path) > strlen(cut.message) ? cut.path : cut.message);
+	/* MSG_NOSIGNAL: the runtime may already be gone; no SIGPIPE then. */
+	while ((n = send(fd, buf, len, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+		;
+	if (n < 0 && errno == ENOTSOCK)
+		while (write(fd, buf, len) < 0 && errno == EINTR)
+			;
 }

@@ -73,6 +73,6 @@ int nsx_fifo_wait(int fd, struct nsx_error *e)
 		return nsx_fail(e, "fifo", "write", err, NULL, "write exec fifo");
 	}
 	/* w stays open, close-on-exec: start sees EOF exactly when the exec happened
-	 * (or this process died); an error before that is written here too */
-	return w;
+	 * (or this process died) */
+	return 0;
 }

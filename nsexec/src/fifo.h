@@ -20,9 +20,8 @@ int nsx_fifo_create(const char *path, json_object *lnx, struct nsx_error *e);
  * which may read the fifo (mode 0622: the container's user may only write). */
 int nsx_fifo_hold(int fd, struct nsx_error *e);
 
-/* Blocks until start opens the fifo for reading, then writes one byte; returns
- * that write end (or -1), which stays open until the execve: start reads an
- * error written there after the byte as the failure of the start. */
+/* Blocks until start opens the fifo for reading, then writes one byte; that write
+ * end also stays open until the execve. */
 int nsx_fifo_wait(int fd, struct nsx_error *e);
 
 #endif

@@ -8,6 +8,11 @@
 #include <json-c/json.h>
 #include "error.h"
 
+/* How deeply the runtime's messages may nest: above the runtime's own limit on
+ * the files it reads (MAX_JSON_DEPTH, 1000, in runtime/spec/validate.ts), as a
+ * message nests a config's parts at most one level deeper. json-c's default is 32. */
+#define NSX_JSON_MAX_DEPTH 1024
+
 /* NULL when absent or JSON null. */
 json_object *nsx_json_get(json_object *o, const char *key);
 

@@ -33,9 +33,10 @@ void nsx_child_fail(struct nsx_ctx *ctx, const struct nsx_error *e)
 		while (write(ctx->running_wfd, "E", 1) < 0 && errno == EINTR)
 			;
 	nsx_report_error(ctx->sync_fd, e);
-	/* after the exec fifo released us, `start` is the one waiting to hear */
-	if (ctx->fifo_started_fd >= 0)
-		nsx_report_error(ctx->fifo_started_fd, e);
+	/* Past the exec fifo (its O_PATH fd is spent, the held writer remains), `start` is
+	 * the one waiting: it reads the error from the fifo before the EOF of our exit. */
+	if (ctx->fifo_hold_fd >= 0 && ctx->fifo_fd < 0)
+		nsx_report_error(ctx->fifo_hold_fd, e);
 	_exit(1);
 }
 

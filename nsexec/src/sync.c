@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "jsonutil.h"
 
 #define NSX_MAX_MESSAGE (16u << 20)
 
@@ -92,13 +93,18 @@ int nsx_sync_read(int fd, json_object **out, struct nsx_error *e)
 		free(line);
 		return -1;
 	}
-	tok = json_tokener_new();
+	tok = json_tokener_new_ex(NSX_JSON_MAX_DEPTH);
 	o = tok ? json_tokener_parse_ex(tok, line, (int)len) : NULL;
 	if (!o || json_tokener_get_error(tok) != json_tokener_success || !json_object_is_type(o, json_type_object)) {
+		const char *why = !tok ? "out of memory"
+				  : json_tokener_get_error(tok) != json_tokener_success
+					  ? json_tokener_error_desc(json_tokener_get_error(tok))
+					  : "not a JSON object";
+
 		json_object_put(o);
 		json_tokener_free(tok);
 		free(line);
-		return nsx_fail(e, "protocol", NULL, 0, NULL, "invalid message: not a JSON object");
+		return nsx_fail(e, "protocol", NULL, 0, NULL, "invalid message: %s", why);
 	}
 	json_tokener_free(tok);
 	free(line);

@@ -97,8 +97,6 @@ async function create(req: CreateRequest, cd: ContainerDir, channel: NsexecChann
       config: bundle.config,
     };
     try {
-      // Written first, so a runtime killed from here on leaves something `delete --force` can clean.
-      writeState(cd, state);
       const cg = await cgroupsModule().then((m) =>
         m.openCgroupManager({
           id: req.id,
@@ -107,11 +105,17 @@ async function create(req: CreateRequest, cd: ContainerDir, channel: NsexecChann
           warn: (msg: string) => req.logger.warn(msg),
         }),
       );
-      // Recorded only once create() succeeded: a refused cgroup (one that already has
-      // processes) must never reach teardown, which kills everything in the recorded cgroups.
-      // create() removes what it made when it fails.
+      // Written before anything else exists, with the cgroups about to be made: a runtime
+      // killed from here on leaves something `delete --force` can clean, cgroups included.
+      state.newCgroupPaths = cg.paths;
+      writeState(cd, state);
+      // create() removes what it made when it fails. Only a cgroup create() accepted (not one
+      // that already has processes) moves to cgroupPaths, whose processes teardown kills.
       await cg.create(bundle.config.linux?.resources);
       state.cgroupPaths = cg.paths;
+      delete state.newCgroupPaths;
+      // Before init: from its clone on, the container process is in these cgroups.
+      writeState(cd, state);
 
       const hooks = bundle.config.hooks ?? {};
       channel.send(
@@ -131,8 +135,6 @@ async function create(req: CreateRequest, cd: ContainerDir, channel: NsexecChann
           cgroups: joinTargets(cg.paths),
         }),
       );
-      // While nsexec works on init; the container process is in these cgroups from its clone on.
-      writeState(cd, state);
       const { pid } = await channel.expect('pid');
       state.pid = pid;
       state.pidStartTime = readProcStat(pid)?.startTime ?? 0;

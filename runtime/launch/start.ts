@@ -1,6 +1,6 @@
 // The start operation (lifecycle steps 6-9): release a created init through
-// its exec fifo, then run the poststart hooks. A failing poststart hook stops
-// and destroys the container (runtime.md step 9).
+// its exec fifo, then run the poststart hooks. A failing startContainer or
+// poststart hook stops and destroys the container (runtime.md step 9).
 import { containerDir } from '../state/container-dir.js';
 import { readState, type ContainerState } from '../state/state-file.js';
 import { deriveStatus } from '../state/status.js';
@@ -25,9 +25,12 @@ export async function startContainer(root: string, id: string, logger: Logger): 
     const st = readState(cd);
     const status = await deriveStatus(cd, st);
     if (status !== 'created') throw new StateConflictError(NOT_STARTABLE[status]);
-    releaseExecFifo(cd.execFifo);
+    const initFailed = releaseExecFifo(cd.execFifo);
     removeExecFifo(cd.execFifo);
     try {
+      // The init died on its way to execve (a startContainer hook failed...): the
+      // container is destroyed as for a failed poststart hook (runtime spec, lifecycle step 7).
+      if (initFailed) throw initFailed;
       // run-hooks (and child_process) is loaded only for a container that has hooks.
       const poststart = st.config.hooks?.poststart;
       if (poststart?.length) await (await import('../hooks/run-hooks.js')).runHooks('poststart', poststart, ociState(st, 'running'));

@@ -30,8 +30,41 @@ function valueAt(data: unknown, pointer: string): unknown {
   return node;
 }
 
-/** Parses JSON text, turning a syntax error into a SpecError for `file`. */
+/**
+ * How deeply arrays and objects may nest in the JSON files the runtime reads.
+ * Real configs nest under 20 levels; JSON.stringify and the schema validators
+ * recurse, and overflow Node's stack a few thousand levels down. nsexec's parser
+ * allows a little more (NSX_JSON_MAX_DEPTH in nsexec/src/jsonutil.h), as its
+ * messages nest a config's parts one level deeper at most.
+ */
+export const MAX_JSON_DEPTH = 1000;
+
+/** Refuses text nesting deeper than MAX_JSON_DEPTH, naming `file` and where. */
+export function assertNesting(text: string, file: string): void {
+  // Each level takes an opening and a closing bracket: shorter text cannot be too deep.
+  if (text.length <= 2 * MAX_JSON_DEPTH) return;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // a backslash escapes the next character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > MAX_JSON_DEPTH) {
+        throw new SpecError(file, '', `arrays and objects nest deeper than ${MAX_JSON_DEPTH} levels (at character ${i})`);
+      }
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    }
+  }
+}
+
+/** Parses JSON text, turning a syntax error (or too deep nesting) into a SpecError for `file`. */
 export function parseJson(text: string, file: string): unknown {
+  assertNesting(text, file);
   try {
     return JSON.parse(text);
   } catch (e) {

@@ -5,10 +5,10 @@ import { readdirSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { initAlive } from './status.js';
 import { tryRmdir } from '../cgroups/cgfs.js';
-import { loadCgroups } from './cgroups.js';
+import { cgroupsModule, loadCgroups } from './cgroups.js';
 import { detachHostMounts } from './host-mounts.js';
+import { salvageState, type ContainerState } from './state-file.js';
 import type { ContainerDir } from './container-dir.js';
-import type { ContainerState } from './state-file.js';
 
 function signal(pid: number, sig: NodeJS.Signals): void {
   try {
@@ -64,11 +64,21 @@ export function removeStateDir(cd: ContainerDir): void {
 }
 
 /**
+ * The cgroups a create recorded before making them (see ContainerState.newCgroupPaths):
+ * removed only when empty. A populated one is not this container's: create refused it.
+ */
+function removeNewCgroups(st: ContainerState): void {
+  const recorded = new Set(Object.values(st.cgroupPaths));
+  for (const dir of new Set(Object.values(st.newCgroupPaths ?? {}))) if (!recorded.has(dir)) tryRmdir(dir);
+}
+
+/**
  * Lifecycle steps 12 and 13: destroy what create made, then run the poststop
  * hooks, whose failures are only warnings.
  */
 export async function teardown(cd: ContainerDir, st: ContainerState, warn: (msg: string) => void): Promise<void> {
   await killAndRemoveCgroups(st);
+  removeNewCgroups(st);
   detachHostMounts(st, warn);
   const poststop = st.config.hooks?.poststop;
   if (poststop?.length) {
@@ -77,4 +87,25 @@ export async function teardown(cd: ContainerDir, st: ContainerState, warn: (msg:
     await runHooks('poststop', poststop, ociState(st, 'stopped')).catch((e: Error) => warn(e.message));
   }
   removeStateDir(cd);
+}
+
+/**
+ * `delete --force` of a container whose state.json is broken: the init it still
+ * names (only if pid and start time both survived), the cgroups it still names,
+ * and the cgroups its id (and config, if kept) places it in, all swept and removed.
+ */
+export async function teardownBroken(
+  cd: ContainerDir,
+  salvage: Record<string, unknown>,
+  systemd: boolean,
+  warn: (msg: string) => void,
+): Promise<void> {
+  const st = salvageState(cd.id, salvage);
+  try {
+    const placed = (await cgroupsModule()).cgroupPaths({ id: cd.id, cgroupsPath: st.config.linux?.cgroupsPath, systemd });
+    await killAndRemoveCgroups({ ...st, pid: 0, cgroupPaths: placed });
+  } catch (e) {
+    warn(`cgroups of ${cd.id}: ${(e as Error).message}`);
+  }
+  await teardown(cd, st, warn);
 }

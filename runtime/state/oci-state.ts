@@ -7,7 +7,8 @@ export interface OciState {
   ociVersion: string;
   id: string;
   pid: number;
-  status: Status;
+  /** "unknown" only in `list`, for a container whose state.json is broken. */
+  status: Status | 'unknown';
   bundle: string;
   rootfs: string;
   created: string;

@@ -93,7 +93,7 @@ test('hooks: createContainer before pivot_root and startContainer after it, with
   assert.equal(readFileSync(log, 'utf8').trim(), `create {"id":"x"} ${uts}`);
   const failing = initMessage(fx.rootfs, ['true'], { hooks: { createContainer: [{ path: '/bin/false' }] } });
   const f = await drive(failing);
-  assert.equal(eventOf(f, 'error')?.message, 'error running createContainer hook #0: exit status 1');
+  assert.equal(eventOf(f, 'error')?.message, 'createContainer hook #0 (/bin/false): error running hook: exit status 1, stdout: , stderr: ');
 });
 
 test('sysctl, domainname and noPivot', async () => {

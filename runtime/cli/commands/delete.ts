@@ -5,8 +5,8 @@ import { containerDir } from '../../state/container-dir.js';
 import { readState } from '../../state/state-file.js';
 import { deriveStatus } from '../../state/status.js';
 import { lockContainer } from '../../state/lock.js';
-import { teardown, removeStateDir } from '../../state/destroy.js';
-import { NotFoundError, StateConflictError } from '../../errors.js';
+import { teardown, teardownBroken, removeStateDir } from '../../state/destroy.js';
+import { NotFoundError, StateConflictError, StateFileError } from '../../errors.js';
 import type { CommandSpec, ParsedArgs } from '../args.js';
 import type { CommandContext } from '../context.js';
 
@@ -32,6 +32,10 @@ export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<numb
       // A runtime killed between mkdir and the first state.json leaves an empty dir.
       if (e instanceof NotFoundError && force) {
         removeStateDir(cd);
+        return 0;
+      }
+      if (e instanceof StateFileError && force) {
+        await teardownBroken(cd, e.salvage, ctx.global.systemdCgroup, (m) => ctx.logger.warn(m));
         return 0;
       }
       throw e;

@@ -5,8 +5,9 @@ import { containerDir } from '../../state/container-dir.js';
 import { readState } from '../../state/state-file.js';
 import { deriveStatus } from '../../state/status.js';
 import { ociState, type OciState } from '../../state/oci-state.js';
-import { UsageError } from '../../errors.js';
-import { writeOut } from '../output.js';
+import { SPEC_VERSION } from '../../spec/types.js';
+import { StateFileError, UsageError } from '../../errors.js';
+import { writeErr, writeOut } from '../output.js';
 import type { CommandSpec, ParsedArgs } from '../args.js';
 import type { CommandContext } from '../context.js';
 
@@ -34,6 +35,30 @@ function userNames(): Map<number, string> {
   return names;
 }
 
+/** Go's zero time, what runc prints for a creation time it does not know. */
+const UNKNOWN_TIME = '0001-01-01T00:00:00Z';
+
+/**
+ * A container whose state.json is broken is still listed (status "unknown", with
+ * what survived of bundle and creation time) so that it can be found and deleted;
+ * stderr says what is wrong, as runc's "load container" line does.
+ */
+function brokenRow(id: string, e: StateFileError): OciState {
+  writeErr(`load container ${id}: ${e.message}\n`);
+  const { bundle, rootfs, created } = e.salvage;
+  const text = (v: unknown, fallback: string): string => (typeof v === 'string' ? v : fallback);
+  return {
+    ociVersion: SPEC_VERSION,
+    id,
+    pid: 0,
+    status: 'unknown',
+    bundle: text(bundle, ''),
+    rootfs: text(rootfs, ''),
+    created: text(created, UNKNOWN_TIME),
+    owner: '',
+  };
+}
+
 async function collect(root: string): Promise<OciState[]> {
   let ids: string[];
   try {
@@ -46,9 +71,16 @@ async function collect(root: string): Promise<OciState[]> {
   for (const id of ids) {
     try {
       const cd = containerDir(root, id);
-      const st = readState(cd);
+      let row: OciState;
+      try {
+        const st = readState(cd);
+        row = ociState(st, deriveStatus(cd, st));
+      } catch (e) {
+        if (!(e instanceof StateFileError)) throw e;
+        row = brokenRow(id, e);
+      }
       const uid = statSync(cd.stateFile).uid;
-      out.push({ ...ociState(st, deriveStatus(cd, st)), owner: users.get(uid) ?? `#${uid}` });
+      out.push({ ...row, owner: users.get(uid) ?? `#${uid}` });
     } catch {
       // Not a container dir (or one being deleted right now).
     }

@@ -7,6 +7,7 @@ import type { Resources } from '../../cgroups/types.js';
 import type { ResourceSource } from '../../cgroups/fs-manager.js';
 import { writeState } from '../../state/state-file.js';
 import { SpecError, SystemError, UsageError } from '../../errors.js';
+import { assertNesting } from '../../spec/validate.js';
 import type { CommandSpec, FlagSpec, ParsedArgs } from '../args.js';
 import type { CommandContext } from '../context.js';
 
@@ -98,6 +99,7 @@ function readResources(file: string): Resources {
   } catch (e) {
     throw new SystemError('open', file, e as Error);
   }
+  assertNesting(text, file === '-' ? 'stdin' : file);
   let value: unknown;
   try {
     // Go clients may send null for an unset field; it means the same as absent.
