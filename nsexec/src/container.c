@@ -103,10 +103,12 @@ int nsx_container_finish(struct nsx_ctx *ctx, struct nsx_error *e)
 	/* before any filter: a profile need not allow close_range */
 	if (nsx_exec_cloexec_from(3 + (int)ctx->preserve_fds, e))
 		return -1;
+	/* privileged, and before any filter: a profile need not allow chdir or getcwd */
+	if (nsx_cwd_try(ctx->process, &cwd_retry, e))
+		return -1;
 	if (seccomp_early(ctx, nnp, &caps) && nsx_seccomp_load(ctx->seccomp, ctx->state, ctx->host_pid, e))
 		return -1;
-	if (nsx_cwd_try(ctx->process, &cwd_retry, e) || nsx_set_identity(ctx->process, &caps, e) ||
-	    (cwd_retry && nsx_cwd_retry(ctx->process, e)))
+	if (nsx_set_identity(ctx->process, &caps, e) || (cwd_retry && nsx_cwd_retry(ctx->process, e)))
 		return -1;
 	envp = with_home(envp, getuid());
 	if (nsx_exec_lookup(argv[0], envp, path, sizeof(path), e))

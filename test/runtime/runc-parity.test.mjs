@@ -216,3 +216,21 @@ for (const { name, call } of runtimes) {
     assert.match(r.stderr, /mount: permission denied/);
   });
 }
+
+test('process.cwd is entered (and checked) before an early seccomp filter that denies chdir and getcwd', opts, async () => {
+  // without noNewPrivileges or CAP_SYS_ADMIN the filter goes in before the user switch;
+  // Debian's runc 1.1.5 checks the cwd after it and fails here (the suite's linux_seccomp)
+  const id = uniqueId('sccwd');
+  const b = bundle(['sh', '-c', 'echo in > here; cat /tmp/here'], (c) => {
+    c.process.cwd = '/tmp';
+    c.process.noNewPrivileges = false;
+    c.linux.seccomp = {
+      defaultAction: 'SCMP_ACT_ALLOW',
+      syscalls: [{ names: ['chdir', 'fchdir', 'getcwd', 'close_range'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }],
+    };
+  });
+  const r = await rocker(['run', '-b', b, id]);
+  await rocker(['delete', '-f', id]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'in\n');
+});
