@@ -3,7 +3,7 @@
 // runc behaves the same on this host, against runc too with the same code.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rt, rtDetached, runCmd, runDetached, makeBundle, tempDir, uniqueId, cleanupRoot, nsexecSpeaksProtocol } from './helpers.mjs';
 
@@ -234,3 +234,25 @@ test('process.cwd is entered (and checked) before an early seccomp filter that d
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, 'in\n');
 });
+
+for (const { name, call, detached } of runtimes) {
+  test(`${name}: create into a pre-existing frozen cgroup is refused, not hung`, { ...opts, skip: opts.skip || (!existsSync('/sys/fs/cgroup/freezer/cgroup.procs') && 'no cgroup v1 freezer') }, async () => {
+    const id = uniqueId('frozen');
+    const cgroupsPath = `/rocker-parity-${id}`;
+    const freezer = join('/sys/fs/cgroup/freezer', cgroupsPath);
+    mkdirSync(freezer);
+    writeFileSync(join(freezer, 'freezer.state'), 'FROZEN');
+    try {
+      const r = await detached(['run', '-d', '-b', bundle(['sleep', '100'], (c) => (c.linux.cgroupsPath = cgroupsPath)), id]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /container's cgroup unexpectedly frozen/);
+    } finally {
+      await call(['delete', '-f', id]);
+      // rocker's failed create removes the cgroup when it is empty; runc leaves it
+      if (existsSync(freezer)) {
+        writeFileSync(join(freezer, 'freezer.state'), 'THAWED');
+        rmdirSync(freezer);
+      }
+    }
+  });
+}
