@@ -53,14 +53,6 @@ export function writeCgroupFile(file: string, value: string | number): void {
   }
 }
 
-export function readCgroupFile(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (e) {
-    throw cgroupError('read', file, e);
-  }
-}
-
 /** The file's content, or undefined when it does not exist (a controller file the kernel lacks). */
 export function readOptional(file: string): string | undefined {
   try {

@@ -78,7 +78,7 @@ export class FsCgroupManager implements CgroupManager {
     try {
       for (const dir of this.dirs()) this.mkdirs(dir);
       if (this.paths.cpuset) this.inheritCpuset(this.paths.cpuset);
-      this.enableV2(plan.v2Controllers);
+      this.enableV2(homes.v2Available, plan.v2Controllers);
       applyResources(r, plan, homes, ctx);
       applyDevices(r, homes, ctx);
     } catch (e) {
@@ -126,10 +126,17 @@ export class FsCgroupManager implements CgroupManager {
     }
   }
 
-  /** Enables cgroup2 controllers in subtree_control from the root down to the container's parent. */
-  private enableV2(controllers: Set<string>): void {
+  /**
+   * Enables in subtree_control, from the root down to the container's parent,
+   * every controller the cgroup2 root offers, as runc and crun do: the container's
+   * cgroup then always has pids.max, memory.events and the rest, limited or not
+   * (engines read them for stats and OOM events). Only a controller `required`
+   * (one the resources write to) must succeed; others may be refused (a parent
+   * with processes of its own, a threaded subtree) and are left off.
+   */
+  private enableV2(available: Set<string>, required: Set<string>): void {
     const leaf = this.paths[''];
-    if (!leaf || controllers.size === 0) return;
+    if (!leaf || available.size === 0) return;
     const mount = this.mountOf(leaf);
     const parents: string[] = [];
     for (let d = dirname(leaf); d.startsWith(mount); d = dirname(d)) {
@@ -139,19 +146,22 @@ export class FsCgroupManager implements CgroupManager {
     for (const d of parents) {
       const file = join(d, 'cgroup.subtree_control');
       const on = new Set((readOptional(file) ?? '').trim().split(/\s+/));
-      for (const c of controllers) if (!on.has(c)) writeCgroupFile(file, `+${c}`);
+      for (const c of available) {
+        if (on.has(c)) continue;
+        try {
+          writeCgroupFile(file, `+${c}`);
+        } catch (e) {
+          if (required.has(c)) throw e;
+        }
+      }
     }
-  }
-
-  async addProcess(pid: number): Promise<void> {
-    for (const dir of this.dirs()) writeCgroupFile(join(dir, 'cgroup.procs'), pid);
   }
 
   async update(resources: Resources, source: ResourceSource = CONFIG_SOURCE): Promise<void> {
     const homes = this.homes();
     const ctx = new ApplyContext(source.file, source.prefix, this.warn);
     const plan = planResources(resources, homes, ctx);
-    this.enableV2(plan.v2Controllers);
+    this.enableV2(homes.v2Available, plan.v2Controllers);
     applyResources(resources, plan, homes, ctx);
   }
 

@@ -15,8 +15,6 @@ export interface CgroupManager {
   readonly paths: Record<string, string>;
   /** Creates the cgroup dirs and writes `resources`; refuses an escaping path or a non-empty existing cgroup. */
   create(resources: LinuxResources | undefined): Promise<void>;
-  /** Moves `pid` (nsexec's child, before it runs user code) into the cgroup. */
-  addProcess(pid: number): Promise<void>;
   /** Applies an update (runc update / --resources). */
   update(resources: LinuxResources): Promise<void>;
   freeze(): Promise<void>;

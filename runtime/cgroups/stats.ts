@@ -3,12 +3,19 @@
 // directory when it has one, otherwise from the cgroup2 directory.
 import { join } from 'node:path';
 import { hostHugePageSizes } from './host.js';
-import { readKeyValues, readNumber, readOptional, toCounter } from './cgfs.js';
+import { readKeyValues, readNumber, readOptional, toCounter, type Counter } from './cgfs.js';
 
 // cpuacct.stat counts USER_HZ ticks; Linux fixes USER_HZ at 100.
 const NS_PER_TICK = 1e9 / 100;
 
+// What runc reports for a cgroup2 "max" (no limit): uint64's max.
+const UINT64_MAX = 18446744073709551615n;
+
 type Paths = Record<string, string>;
+
+function addCounters(a: Counter, b: Counter): Counter {
+  return toCounter(String(BigInt(a) + BigInt(b)));
+}
 type Obj = Record<string, unknown>;
 
 function cpuStats(paths: Paths): Obj | undefined {
@@ -64,12 +71,19 @@ function memoryStats(paths: Paths): Obj | undefined {
   if (!v2 || readOptional(join(v2, 'memory.current')) === undefined) return undefined;
   const raw = readKeyValues(join(v2, 'memory.stat'));
   const events = readKeyValues(join(v2, 'memory.events'));
-  return {
-    cache: raw.file ?? 0,
-    usage: { limit: readNumber(join(v2, 'memory.max')), usage: readNumber(join(v2, 'memory.current')), max: readNumber(join(v2, 'memory.peak')), failcnt: events.max ?? 0 },
-    swap: { limit: readNumber(join(v2, 'memory.swap.max')), usage: readNumber(join(v2, 'memory.swap.current')), max: readNumber(join(v2, 'memory.swap.peak')), failcnt: 0 },
-    raw,
+  const usage = { limit: readNumber(join(v2, 'memory.max'), UINT64_MAX), usage: readNumber(join(v2, 'memory.current')), max: readNumber(join(v2, 'memory.peak')), failcnt: events.max ?? 0 };
+  // As runc: swap as v1's memory+swap (usage and limit include memory's), "max" as uint64's max.
+  const hasSwap = readOptional(join(v2, 'memory.swap.current')) !== undefined;
+  const swapLimit = hasSwap ? readNumber(join(v2, 'memory.swap.max'), UINT64_MAX) : 0;
+  const swap = {
+    limit: swapLimit === UINT64_MAX || usage.limit === UINT64_MAX ? UINT64_MAX : addCounters(swapLimit, usage.limit),
+    usage: addCounters(hasSwap ? readNumber(join(v2, 'memory.swap.current')) : 0, usage.usage),
+    max: readNumber(join(v2, 'memory.swap.peak')),
+    failcnt: 0,
   };
+  // cgroup2 has no separate kernel memory accounting: runc reports these entries as zero.
+  const none = { limit: 0, usage: 0, max: 0, failcnt: 0 };
+  return { cache: raw.file ?? 0, usage, swap, kernel: none, kernelTCP: none, raw };
 }
 
 function pidsStats(paths: Paths): Obj | undefined {

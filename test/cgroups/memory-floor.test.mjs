@@ -3,8 +3,10 @@
 // is charged ~2.2 MiB on this kind of host and fails to set that limit).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { makeBundle, rt, tempDir, cleanupRoot, uniqueId, cgroupDirsFor } from '../runtime/helpers.mjs';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeBundle, rt, tempDir, cleanupRoot, uniqueId } from '../runtime/helpers.mjs';
+import { hierarchyMounts } from './layout.mjs';
 
 const root = tempDir('memfloor-root');
 const bundles = [];
@@ -24,5 +26,5 @@ test('a container limited to 1 MiB of memory starts and runs echo', async () => 
   assert.equal(r.stderr, '');
   assert.equal(r.code, 0);
   assert.equal(r.stdout, 'fits in 1 MiB\n');
-  assert.deepEqual(cgroupDirsFor(id), [], 'the container cgroup is removed with the container');
+  assert.deepEqual(hierarchyMounts().map((h) => join(h, 'rocker', id)).filter(existsSync), [], 'the container cgroup is removed with the container');
 });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeBundle, rtDetached, tempDir, cleanupRoot } from '../runtime/helpers.mjs';
-import { cleanup, gatedShell, open, topDirs, TOP } from './helpers.mjs';
+import { cleanup, gatedShell, home, layout, open, place, topDirs, TOP } from './helpers.mjs';
 
 const root = tempDir('cgroot');
 const bundles = [];
@@ -47,10 +47,14 @@ test('a controller the host lacks is refused, naming the field', async () => {
 });
 
 test('a value the kernel rejects names the file and the value', async () => {
-  const parent = `${TOP}-cpus`;
-  const r = await create({ cgroupsPath: `/${parent}/c`, resources: { cpu: { cpus: '64-65' } } });
+  const parent = `${TOP}-reject`;
+  // cpuset where there is one, else a pids limit the kernel refuses.
+  const [resources, file] = home('cpuset')
+    ? [{ cpu: { cpus: '64-65' } }, `${home('cpuset') === 'v1' ? layout.v1.get('cpuset') : layout.unified}/.*/c/cpuset\\.cpus: \\\\?"64-65\\\\?": `]
+    : [{ unified: { 'pids.max': '-5' } }, `${layout.unified}/.*/c/pids\\.max: \\\\?"-5\\\\?": invalid argument`];
+  const r = await create({ cgroupsPath: `/${parent}/c`, resources });
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /write \/sys\/fs\/cgroup\/cpuset\/.*\/c\/cpuset\.cpus: \\?"64-65\\?": /);
+  assert.match(r.stderr, new RegExp(`write ${file}`));
   assertNothingLeft(r.id, parent);
 });
 
@@ -58,8 +62,9 @@ test('an existing cgroup with processes is refused and its processes are left al
   const m = await open('occupied');
   await m.create(undefined);
   const other = await gatedShell('exec sleep 60');
-  await m.addProcess(other.pid);
-  const cgroupsPath = m.paths.memory.slice('/sys/fs/cgroup/memory'.length);
+  place(m.paths, other.pid);
+  const [key, dir] = Object.entries(m.paths)[0];
+  const cgroupsPath = dir.slice((key === '' ? layout.unified : layout.v1.get(key)).length);
   const r = await create({ cgroupsPath });
   assert.equal(r.code, 1);
   assert.match(r.stderr, /already exists and has processes/);

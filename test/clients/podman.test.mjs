@@ -11,6 +11,14 @@ import { buildBusyboxArchive, BUSYBOX_REF } from './lib/busybox-image.mjs';
 import { describeResult } from './lib/proc.mjs';
 import { existingCgroups } from './lib/cleanup.mjs';
 import { runtimesUnderTest, optionsFor } from './lib/runtimes.mjs';
+import { fileInside, frozen, home, pathsOf } from '../cgroups/layout.mjs';
+
+// Limits as the container sees them on this host's layout (v1 files, or cgroup2's).
+const MEMORY_MAX = fileInside('memory', 'memory.limit_in_bytes', 'memory.max');
+const PIDS_MAX = fileInside('pids', 'pids.max', 'pids.max');
+const CPU_V1 = home('cpu') === 'v1';
+const CPU_FILES = CPU_V1 ? [fileInside('cpu', 'cpu.cfs_quota_us'), fileInside('cpu', 'cpu.cfs_period_us')] : [fileInside('cpu', '', 'cpu.max')];
+const cpuSeen = (quota, period) => (CPU_V1 ? `${quota}\n${period}\n` : `${quota} ${period}\n`);
 
 /** rocker subtests that cannot pass yet, each with the FINDINGS.md entry it waits on. */
 const ROCKER_GAPS = {};
@@ -90,21 +98,21 @@ for (const runtime of runtimesUnderTest()) {
       });
 
       it('--memory sets the memory limit seen inside', async () => {
-        const r = await runRm('memory', ['--memory', '64m'], ['cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes']);
+        const r = await runRm('memory', ['--memory', '64m'], ['cat', MEMORY_MAX]);
         assert.equal(r.code, 0, describeResult(r));
         assert.equal(r.stdout, '67108864\n', describeResult(r));
       });
 
       it('--pids-limit sets pids.max seen inside', async () => {
-        const r = await runRm('pids', ['--pids-limit', '100'], ['cat', '/sys/fs/cgroup/pids/pids.max']);
+        const r = await runRm('pids', ['--pids-limit', '100'], ['cat', PIDS_MAX]);
         assert.equal(r.code, 0, describeResult(r));
         assert.equal(r.stdout, '100\n', describeResult(r));
       });
 
       it('--cpus sets the CFS quota seen inside', async () => {
-        const r = await runRm('cpus', ['--cpus', '0.5'], ['cat', '/sys/fs/cgroup/cpu/cpu.cfs_quota_us', '/sys/fs/cgroup/cpu/cpu.cfs_period_us']);
+        const r = await runRm('cpus', ['--cpus', '0.5'], ['cat', ...CPU_FILES]);
         assert.equal(r.code, 0, describeResult(r));
-        assert.equal(r.stdout, '50000\n100000\n', describeResult(r));
+        assert.equal(r.stdout, cpuSeen(50000, 100000), describeResult(r));
       });
 
       it('--user 1000 runs as uid 1000 without effective capabilities', async () => {
@@ -171,19 +179,19 @@ for (const runtime of runtimesUnderTest()) {
 
         it('pause freezes and unpause thaws it', async () => {
           const id = readFileSync(podman.cidFile('det'), 'utf8').trim();
-          const freezer = `/sys/fs/cgroup/freezer/${store.cgroupParent}/libpod-${id}/freezer.state`;
+          const paths = pathsOf(`/${store.cgroupParent}/libpod-${id}`);
           await podman.ok(['pause', name]);
           assert.equal((await podman.ok(['inspect', '--format', '{{.State.Status}}', name])).stdout, 'paused\n');
-          assert.equal(readFileSync(freezer, 'utf8'), 'FROZEN\n');
+          assert.equal(frozen(paths), true);
           await podman.ok(['unpause', name]);
           assert.equal((await podman.ok(['inspect', '--format', '{{.State.Status}}', name])).stdout, 'running\n');
-          assert.equal(readFileSync(freezer, 'utf8'), 'THAWED\n');
+          assert.equal(frozen(paths), false);
         });
 
         it('update changes the limits seen inside', async () => {
           await podman.ok(['update', '--memory', '128m', '--cpus', '0.25', name]);
-          const r = await podman.ok(['exec', name, 'cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes', '/sys/fs/cgroup/cpu/cpu.cfs_quota_us']);
-          assert.equal(r.stdout, '134217728\n25000\n', describeResult(r));
+          const r = await podman.ok(['exec', name, 'cat', MEMORY_MAX, ...CPU_FILES]);
+          assert.equal(r.stdout, `134217728\n${cpuSeen(25000, 100000)}`, describeResult(r));
         });
 
         it('stop delivers SIGTERM', async () => {

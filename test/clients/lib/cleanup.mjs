@@ -3,8 +3,7 @@
 import { readFileSync, readdirSync, rmdirSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from './proc.mjs';
-
-const CGROUP_ROOT = '/sys/fs/cgroup';
+import { hierarchyMounts, layout } from '../../cgroups/layout.mjs';
 
 /** Mount points at or below dir, deepest first (mountinfo escapes spaces as \040). */
 function mountsUnder(dir) {
@@ -47,22 +46,17 @@ export function killPids(pids) {
   }
 }
 
-/** The v1 hierarchies and the unified one, as mounted here. */
-export function cgroupHierarchies() {
-  return readdirSync(CGROUP_ROOT, { withFileTypes: true })
-    .filter((e) => e.isDirectory())
-    .map((e) => join(CGROUP_ROOT, e.name));
-}
-
 /**
  * Removes rel (e.g. "/ns/c1") and everything below it from every hierarchy, first
  * killing what a failed test left inside (thawed, or SIGKILL would wait for a thaw).
  */
 export async function removeCgroupTree(rel) {
-  const dirs = cgroupHierarchies().flatMap((h) => subtree(join(h, rel)));
-  for (const d of dirs.filter((x) => x.startsWith(`${CGROUP_ROOT}/freezer/`))) {
+  const dirs = hierarchyMounts().flatMap((h) => subtree(join(h, rel)));
+  const freezer = layout.v1.get('freezer');
+  for (const d of dirs) {
     try {
-      writeFileSync(join(d, 'freezer.state'), 'THAWED');
+      if (freezer && d.startsWith(`${freezer}/`)) writeFileSync(join(d, 'freezer.state'), 'THAWED');
+      else if (!freezer && d.startsWith(`${layout.unified}/`)) writeFileSync(join(d, 'cgroup.freeze'), '0');
     } catch {
       // not a freezer dir after all, or gone
     }
@@ -101,7 +95,7 @@ function readPids(file) {
 
 /** Paths of rel in the hierarchies where it exists. */
 export function existingCgroups(rel) {
-  return cgroupHierarchies().map((h) => join(h, rel)).filter((d) => existsSync(d));
+  return hierarchyMounts().map((h) => join(h, rel)).filter((d) => existsSync(d));
 }
 
 export function rmdirQuiet(dir) {

@@ -2,7 +2,8 @@
 // deadline so a runtime that hangs a client fails its test instead of the whole CI job.
 import { spawn } from 'node:child_process';
 
-const DEFAULT_TIMEOUT_MS = 60_000;
+// Scaled by TEST_SLOWDOWN where everything is slower (a uml-v2 guest: 10).
+const DEFAULT_TIMEOUT_MS = 60_000 * (Number(process.env.TEST_SLOWDOWN) || 1);
 
 /**
  * Runs a command to completion and collects its output.
