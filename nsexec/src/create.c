@@ -89,6 +89,9 @@ static int child(struct nsx_ctx *ctx, bool in_userns, struct nsx_error *e)
 	if (ctx->create_runtime_sync && (nsx_sync_send_str(ctx->sync_fd, "sync", "point", "createRuntime", e) ||
 					 nsx_sync_wait_continue(ctx->sync_fd, &ctx->state, e)))
 		return -1;
+	/* createContainer hooks run in the rootfs, as runc runs them (paths like ./lib are relative to it) */
+	if (fchdir(ctx->rootfs_fd) < 0)
+		return nsx_fail(e, "hooks", "fchdir", errno, ctx->rootfs_real, "enter the rootfs for the createContainer hooks");
 	if (nsx_run_hooks(ctx->hooks, "createContainer", ctx->state, e))
 		return -1;
 	if (nsx_pivot(ctx->rootfs_fd, ctx->rootfs_real,

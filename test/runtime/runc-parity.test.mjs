@@ -256,3 +256,16 @@ for (const { name, call, detached } of runtimes) {
     }
   });
 }
+
+for (const { name, call } of runtimes) {
+  test(`${name}: createContainer hooks run in the rootfs (relative paths land in it)`, opts, async () => {
+    const id = uniqueId('cchook');
+    const b = bundle(['cat', '/made-by-hook'], (c) => {
+      c.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'echo made > ./made-by-hook'] }] };
+    });
+    const r = await call(['run', '-b', b, id]);
+    await call(['delete', '-f', id]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'made\n');
+  });
+}
