@@ -4,15 +4,15 @@ NODE_BIN := node_modules/.bin
 COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 VERSION := $(shell node -p "require('./package.json').version")
 
-.PHONY: all deps ts bundle validators nsexec fsops cgroup-helpers test test-cgroup2 bench demo clean
+.PHONY: all deps ts bundle validators nsexec fsops cgroup-helpers lock check test test-cgroup2 bench demo clean
 
 # Debian packages the build, the tests and the benchmarks use (run as root).
 APT_PACKAGES := build-essential cmake ninja-build pkg-config libjson-c-dev libseccomp-dev \
 	busybox-static runc crun skopeo umoci docker-registry containerd podman \
 	containernetworking-plugins iptables iproute2 procps util-linux zstd jq \
-	apache2-utils hyperfine time openssl tar
+	apache2-utils hyperfine time openssl tar debootstrap
 
-all: ts validators bundle nsexec fsops cgroup-helpers dist/build-info.json
+all: ts validators bundle nsexec fsops cgroup-helpers lock dist/build-info.json
 
 # Everything a fresh Debian 12 machine needs, as root. Recommends are kept: podman
 # and containerd are tested with what Debian installs alongside them by default.
@@ -49,21 +49,36 @@ bundle: ts validators
 dist/schemas/validators.js: schemas/compile-validators.mjs $(wildcard schemas/*/*.json) node_modules/.package-lock.json
 	node schemas/compile-validators.mjs $@
 
-# nsexec is a plain executable; pointing cmake-js at the headers Node ships keeps it offline.
+# cmake-js configures only when CMakeCache.txt is missing, so a configure that failed
+# (e.g. `make` before `make deps`) would leave a build dir that never builds: one
+# without build files is removed first. Pointing cmake-js at the headers Node ships
+# keeps it offline. $(1): source dir, $(2): build dir.
+define cmake_build
+	@test -f $(2)/build.ninja || test -f $(2)/Makefile || rm -rf $(2)
+	npm_config_nodedir=$${npm_config_nodedir:-/usr} $(NODE_BIN)/cmake-js build --directory $(1) --out $(2)
+endef
+
+# nsexec is a plain executable.
 nsexec: node_modules/.package-lock.json
-	npm_config_nodedir=$${npm_config_nodedir:-/usr} $(NODE_BIN)/cmake-js build --directory nsexec --out build/nsexec
+	$(call cmake_build,nsexec,build/nsexec)
 	install -D -m 0755 build/nsexec/nsexec dist/nsexec
 
 # rocker-fsops: mknod and xattrs for the image tool (Node has no API for them).
 fsops: node_modules/.package-lock.json
-	npm_config_nodedir=$${npm_config_nodedir:-/usr} $(NODE_BIN)/cmake-js build --directory imagetool/fsops --out build/fsops
+	$(call cmake_build,imagetool/fsops,build/fsops)
 	install -D -m 0755 build/fsops/rocker-fsops dist/rocker-fsops
 
 # Small C helpers for what Node cannot do (bpf(2), eventfd(2)), used by runtime/cgroups/.
 cgroup-helpers: node_modules/.package-lock.json
-	npm_config_nodedir=$${npm_config_nodedir:-/usr} $(NODE_BIN)/cmake-js build --directory runtime/cgroups/native --out build/cgroup-helpers
+	$(call cmake_build,runtime/cgroups/native,build/cgroup-helpers)
 	install -D -m 0755 build/cgroup-helpers/rocker-devfilter dist/rocker-devfilter
 	install -D -m 0755 build/cgroup-helpers/rocker-oomwatch dist/rocker-oomwatch
+
+# rocker-lock.node: open file description locks for the container and store locks
+# (runtime/state/file-lock.ts; Node has no API for them).
+lock: node_modules/.package-lock.json
+	npm_config_nodedir=$${npm_config_nodedir:-/usr} $(NODE_BIN)/cmake-js build --directory runtime/state/native --out build/lock
+	install -D -m 0755 build/lock/Release/rocker-lock.node dist/rocker-lock.node
 
 # Rewritten only when the version or commit changed, so --version never goes stale.
 dist/build-info.json: FORCE
@@ -73,11 +88,28 @@ dist/build-info.json: FORCE
 
 FORCE:
 
-# All tests; they need root (namespaces, mounts, cgroups) and the packages .ci/run installs.
-test: all
-	node --test --test-concurrency=1 $(TEST_FILES)
+# Tests run through tools/test-reporter.mjs: node's own spec (terminal) or TAP output,
+# then the skips summed up by reason and, for a file that timed out, the test it was in.
+# --test-timeout is per file in Node 20 (the runner kills the file's process).
+# ROCKER_CHECK_PROTOCOL: the runtime checks every init message against its schema.
+NODE_TEST = ROCKER_CHECK_PROTOCOL=1 node --test --test-concurrency=1 --test-reporter=./tools/test-reporter.mjs
 
-TEST_FILES ?= $(shell find test -name '*.test.mjs' | sort)
+# The fast tier, what a contributor runs first: test/check/ holds the tests that need
+# no root, no service and no container (parsers, schemas, config generation, the
+# protocol messages, seccomp compilation); seconds in all.
+check: ts validators
+	$(NODE_TEST) --test-timeout=$(CHECK_TIMEOUT_MS) $(CHECK_FILES)
+
+# Everything else needs root (namespaces, mounts, cgroups) and the packages .ci/run installs.
+# The timeout is one file's budget on a 2-core machine under heavy load (the longest files
+# take one to two minutes under a load average of 15); tests that can hang have their own.
+test: all check
+	$(NODE_TEST) --test-timeout=$(TEST_TIMEOUT_MS) $(TEST_FILES)
+
+CHECK_FILES ?= $(shell find test/check -name '*.test.mjs' | sort)
+TEST_FILES ?= $(shell find test -name '*.test.mjs' -not -path 'test/check/*' | sort)
+CHECK_TIMEOUT_MS ?= 60000
+TEST_TIMEOUT_MS ?= 600000
 
 # The suites that depend on the cgroup layout, on pure cgroup v2 in User-Mode Linux
 # guests (this machine's cgroup tree is never touched): ../shared/tools/uml-v2/run,

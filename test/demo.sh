@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: a registry on 127.0.0.1 (temporary storage) seeded with a
-# busybox image built by umoci and copied in by skopeo, then
-#   rocker-image pull -> rocker-image bundle -> rocker-runtime run.
+# busybox image built by umoci and copied in by skopeo, standing in for Docker
+# Hub through a registries.json mirror, then
+#   rocker-image pull busybox -> rocker-image bundle (engine defaults) -> rocker-runtime run.
 # Everything it starts or creates is removed on exit, also on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,12 +47,16 @@ until grep -q 'listening on' "$work/registry.log"; do
 done
 image=127.0.0.1:$port/library/busybox:latest
 echo "registry at 127.0.0.1:$port (pid $registry_pid)"
+mkdir -p "$store"
+# The loopback registry is docker.io's mirror here, so the short name works as with docker.
+printf '{"mirrors": {"docker.io": ["http://127.0.0.1:%s"]}}\n' "$port" >"$store/registries.json"
+cat "$store/registries.json"
 
 step "Seeding it with a busybox image built by umoci, copied by skopeo"
 seed=$work/seed/rootfs
 mkdir -p "$seed/bin" "$seed/etc" "$seed/home/demo" "$seed/tmp"
 cp /bin/busybox "$seed/bin/busybox"
-for applet in sh echo cat ls id hostname uname pwd; do ln -s busybox "$seed/bin/$applet"; done
+for applet in sh echo cat ls id hostname uname pwd grep; do ln -s busybox "$seed/bin/$applet"; done
 printf 'root:x:0:0:root:/root:/bin/sh\ndemo:x:1000:1000:demo:/home/demo:/bin/sh\n' >"$seed/etc/passwd"
 printf 'root:x:0:\ndemo:x:1000:\n' >"$seed/etc/group"
 chown 1000:1000 "$seed/home/demo"
@@ -59,17 +64,20 @@ umoci init --layout "$work/oci"
 umoci new --image "$work/oci:busybox"
 umoci insert --image "$work/oci:busybox" "$seed" /
 umoci config --image "$work/oci:busybox" --config.user demo --config.workingdir /home/demo \
-  --config.env GREETING=hello --config.env PATH=/bin \
+  --config.env GREETING=hello --config.env PATH=/bin --config.stopsignal SIGTERM \
   --config.entrypoint /bin/sh --config.entrypoint -c \
-  --config.cmd 'echo "$GREETING from a rocker container: $(id) in $(pwd) on $(hostname)"'
+  --config.cmd 'echo "$GREETING from a rocker container: $(id) in $(pwd) on $(hostname)"; grep -E "^(CapBnd|Seccomp):" /proc/self/status'
 skopeo copy --quiet --dest-tls-verify=false "oci:$work/oci:busybox" "docker://$image"
 
-step "rocker-image pull $image"
-node bin/rocker-image --root "$store" pull "$image"
+step "rocker-image pull busybox   (docker.io/library/busybox:latest, through the mirror)"
+node bin/rocker-image --root "$store" pull busybox
 
-step "rocker-image bundle $image $bundle"
-node bin/rocker-image --root "$store" bundle "$image" "$bundle"
-grep -A3 '"args"' "$bundle/config.json"
+step "rocker-image bundle busybox $bundle   (the engine defaults docker and podman give)"
+node bin/rocker-image --root "$store" bundle busybox "$bundle"
+jq '{args: .process.args, user: .process.user, capabilities: .process.capabilities.bounding,
+     seccomp: {defaultAction: .linux.seccomp.defaultAction, defaultErrnoRet: .linux.seccomp.defaultErrnoRet, rules: (.linux.seccomp.syscalls | length)},
+     maskedPaths: .linux.maskedPaths, readonlyPaths: .linux.readonlyPaths, sysctl: .linux.sysctl,
+     stopSignal: .annotations["org.opencontainers.image.stopSignal"]}' "$bundle/config.json"
 
 step "rocker-runtime run --bundle $bundle $id"
 node bin/rocker-runtime --root "$work/state" run --bundle "$bundle" "$id"

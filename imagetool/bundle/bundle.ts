@@ -3,26 +3,29 @@
 // (or, --flat, one plain directory); config.json is the runtime's default spec
 // with the image config and the run flags applied.
 import { execFile } from 'node:child_process';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { RockerError } from '../../runtime/errors.js';
 import { defaultSpec } from '../../runtime/spec/default-spec.js';
 import type { OciConfig, OciMount } from '../../runtime/spec/types.js';
 import { FsOps } from '../fsops/client.js';
 import type { ResolvedImage, Store } from '../store/index.js';
-import type { LayerBlob } from '../unpack/layer-blob.js';
-import { SnapshotStore } from '../unpack/snapshots.js';
+import { DEFAULT_LAYER_LIMITS, type LayerLimits } from '../unpack/limits.js';
+import { layerBlobs, SnapshotStore } from '../unpack/snapshots.js';
 import { applyImageConfig, runConfigOf } from './image-config.js';
 import { resolveInRootfs } from './in-rootfs.js';
 import { mountOverlay, unmount } from './overlay-mount.js';
 import { bundlePaths, type BundleRecord } from './record.js';
 import { applyRunOptions, type RunOptions } from './run-options.js';
-import { resolveUser } from './user.js';
+import { resolveGroups, resolveUser } from './user.js';
+import { applySecurity, type SecurityOptions } from './engine-defaults.js';
 
 const run = promisify(execFile);
 
-export interface BundleOptions extends RunOptions {
+export interface BundleOptions extends RunOptions, SecurityOptions {
   flat?: boolean;
+  /** --group-add: supplementary groups (gids or names in the image). */
+  groupAdd?: string[];
   /** Replaces the image's Cmd (the arguments after `--`). */
   args?: string[];
   /**
@@ -30,28 +33,21 @@ export interface BundleOptions extends RunOptions {
    * module: it adds namespaces, hooks and mounts to the spec here.
    */
   network?: (spec: OciConfig, bundleDir: string) => Promise<void>;
-}
-
-/** The layer blobs of an image with their diff_ids, bottom layer first. */
-export function layerBlobs(store: Store, image: ResolvedImage): LayerBlob[] {
-  const diffIds = image.config.rootfs.diff_ids;
-  if (diffIds.length !== image.layers.length) {
-    throw new RockerError(`image ${image.configDescriptor.digest}: ${image.layers.length} layers but ${diffIds.length} diff_ids`);
-  }
-  return image.layers.map((l, i) => ({ digest: l.digest, path: store.blobPath(l.digest), diffId: diffIds[i] }));
+  /** What a layer may expand to while it is unpacked (default: DEFAULT_LAYER_LIMITS). */
+  limits?: LayerLimits;
 }
 
 /** Builds the rootfs; returns the overlay lowerdirs (topmost first) in overlay mode. */
-async function makeRootfs(store: Store, image: ResolvedImage, dir: string, flat: boolean): Promise<string[] | undefined> {
+async function makeRootfs(store: Store, image: ResolvedImage, dir: string, flat: boolean, limits: LayerLimits): Promise<string[] | undefined> {
   const paths = bundlePaths(dir);
   const fsops = new FsOps();
   try {
     if (flat) {
       const { unpackFlat } = await import('../unpack/flat.js');
-      return void (await unpackFlat(paths.rootfs, layerBlobs(store, image), fsops));
+      return void (await unpackFlat(paths.rootfs, layerBlobs(store, image), fsops, limits));
     }
     const snapshotStore = new SnapshotStore(store);
-    const snapshots = await snapshotStore.prepare(layerBlobs(store, image), fsops);
+    const snapshots = await snapshotStore.prepare(layerBlobs(store, image), fsops, limits);
     const lowers = snapshots.reverse();
     for (const d of [paths.rootfs, paths.upper, paths.work]) await mkdir(d, { recursive: true, mode: 0o755 });
     await mountOverlay(paths.rootfs, lowers, paths.upper, paths.work, snapshotStore.root);
@@ -87,23 +83,36 @@ async function makeConfig(image: ResolvedImage, dir: string, o: BundleOptions): 
   spec.root = { path: 'rootfs', readonly: false };
   applyImageConfig(spec, image.config, o.args);
   const runConfig = runConfigOf(image.config);
-  spec.process!.user = await resolveUser(paths.rootfs, o.user ?? runConfig.User);
+  const user = await resolveUser(paths.rootfs, o.user ?? runConfig.User);
+  if (o.groupAdd?.length) {
+    user.additionalGids = [...new Set([...(user.additionalGids ?? []), ...(await resolveGroups(paths.rootfs, o.groupAdd))])];
+  }
+  spec.process!.user = user;
   await applyRunOptions(spec, o);
   await imageVolumes(spec, Object.keys(runConfig.Volumes ?? {}), dir, paths.rootfs);
   await o.network?.(spec, dir);
+  await applySecurity(spec, o);
   // Not schema-validated here: it is built from typed parts, and the runtime
   // validates config.json when it creates the container (compiling the runtime
   // spec's validator would cost a bundle ~10 ms).
   return spec;
 }
 
+/**
+ * The bundle dir is root's alone (0700, as umoci makes it, also when it was there
+ * already): the image's setuid files and device nodes are in its rootfs, and a
+ * host user who could reach them would run them with their owner's rights
+ * (CVE-2021-41091). The container does not need the bundle's mode: the runtime
+ * opens the rootfs as root.
+ */
 async function ensureEmptyDir(dir: string): Promise<boolean> {
   const entries = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return null;
     throw err;
   });
   if (entries?.length) throw new RockerError(`bundle ${dir}: the directory is not empty`);
-  await mkdir(dir, { recursive: true, mode: 0o711 });
+  await mkdir(dir, { recursive: true });
+  await chmod(dir, 0o700);
   return entries === null;
 }
 
@@ -113,7 +122,7 @@ export async function createBundle(store: Store, imageName: string, dir: string,
   const paths = bundlePaths(dir);
   let mounted = false;
   try {
-    const lowerdirs = await makeRootfs(store, image, dir, o.flat ?? false);
+    const lowerdirs = await makeRootfs(store, image, dir, o.flat ?? false, o.limits ?? DEFAULT_LAYER_LIMITS);
     mounted = lowerdirs !== undefined;
     const spec = await makeConfig(image, dir, o);
     await writeFile(paths.config, JSON.stringify(spec, null, '\t') + '\n', { mode: 0o600 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { RockerError } from '../../runtime/errors.js';
 import { Store } from '../store/index.js';
 import { pruneSnapshots } from '../unpack/snapshot-gc.js';
+import { bundleUsers } from './in-use.js';
 import { unmount } from './overlay-mount.js';
 import { bundlePaths, readBundleRecord } from './record.js';
 
@@ -13,9 +14,14 @@ async function isMountpoint(path: string, parent: string): Promise<boolean> {
   return !!a && a.dev !== b.dev;
 }
 
-export async function removeBundle(dir: string): Promise<void> {
+export async function removeBundle(dir: string, o: { force?: boolean } = {}): Promise<void> {
   const record = await readBundleRecord(dir);
   const { rootfs } = bundlePaths(dir);
+  if (!o.force) {
+    // Removing it would delete the upper dir under a running container.
+    const users = await bundleUsers(dir);
+    if (users.length) throw new RockerError(`unbundle ${dir}: the bundle is in use by a live container: ${users.join(', ')}; stop and delete the container first, or use --force`);
+  }
   if (record.mode === 'overlay') {
     await unmount(rootfs);
     // Never delete through a mount: that would reach into whatever is mounted there.

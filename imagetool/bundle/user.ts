@@ -75,3 +75,14 @@ export async function resolveUser(rootfs: string, spec: string | undefined): Pro
   }
   return { uid, gid };
 }
+
+/** --group-add: numeric gids, or group names looked up in the image's /etc/group. */
+export async function resolveGroups(rootfs: string, names: string[]): Promise<number[]> {
+  const groups = names.every(isNumeric) ? [] : parseGroup(await readRootfsFile(rootfs, '/etc/group'));
+  return names.map((n) => {
+    if (isNumeric(n)) return Number(n);
+    const g = groups.find((e) => e.name === n);
+    if (!g) throw new UserLookupError(`unable to find group ${n}: no matching entries in group file`);
+    return g.gid;
+  });
+}

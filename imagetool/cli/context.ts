@@ -4,12 +4,15 @@ import { Store } from '../store/index.js';
 import { parsePlatform } from '../store/platform.js';
 import type { Platform } from '../store/mediatypes.js';
 import { loadRegistriesConfig, type RegistriesConfig } from '../registry/hosts.js';
+import { layerLimits, type LayerLimits } from '../unpack/limits.js';
 
 export interface GlobalArgs {
   root: string;
   quiet: boolean;
   'insecure-registry': string[];
   platform?: string;
+  'max-layer-size'?: string;
+  'max-layer-ratio'?: string;
 }
 
 export class Context {
@@ -27,6 +30,11 @@ export class Context {
   openStore(): Promise<Store> {
     this.store ??= Store.open(this.global.root);
     return this.store;
+  }
+
+  /** What a layer may expand to: --max-layer-size/--max-layer-ratio, else the environment, else the defaults. */
+  layerLimits(): LayerLimits {
+    return layerLimits({ maxSize: this.global['max-layer-size'], maxRatio: this.global['max-layer-ratio'] });
   }
 
   registries(): Promise<RegistriesConfig> {

@@ -8,7 +8,7 @@
 import type { GlobalArgs, ImageCommand } from './context.js';
 
 /** Global options that take a value; `quiet` is the one boolean. */
-const VALUE_OPTIONS = new Set(['root', 'insecure-registry', 'platform']);
+const VALUE_OPTIONS = new Set(['root', 'insecure-registry', 'platform', 'max-layer-size', 'max-layer-ratio']);
 
 /** Positional names of the commands taken here, in order. */
 const FAST: Record<string, string[]> = { pull: ['image'], bundle: ['image', 'dir'], unbundle: ['dir'] };
@@ -57,7 +57,8 @@ export function fastPath(argv: string[]): FastCall | undefined {
     if (name === 'insecure-registry') global['insecure-registry'].push(value);
     else if (seen.has(name)) return undefined; // yargs makes a repeated option an array
     else if (name === 'root') global.root = value;
-    else global.platform = value;
+    else if (name === 'platform') global.platform = value;
+    else global[name as 'max-layer-size' | 'max-layer-ratio'] = value;
     seen.add(name);
   }
   const [verb, ...rest] = positionals;

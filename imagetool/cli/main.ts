@@ -61,6 +61,8 @@ async function main(argv: string[]): Promise<number> {
     // Repeatable, one value each: `array: true` would swallow the command name after it.
     .option('insecure-registry', { type: 'string', default: [] as string[], coerce: (v: unknown) => [v].flat().map(String), describe: 'registry host[:port] allowed over plain HTTP / unverified TLS (repeatable)', global: true })
     .option('platform', { type: 'string', describe: 'os/arch[/variant] to select (default: this host)', global: true })
+    .option('max-layer-size', { type: 'string', describe: 'most bytes a layer may unpack to, e.g. 50G; 0: no limit (default 100G, env ROCKER_MAX_LAYER_SIZE)', global: true })
+    .option('max-layer-ratio', { type: 'string', describe: 'most a layer past 1 GiB may expand per compressed byte; 0: no limit (default 100, env ROCKER_MAX_LAYER_RATIO)', global: true })
     .demandCommand(1, 'a command is required')
     .strict()
     .help()

@@ -93,7 +93,8 @@ class QuietProgress implements PullProgress {
   retry = retryLine;
 }
 
-export function makeProgress(quiet: boolean): PullProgress {
+/** `out`: stdout for `pull`; stderr when stdout carries a command's result (bundle prints its path). */
+export function makeProgress(quiet: boolean, out: NodeJS.WriteStream = process.stdout): PullProgress {
   if (quiet) return new QuietProgress();
-  return process.stdout.isTTY ? new BarProgress(process.stdout) : new LineProgress(process.stdout);
+  return out.isTTY ? new BarProgress(out) : new LineProgress(out);
 }

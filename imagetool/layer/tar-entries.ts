@@ -116,8 +116,12 @@ async function* entries(reader: ByteReader): AsyncGenerator<TarEntry> {
     if (block.every((b) => b === 0)) break;
     const header = decodeHeader(block);
     if (!header.cksumValid) throw new TarFormatError('invalid tar header checksum');
-    const headerSize = local.size ?? header.size;
     const typeName = header.type;
+    const name = local.path ?? global.path ?? header.path;
+    // v7 archives mark directories with a trailing slash only; judged on the
+    // whole name: a long name's 100-byte ustar field may end in a slash anywhere.
+    const slashDir = (typeName === 'File' || typeName === 'OldFile') && name.endsWith('/');
+    const headerSize = slashDir ? 0 : (local.size ?? header.size);
     const readMeta = async () => {
       const data = await reader.read(blocks(headerSize));
       if (data.length < blocks(headerSize)) throw new TarFormatError(`truncated ${typeName} record`);
@@ -139,8 +143,7 @@ async function* entries(reader: ByteReader): AsyncGenerator<TarEntry> {
       local.linkpath = cString(await readMeta());
       continue;
     }
-    const type = ENTRY_TYPES[typeName];
-    const name = local.path ?? global.path ?? header.path;
+    const type = slashDir ? 'dir' : ENTRY_TYPES[typeName];
     if (!type) throw new TarFormatError(`entry "${name}": unsupported tar entry type ${typeName}`);
     // Only regular files carry data that belongs to the entry; anything else's size is skipped.
     let remaining = type === 'file' ? headerSize : 0;

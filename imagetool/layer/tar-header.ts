@@ -68,9 +68,7 @@ function checksumOk(b: Buffer, stored: number): boolean {
 export function decodeHeader(b: Buffer): RawHeader {
   const flag = b[156] === 0 ? '' : String.fromCharCode(b[156]);
   let path = text(b, 0, 100);
-  let type = TYPE_NAMES[flag] ?? 'Unsupported';
-  // v7 archives mark directories with a trailing slash only.
-  if ((flag === '0' || flag === '') && path.endsWith('/')) type = 'Directory';
+  const type = TYPE_NAMES[flag] ?? 'Unsupported';
   let devmaj = 0;
   let devmin = 0;
   // POSIX ustar ("ustar\0" "00"): device numbers and the name prefix. GNU's "ustar  \0" keeps times there instead.

@@ -1,7 +1,12 @@
-// Registry credentials in docker's config.json ($DOCKER_CONFIG/config.json or
-// ~/.docker/config.json): `auths` keyed by registry host (Docker Hub as
-// https://index.docker.io/v1/), each with a base64 "user:password" `auth`.
-// login/logout rewrite the file atomically with mode 0600, keeping other keys.
+// Registry credentials, looked up where podman and docker keep them: podman's
+// auth.json ($REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json),
+// then docker's config.json ($DOCKER_CONFIG/config.json or ~/.docker/config.json).
+// Both have `auths` keyed by registry host (Docker Hub as
+// https://index.docker.io/v1/), each with a base64 "user:password" `auth`;
+// `credHelpers` (per host) and `credsStore` (for all) name a
+// docker-credential-NAME program that is asked instead.
+// login/logout rewrite docker's file atomically with mode 0600, keeping other keys.
+import { execFile } from 'node:child_process';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +26,8 @@ interface AuthEntry {
 
 interface DockerConfig {
   auths?: Record<string, AuthEntry>;
+  credsStore?: string;
+  credHelpers?: Record<string, string>;
   [k: string]: unknown;
 }
 
@@ -64,14 +71,49 @@ function decode(entry: AuthEntry, path: string, key: string): Credentials | unde
   return undefined;
 }
 
-/** Credentials stored for a registry host (as in a reference's domain), if any. */
+/** The files searched, in order: podman's auth.json first, as podman and skopeo do, then docker's. */
+export function credentialFiles(): string[] {
+  const podman = process.env.REGISTRY_AUTH_FILE || (process.env.XDG_RUNTIME_DIR ? join(process.env.XDG_RUNTIME_DIR, 'containers', 'auth.json') : undefined);
+  return [...(podman ? [podman] : []), dockerConfigPath()];
+}
+
+/** `docker-credential-NAME get`: the server on stdin, {"Username","Secret"} on stdout. */
+function fromHelper(name: string, server: string, file: string): Promise<Credentials | undefined> {
+  if (!/^[A-Za-z0-9._-]+$/.test(name)) return Promise.reject(new RockerError(`${file}: invalid credential helper name ${JSON.stringify(name)}`, { file }));
+  const program = `docker-credential-${name}`;
+  return new Promise((resolve, reject) => {
+    const child = execFile(program, ['get'], { timeout: 30_000 }, (err, stdout, stderr) => {
+      if (err) {
+        // The helper's own way to say it has nothing for this server.
+        if (/credentials not found/i.test(`${stdout}${stderr}`)) return resolve(undefined);
+        const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found in PATH' : (stderr || stdout || err.message).trim();
+        return reject(new RockerError(`credential helper ${program} (from ${file}) failed for ${server}: ${why}`, { file }));
+      }
+      try {
+        const out = JSON.parse(stdout) as { Username?: string; Secret?: string };
+        resolve(out.Secret ? { username: out.Username ?? '', password: out.Secret } : undefined);
+      } catch {
+        reject(new RockerError(`credential helper ${program} (from ${file}) printed no JSON for ${server}`, { file }));
+      }
+    });
+    child.stdin?.end(`${server}\n`);
+  });
+}
+
+/** Credentials for a registry host (as in a reference's domain), if any file or helper has some. */
 export async function lookupCredentials(host: string): Promise<Credentials | undefined> {
-  const path = dockerConfigPath();
-  const auths = (await readConfig(path)).auths ?? {};
-  for (const [key, entry] of Object.entries(auths)) {
-    const match = isHub(host) ? isHub(key) : keyHost(key) === host;
-    if (match) {
+  const matches = (key: string) => (isHub(host) ? isHub(key) : keyHost(key) === host);
+  for (const path of credentialFiles()) {
+    const cfg = await readConfig(path);
+    const helper = Object.entries(cfg.credHelpers ?? {}).find(([key]) => matches(key));
+    if (helper) return fromHelper(helper[1], helper[0], path);
+    for (const [key, entry] of Object.entries(cfg.auths ?? {})) {
+      if (!matches(key)) continue;
       const c = decode(entry, path, key);
+      if (c) return c;
+    }
+    if (cfg.credsStore) {
+      const c = await fromHelper(cfg.credsStore, configKey(host), path);
       if (c) return c;
     }
   }

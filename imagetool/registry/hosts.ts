@@ -29,6 +29,8 @@ export interface Endpoint {
   mirror: boolean;
 }
 
+const CONFIG_KEYS = ['mirrors', 'insecure'];
+
 export async function loadRegistriesConfig(root: string): Promise<RegistriesConfig> {
   for (const path of [join(root, 'registries.json'), SYSTEM_REGISTRIES_CONFIG]) {
     let text: string;
@@ -39,11 +41,18 @@ export async function loadRegistriesConfig(root: string): Promise<RegistriesConf
     }
     try {
       const raw = JSON.parse(text) as Partial<RegistriesConfig>;
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error('expected a JSON object with "mirrors" and "insecure"');
+      // A misspelt key would otherwise be ignored silently (and the mirror never used).
+      const unknown = Object.keys(raw).filter((k) => !CONFIG_KEYS.includes(k));
+      if (unknown.length) throw new Error(`unknown key ${JSON.stringify(unknown[0])} (the keys are ${CONFIG_KEYS.map((k) => `"${k}"`).join(' and ')})`);
+      if (raw.insecure !== undefined && (!Array.isArray(raw.insecure) || raw.insecure.some((h) => typeof h !== 'string'))) {
+        throw new Error('"insecure" must be a list of host[:port] strings');
+      }
       const mirrors = raw.mirrors ?? {};
       if (typeof mirrors !== 'object' || Object.values(mirrors).some((v) => !Array.isArray(v))) {
         throw new Error('"mirrors" must map a registry to a list of URLs');
       }
-      return { mirrors, insecure: Array.isArray(raw.insecure) ? raw.insecure : [] };
+      return { mirrors, insecure: raw.insecure ?? [] };
     } catch (e) {
       throw new RockerError(`${path}: ${(e as Error).message}`, { file: path });
     }

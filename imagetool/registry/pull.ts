@@ -2,21 +2,27 @@
 // to one platform, then fetch config and layers into the store (layers in
 // parallel; each streamed to disk while hashed, and into its layer snapshot
 // (unpack/while-pulling.ts); resumed with Range after a dropped connection;
-// restarted once after corrupt bytes). The ref is written last, so a crash
-// leaves only unreferenced blobs that gc removes; the snapshots are committed
-// after it.
+// restarted once after corrupt bytes). The ref is written last, once every
+// blob is stored and every layer's snapshot committed: a crash or a layer
+// that cannot be unpacked leaves only blobs and snapshots that no ref uses,
+// which gc removes.
 import { validateImageIndex, validateImageManifest, validateImageConfig } from '../../schemas/validators.js';
-import { formatReference, parseReference, type Reference } from '../reference/index.js';
+import { join } from 'node:path';
+import { DEFAULT_DOMAIN, formatReference, parseReference, type Reference } from '../reference/index.js';
 import {
   assertSchema, configPlatform, dockerManifestToOci, DigestMismatchError, InvalidContentError, isIndexType, isManifestType,
   MT, selectManifest, SizeMismatchError, sha256Digest, type BlobWriter, type Descriptor, type ImageConfig,
   type ImageIndex, type ImageManifest, type Lease, type Platform, type Store,
 } from '../store/index.js';
+import { RockerError } from '../../runtime/errors.js';
+import { LayerError } from '../unpack/errors.js';
+import { DEFAULT_LAYER_LIMITS, type LayerLimits } from '../unpack/limits.js';
+import { layerBlobs } from '../unpack/snapshots.js';
 import { SnapshotsWhilePulling, type LayerSink } from '../unpack/while-pulling.js';
 import { RegistryClient, type FetchedManifest } from './client.js';
 import { lookupCredentials } from './credentials.js';
 import { RegistryError, UnsupportedError } from './errors.js';
-import { endpointsFor, type RegistriesConfig } from './hosts.js';
+import { endpointsFor, SYSTEM_REGISTRIES_CONFIG, type RegistriesConfig } from './hosts.js';
 import { backoffDelay, DEFAULT_RETRY, sleep } from './transport.js';
 
 /** What a pull reports as it goes; the CLI draws bars or prints lines from it. */
@@ -35,6 +41,8 @@ export interface PullOptions {
   concurrency?: number;
   /** Unpack the layers into snapshots as they download (default true). */
   unpack?: boolean;
+  /** What a layer may expand to (default: DEFAULT_LAYER_LIMITS). */
+  limits?: LayerLimits;
   progress?: PullProgress;
 }
 
@@ -52,6 +60,13 @@ export interface PullResult {
 
 const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
 
+/** A layer of the image cannot be unpacked: the pull fails without writing its ref. */
+export class UnpackError extends RockerError {
+  constructor(name: string, cause: LayerError) {
+    super(`pull ${name}: cannot unpack ${cause.message}; no ref was written (the verified blobs stay until rocker-image gc)`, cause.context);
+  }
+}
+
 export async function pull(store: Store, input: string, opts: PullOptions): Promise<PullResult> {
   const ref = parseReference(input);
   const endpoints = endpointsFor(ref.domain, opts.registries, opts.insecureRegistries ?? []);
@@ -65,11 +80,27 @@ export async function pull(store: Store, input: string, opts: PullOptions): Prom
       return await store.withLease((lease) => pullFrom(client, store, lease, ref, opts));
     } catch (e) {
       // A mirror that fails is skipped; the registry itself is the last word.
-      if (!ep.mirror) throw e;
+      // A layer that cannot be unpacked is the image's fault (its bytes were verified), not the mirror's.
+      if (e instanceof UnpackError) throw e;
+      if (!ep.mirror) throw withExpansionHint(e, input, ref, store.root);
       opts.progress?.retry?.(ep.host, `mirror failed (${(e as Error).message}); trying next`);
     }
   }
   throw new RegistryError(`no endpoint for ${ref.domain}`);
+}
+
+/**
+ * A short name that failed says what it meant (`nginx` is
+ * docker.io/library/nginx:latest) and how to reach Docker Hub through a mirror.
+ */
+function withExpansionHint(e: unknown, input: string, ref: Reference, root: string): unknown {
+  const full = formatReference(ref);
+  if (!(e instanceof Error) || ref.domain !== DEFAULT_DOMAIN || input.startsWith(`${DEFAULT_DOMAIN}/`) || input === full) return e;
+  e.message =
+    `${input} (expanded to ${full}): ${e.message}\n` +
+    `  to pull it through a mirror, list one in ${join(root, 'registries.json')} or ${SYSTEM_REGISTRIES_CONFIG}: ` +
+    `{"mirrors": {"${DEFAULT_DOMAIN}": ["https://mirror.example.com"]}}`;
+  return e;
 }
 
 function parseJSON<T>(bytes: Buffer, what: string): T {
@@ -104,18 +135,24 @@ async function pullFrom(client: RegistryClient, store: Store, lease: Lease, ref:
   await lease.add([manifestDigest, manifest.config.digest, ...manifest.layers.map((l) => l.digest)]);
 
   const config = await fetchConfig(client, store, manifest.config, name);
-  const snapshots = opts.unpack === false ? undefined : SnapshotsWhilePulling.create(store, manifest.layers.length, config.rootfs?.diff_ids);
+  const snapshots =
+    opts.unpack === false
+      ? undefined
+      : new SnapshotsWhilePulling(store, layerBlobs(store, { layers: manifest.layers, config, configDescriptor: manifest.config }), opts.limits ?? DEFAULT_LAYER_LIMITS);
   let downloaded = 0;
   try {
     await forEachBounded(manifest.layers, opts.concurrency ?? DEFAULT_CONCURRENCY, async (layer, i) => {
-      const how = await downloadBlob(client, store, layer, opts.progress, snapshots && (() => snapshots.sink(i, layer.digest)));
+      const how = await downloadBlob(client, store, layer, opts.progress, snapshots && (() => snapshots.sink(i)));
       if (how === 'downloaded') downloaded++;
       opts.progress?.layerDone?.(layer, how);
+      await snapshots?.stored(i).catch((e: unknown) => {
+        throw e instanceof LayerError ? new UnpackError(name, e) : e;
+      });
     });
+    if (snapshots && !snapshots.complete) throw new Error(`${name}: not every layer was unpacked`);
     const stored = await store.writeBlob(manifestBytes, { digest: manifestDigest, size: manifestBytes.length });
     const descriptor: Descriptor = { mediaType: MT.ociManifest, ...stored, platform: configPlatform(config) };
     await store.setRef(name, descriptor);
-    await snapshots?.commit();
     return { name, manifest: descriptor, sourceDigest: fetched.digest, config: manifest.config, layers: manifest.layers, downloaded };
   } finally {
     await snapshots?.discard();

@@ -6,6 +6,7 @@
 //   <root>/tmp/        temp files named <pid>-<starttime>-<rand>; those of dead
 //                      processes are removed when the store is opened
 //   <root>/leases/     digests a running pull is about to reference (gc keeps them)
+//   <root>/lock        the store lock (lock.ts)
 //   <root>/snapshots/  reserved for unpacked bundles/snapshots (image-bundle)
 //
 // API (all paths absolute, all digests "sha256:<hex>"):
@@ -28,9 +29,9 @@
 //   await store.gc()                                  drop unreferenced blobs
 //   await store.verify()                              re-hash every blob
 //
-// Every index.json change happens under StoreLock (lock.ts), which the kernel
-// releases if its holder dies.
-import { mkdir, readFile, readdir, stat, unlink, rm } from 'node:fs/promises';
+// Every index.json change happens under the store lock (lock.ts: <root>/lock),
+// which only root can take and the kernel releases if its holder dies.
+import { chmod, mkdir, readFile, readdir, stat, unlink, rm } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -44,6 +45,7 @@ import { writeFileAtomic } from './fsutil.js';
 import { isIndexType, isManifestType, MT, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest, type Platform } from './mediatypes.js';
 import { ownerAlive } from './owner.js';
 import { Lease, liveLeases } from './lease.js';
+import { withStoreLock } from './lock.js';
 import { hostPlatform, selectManifest } from './platform.js';
 
 export { BlobWriter, VerifyingStream, digestHex, sha256Digest, type BlobRef, type Expected } from './blobs.js';
@@ -99,7 +101,9 @@ export class Store {
   static async open(root: string): Promise<Store> {
     const s = new Store(root);
     await mkdir(s.blobDir, { recursive: true });
-    await mkdir(s.tmpDir, { recursive: true });
+    // Layers are unpacked in tmp/: image content is root's alone there too.
+    await mkdir(s.tmpDir, { recursive: true, mode: 0o700 });
+    await chmod(s.tmpDir, 0o700);
     await mkdir(s.leaseDir, { recursive: true });
     await s.repair();
     return s;
@@ -184,9 +188,7 @@ export class Store {
     return w.commit();
   }
 
-  /** Loaded when first needed: the lock's node:net costs a command that only reads (bundle) ~10 ms. */
   async withLock<T>(fn: () => Promise<T>): Promise<T> {
-    const { withStoreLock } = await import('./lock.js');
     return withStoreLock(this.root, fn);
   }
 

@@ -6,8 +6,9 @@
 // trip per call costs more than the call.
 import {
   chmodSync, closeSync, constants as fsc, copyFileSync, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lstatSync,
-  lutimesSync, mkdirSync, openSync, readdirSync, symlinkSync, utimesSync, write, writeSync, type Stats,
+  lutimesSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, symlinkSync, utimesSync, write, writeSync, type Stats,
 } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { FsOps } from '../fsops/client.js';
 import { LayerError } from './errors.js';
@@ -56,6 +57,21 @@ export class LayerApplier {
   readonly #opaqueDirs: string[] = [];
   /** deferLowers: implicit parent dirs still to take their owner and mode from the lowers, by relative path. */
   readonly #implicitDirs = new Set<string>();
+  /**
+   * Lower entries this layer whited out, by relative path: a hardlink later in
+   * the layer may still name them (whiteouts hide lower layers from the image,
+   * not from the layer itself). Flat mode moves them into the aside dir
+   * (the value); overlay mode finds them in the lowers.
+   */
+  readonly #whitedOut = new Map<string, string | undefined>();
+  /**
+   * Overlay mode: lower files copied up for hardlinks to them, by relative
+   * path: in their own place (so name and link share the inode, as in the
+   * image), or in the aside dir once this layer whited the name out.
+   */
+  readonly #linkCopies = new Map<string, string>();
+  /** A directory in the root, for the layer's lifetime only, holding what #whitedOut and #linkCopies keep. */
+  #aside: string | undefined;
 
   constructor(options: ApplyOptions) {
     this.#o = { ...options };
@@ -73,6 +89,7 @@ export class LayerApplier {
       }
     }
     for (const rel of this.#opaqueDirs) await this.#pruneLower(rel);
+    if (this.#aside) rmSync(this.#aside, { recursive: true, force: true }); // hardlinks made to its files keep them
     // Directory times last: creating their children changed them.
     for (const [rel, atime, mtime] of this.#dirTimes.reverse()) {
       const path = await this.#stillDir(rel);
@@ -87,6 +104,7 @@ export class LayerApplier {
     const path = (await this.#createParents(parts))!;
     const rel = parts.join('/');
     this.#implicitDirs.delete(rel);
+    this.#whitedOut.delete(rel);
     if (parts.length === 0 && entry.type !== 'dir') throw new UnsafePathError('the root must be a directory');
     this.#paths.add(rel);
     // Each kind is created where the name is expected to be free (a fresh
@@ -182,6 +200,29 @@ export class LayerApplier {
   }
 
   async #whiteout(parts: string[], base: string): Promise<void> {
+    try {
+      await this.#applyWhiteout(parts, base);
+    } catch (err) {
+      // A whiteout below a name this layer made a non-directory (umoci repack
+      // writes "x" as a file, then "x/.wh.old") has nothing left to hide.
+      if (!(err instanceof UnsafePathError) || !(await this.#madeNonDir(parts.slice(0, -1)))) throw err;
+    }
+  }
+
+  /** Whether this layer wrote one of the directories `dirParts` names as something else. */
+  async #madeNonDir(dirParts: string[]): Promise<boolean> {
+    for (let i = 1; i <= dirParts.length; i++) {
+      const prefix = dirParts.slice(0, i);
+      if (!this.#paths.kept.has(prefix.join('/'))) return false;
+      const path = await this.#root.resolve(prefix, false);
+      const st = path ? lstatOrNull(path) : null;
+      if (!st) return false;
+      if (!st.isDirectory()) return true;
+    }
+    return false;
+  }
+
+  async #applyWhiteout(parts: string[], base: string): Promise<void> {
     const dirParts = parts.slice(0, -1);
     if (base === OPAQUE) {
       if (this.#o.mode === 'flat') return void this.#opaqueDirs.push(dirParts.join('/'));
@@ -192,15 +233,45 @@ export class LayerApplier {
     if (name === '' || name === '.' || name === '..') throw new UnsafePathError('invalid whiteout name');
     const target = [...dirParts, name];
     // A whiteout hides lower layers only, never what this layer wrote.
-    if (this.#paths.kept.has(target.join('/'))) return;
+    const rel = target.join('/');
+    if (this.#paths.kept.has(rel)) return;
     if (this.#o.mode === 'flat') {
       const path = await this.#root.resolve(target, false);
-      if (path) this.#root.remove(path, target.join('/'));
+      if (!path || !lstatOrNull(path)) return;
+      const aside = join(this.#asideDir(), String(this.#whitedOut.size));
+      renameSync(path, aside);
+      this.#root.forget(rel);
+      this.#whitedOut.set(rel, aside);
       return;
     }
     const path = (await this.#createParents(target))!;
-    this.#root.remove(path, target.join('/'));
+    if (this.#linkCopies.get(rel) === path) {
+      // Copied up for a hardlink: the link keeps it; later ones find it aside.
+      const aside = join(this.#asideDir(), `link-${this.#linkCopies.size}`);
+      renameSync(path, aside);
+      this.#linkCopies.set(rel, aside);
+    } else this.#root.remove(path, rel);
     await this.#o.fsops.mknod(path, fsc.S_IFCHR, 0, 0);
+    this.#whitedOut.set(rel, undefined);
+  }
+
+  #asideDir(): string {
+    if (!this.#aside) {
+      // Unguessable, so no entry of the layer can name it.
+      this.#aside = join(this.#o.root, `.rocker-aside-${randomBytes(8).toString('hex')}`);
+      mkdirSync(this.#aside, { mode: 0o700 });
+    }
+    return this.#aside;
+  }
+
+  /** The entry this layer whited out at or above `parts`: [how many of the parts name it, where flat mode put it]. */
+  #whitedOutAt(parts: string[]): [number, string | undefined] | undefined {
+    if (this.#whitedOut.size === 0) return undefined;
+    for (let i = 1; i <= parts.length; i++) {
+      const rel = parts.slice(0, i).join('/');
+      if (this.#whitedOut.has(rel)) return [i, this.#whitedOut.get(rel)];
+    }
+    return undefined;
   }
 
   /** Flat mode: removes what lower layers left under an opaque directory. */
@@ -220,8 +291,8 @@ export class LayerApplier {
    * lower directory's owner and mode, so it copies them from the topmost lower;
    * a lower symlink there is refused like a symlinked parent in flat mode.
    */
-  async #implicitDir(rel: string, path: string): Promise<void> {
-    this.#paths.add(rel);
+  async #implicitDir(rel: string, path: string, keep = true): Promise<void> {
+    if (keep) this.#paths.add(rel);
     if (this.#o.deferLowers) return void this.#implicitDirs.add(rel);
     await this.#copyLowerDir(rel, path);
   }
@@ -284,17 +355,28 @@ export class LayerApplier {
       throw new UnsafePathError(`hardlink target "${linkname}": ${(err as Error).message}`);
     }
     if (parts.length === 0) throw new UnsafePathError(`hardlink target "${linkname}" is the root`);
-    const path = await this.#root.resolve(parts, false);
+    const whitedOut = this.#whitedOutAt(parts);
+    const [cut, aside] = whitedOut ?? [0, undefined];
+    // What this layer whited out is still the link's target: flat mode moved
+    // it aside, overlay mode finds it in the lowers.
+    const path = whitedOut ? aside && (await new InRoot(aside).resolve(parts.slice(cut), false)) : await this.#root.resolve(parts, false);
     const st = path ? lstatOrNull(path) : null;
     if (st?.isDirectory()) throw new UnsafePathError(`hardlink target "${linkname}" is a directory`);
     if (st) return path!;
-    // Overlay mode: a link to a file of a lower layer copies that file up first.
+    // Overlay mode: a link to a file of a lower layer links to a copy of it in this layer.
+    if (this.#o.mode === 'flat') throw new Error(`hardlink target "${linkname}" does not exist`);
     if (this.#o.deferLowers) throw new Error(`hardlink target "${linkname}" is in a lower layer`);
+    const rel = parts.join('/');
+    const copied = this.#linkCopies.get(rel);
+    if (copied && lstatOrNull(copied)) return copied;
     const lower = await this.#findInLowers(parts);
     if (!lower || lower.stat.isDirectory()) throw new Error(`hardlink target "${linkname}" does not exist`);
-    const up = (await this.#createParents(parts))!;
+    // Neither the copy nor parents made for it are the layer's own entries: a later whiteout still applies to them.
+    const up = whitedOut
+      ? join(this.#asideDir(), `link-${this.#linkCopies.size}`)
+      : (await this.#root.resolve(parts, true, (r, p) => this.#implicitDir(r, p, false)))!;
     await copyUp(lower.path, up, lower.stat, this.#o.fsops);
-    this.#paths.add(parts.join('/'));
+    this.#linkCopies.set(rel, up);
     return up;
   }
 }

@@ -67,6 +67,11 @@ export class InRoot {
   /** Removes `path` (the entry `rel`) and whatever it held; forgets directories checked there. */
   remove(path: string, rel: string): void {
     rmSync(path, { recursive: true, force: true });
+    this.forget(rel);
+  }
+
+  /** Forgets the directories checked at and below `rel` (it was removed or moved away). */
+  forget(rel: string): void {
     if (!this.#dirs.has(rel)) return;
     for (const d of this.#dirs) if (d === rel || d.startsWith(`${rel}/`)) this.#dirs.delete(d);
   }

@@ -3,6 +3,7 @@
 import { LayerApplier, type ApplyOptions } from './apply-layer.js';
 import { hashing, openUncompressed } from './decompress.js';
 import { LayerError } from './errors.js';
+import { withinLimits, type LayerLimits } from './limits.js';
 import { readTarEntries, TarFormatError } from '../layer/tar-entries.js';
 
 export interface LayerBlob {
@@ -12,19 +13,23 @@ export interface LayerBlob {
   path: string;
   /** The digest of the uncompressed tar (the config's rootfs.diff_ids entry). */
   diffId: string;
+  /** The blob's (compressed) size. */
+  size: number;
 }
 
-export async function applyLayerBlob(blob: LayerBlob, options: Omit<ApplyOptions, 'layer'>): Promise<void> {
+export type LayerApplyOptions = Omit<ApplyOptions, 'layer'> & { limits: LayerLimits };
+
+export async function applyLayerBlob(blob: LayerBlob, options: LayerApplyOptions): Promise<void> {
   await applyLayerStream(await openUncompressed(blob.path), blob, options);
 }
 
 /** Applies the uncompressed tar `source` of `layer`; returns the applier (for finishDeferred). */
 export async function applyLayerStream(
   source: AsyncIterable<Buffer>,
-  layer: Pick<LayerBlob, 'digest' | 'diffId'>,
-  options: Omit<ApplyOptions, 'layer'>,
+  layer: Omit<LayerBlob, 'path'>,
+  { limits, ...options }: LayerApplyOptions,
 ): Promise<LayerApplier> {
-  const { stream, digest } = hashing(source);
+  const { stream, digest } = hashing(withinLimits(source, layer, limits));
   const applier = new LayerApplier({ ...options, layer: layer.digest });
   try {
     await applier.apply(readTarEntries(stream));

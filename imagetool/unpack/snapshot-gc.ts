@@ -1,10 +1,12 @@
 // Snapshots no image and no mounted bundle uses are removed. What an image
 // uses comes from index.json (every manifest it reaches, all platforms); what
 // a bundle uses, from the lowerdirs of the overlay mounts in mountinfo, so a
-// bundle keeps its layers even when its image was removed.
-import { readFile, readdir, rm } from 'node:fs/promises';
+// bundle keeps its layers even when its image was removed. Like blobs, those
+// made since a running pull took its lease stay (its ref comes last).
+import { readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isIndexType, isManifestType, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest, type Store } from '../store/index.js';
+import { liveLeases } from '../store/lease.js';
 import { chainIds, SnapshotStore } from './snapshots.js';
 
 /** Chain IDs of every image index.json reaches (manifests whose blobs are present). */
@@ -50,7 +52,7 @@ export async function pruneSnapshots(store: Store): Promise<string[]> {
   return store.withLock(async () => {
     const names = await readdir(snapshots.root).catch(() => [] as string[]);
     if (!names.length) return [];
-    const [chains, mounted] = await Promise.all([imageChains(store), mountedLowerdirs()]);
+    const [chains, mounted, leased] = await Promise.all([imageChains(store), mountedLowerdirs(), liveLeases(store.leaseDir)]);
     const keep = new Set([...chains].map((c) => snapshots.fsDir(c)));
     const removed: string[] = [];
     for (const name of names) {
@@ -58,6 +60,8 @@ export async function pruneSnapshots(store: Store): Promise<string[]> {
       if (name.startsWith('.')) continue;
       const fs = join(snapshots.root, name, 'fs');
       if (keep.has(fs) || mounted.has(fs) || mounted.has(`${name}/fs`)) continue;
+      // The snapshot dir's own mtime is when it was made (its only entry, fs, is created with it).
+      if ((await stat(join(snapshots.root, name))).mtimeMs >= leased.since) continue;
       await rm(join(snapshots.root, name), { recursive: true, force: true });
       removed.push(`sha256:${name}`);
     }

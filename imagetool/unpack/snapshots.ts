@@ -6,9 +6,12 @@
 import { createHash } from 'node:crypto';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { RockerError } from '../../runtime/errors.js';
 import type { FsOps } from '../fsops/client.js';
+import type { Descriptor, ImageConfig } from '../store/index.js';
 import { tempPath } from '../store/fsutil.js';
 import type { LayerBlob } from './layer-blob.js';
+import type { LayerLimits } from './limits.js';
 
 /** chain(L0) = diff_id(L0); chain(Ln) = sha256(chain(Ln-1) + " " + diff_id(Ln)). */
 export function chainIds(diffIds: string[]): string[] {
@@ -18,6 +21,23 @@ export function chainIds(diffIds: string[]): string[] {
     out.push(prev ? `sha256:${createHash('sha256').update(`${prev} ${diffId}`).digest('hex')}` : diffId);
   }
   return out;
+}
+
+/** The layer blobs of an image with their diff_ids, bottom layer first. */
+export function layerBlobs(
+  store: { blobPath(digest: string): string },
+  image: { layers: Descriptor[]; config: ImageConfig; configDescriptor: Pick<Descriptor, 'digest'> },
+): LayerBlob[] {
+  const diffIds = image.config.rootfs?.diff_ids ?? [];
+  if (diffIds.length !== image.layers.length) {
+    throw new RockerError(`image ${image.configDescriptor.digest}: ${image.layers.length} layers but ${diffIds.length} diff_ids`);
+  }
+  return image.layers.map((l, i) => ({ digest: l.digest, path: store.blobPath(l.digest), diffId: diffIds[i], size: l.size }));
+}
+
+/** The snapshots below layer `i` of an image whose snapshots are `dirs` (bottom first), topmost first. */
+export function lowersOf(dirs: string[], i: number): string[] {
+  return dirs.slice(0, i).reverse();
 }
 
 const hexOf = (digest: string) => digest.slice(digest.indexOf(':') + 1);
@@ -48,14 +68,12 @@ export class SnapshotStore {
   }
 
   /** Makes sure every layer has its snapshot; returns their fs dirs, bottom layer first. */
-  async prepare(layers: LayerBlob[], fsops: FsOps): Promise<string[]> {
+  async prepare(layers: LayerBlob[], fsops: FsOps, limits: LayerLimits): Promise<string[]> {
     await mkdir(this.root, { recursive: true, mode: 0o700 });
     const chains = chainIds(layers.map((l) => l.diffId));
-    const dirs: string[] = [];
+    const dirs = chains.map((c) => this.fsDir(c));
     for (const [i, layer] of layers.entries()) {
-      const dir = this.fsDir(chains[i]);
-      if (!(await exists(dir))) await this.#build(chains[i], layer, [...dirs].reverse(), fsops);
-      dirs.push(dir);
+      if (!(await exists(dirs[i]))) await this.build(chains[i], layer, lowersOf(dirs, i), fsops, limits);
     }
     return dirs;
   }
@@ -64,10 +82,13 @@ export class SnapshotStore {
     return exists(this.fsDir(chainId));
   }
 
-  /** A new temporary snapshot directory; its layer goes into <tmp>/fs. */
+  /** A new temporary snapshot directory; its layer goes into <tmp>/fs. Like the
+   *  snapshots dir, it is root's alone (0700): image content is never reachable
+   *  by another user, also while it is unpacked. */
   async makeTemp(): Promise<string> {
     const tmp = tempPath(this.#tmpDir);
-    await mkdir(join(tmp, 'fs'), { recursive: true, mode: 0o755 });
+    await mkdir(tmp, { mode: 0o700 });
+    await mkdir(join(tmp, 'fs'), { mode: 0o755 });
     return tmp;
   }
 
@@ -80,12 +101,13 @@ export class SnapshotStore {
     });
   }
 
-  async #build(chainId: string, layer: LayerBlob, lowers: string[], fsops: FsOps): Promise<void> {
+  /** Makes `chainId`'s snapshot from the stored blob of its layer, on `lowers` (topmost first). */
+  async build(chainId: string, layer: LayerBlob, lowers: string[], fsops: FsOps, limits: LayerLimits): Promise<void> {
     // Loaded here: a bundle whose snapshots exist needs no tar, zlib or unpacker.
     const { applyLayerBlob } = await import('./layer-blob.js');
     const tmp = await this.makeTemp();
     try {
-      await applyLayerBlob(layer, { root: join(tmp, 'fs'), mode: 'overlay', fsops, lowers });
+      await applyLayerBlob(layer, { root: join(tmp, 'fs'), mode: 'overlay', fsops, lowers, limits });
       await this.commitTemp(chainId, tmp);
     } finally {
       await rm(tmp, { recursive: true, force: true });

@@ -1,22 +1,23 @@
 // Layer snapshots made while the layers download: each layer's bytes go to its
 // blob writer and, as they arrive, through gunzip and the tar reader into a
-// temporary snapshot, all layers at once. A layer is applied without its lower
-// snapshots (they are being made at the same time); what needs them (implicit
-// parent dirs) is finished when they are in place. Nothing becomes a snapshot
-// before its blob was verified and stored and its diff_id checked; the
-// snapshots are committed bottom-up, each on top of the ones below. Unpacking
-// here is an optimisation only: a layer that cannot be unpacked this way (zstd,
-// a hardlink into a lower layer, a refused entry, a resumed-from-scratch
-// download) is left to `bundle`, which unpacks it from the stored blob and
-// reports what is wrong with it.
+// temporary snapshot, several layers at once. A layer is applied without its
+// lower snapshots (they may still be on their way); what needs them (implicit
+// parent dirs) is finished when they are in place. A snapshot is committed as
+// soon as its blob is verified and stored, its diff_id checked and every
+// layer below it committed, so what is held in memory does not grow with the
+// layer count. A layer that cannot be unpacked on the way (zstd, a hardlink
+// into a lower layer, a refused entry, a restarted download, a blob that was
+// in the store already) is unpacked from the stored blob at that point, which
+// names what is wrong with it; the pull then fails.
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, pipeline } from 'node:stream';
 import { FsOps } from '../fsops/client.js';
 import type { LayerApplier } from './apply-layer.js';
 import { compressionOf, gunzip } from './decompress.js';
-import { applyLayerStream } from './layer-blob.js';
-import { chainIds, SnapshotStore } from './snapshots.js';
+import { applyLayerStream, type LayerBlob } from './layer-blob.js';
+import { LayerLimitError, type LayerLimits } from './limits.js';
+import { chainIds, lowersOf, SnapshotStore } from './snapshots.js';
 
 /** Compressed bytes buffered ahead of the unpacker before the download waits for it. */
 const AHEAD_BYTES = 8 << 20;
@@ -33,8 +34,9 @@ export class LayerSink {
   constructor(
     /** The temporary snapshot. */
     readonly dir: string,
-    private readonly layer: { digest: string; diffId: string },
+    private readonly layer: LayerBlob,
     private readonly fsops: FsOps,
+    private readonly limits: LayerLimits,
   ) {
     this.#feed = new Readable({ highWaterMark: AHEAD_BYTES, read: () => this.#release() });
   }
@@ -55,7 +57,7 @@ export class LayerSink {
     const run = async (): Promise<LayerApplier> => {
       if (kind === 'zstd') throw new Error('zstd layers are unpacked from the stored blob');
       const source = (this.#source = kind === 'gzip' ? pipeline(this.#feed, gunzip(), () => {}) : this.#feed);
-      return applyLayerStream(source, this.layer, { root: join(this.dir, 'fs'), mode: 'overlay', fsops: this.fsops, deferLowers: true });
+      return applyLayerStream(source, this.layer, { root: join(this.dir, 'fs'), mode: 'overlay', fsops: this.fsops, deferLowers: true, limits: this.limits });
     };
     this.#started = run();
     this.#started.catch(() => this.#fail());
@@ -110,55 +112,83 @@ export class LayerSink {
 export class SnapshotsWhilePulling {
   readonly #snapshots: SnapshotStore;
   readonly #chains: string[];
+  /** Every layer's snapshot dir, bottom first. */
+  readonly #dirs: string[];
   readonly #sinks = new Map<number, LayerSink>();
+  /** Layers whose blob is stored and whose snapshot waits for a lower one. */
+  readonly #stored = new Set<number>();
+  /** The lowest layer without a committed snapshot. */
+  #next = 0;
+  /** Commits run one at a time, bottom-up. */
+  #committing: Promise<void> = Promise.resolve();
+  #error: unknown;
   readonly #fsops = new FsOps();
 
-  /** Undefined when the config's diff_ids do not match the layers (bundle reports that). */
-  static create(store: { snapshotDir: string; tmpDir: string }, layerCount: number, diffIds: string[] | undefined): SnapshotsWhilePulling | undefined {
-    if (!diffIds || diffIds.length !== layerCount) return undefined;
-    return new SnapshotsWhilePulling(new SnapshotStore(store), diffIds);
-  }
-
-  private constructor(
-    snapshots: SnapshotStore,
-    private readonly diffIds: string[],
+  constructor(
+    store: { snapshotDir: string; tmpDir: string },
+    private readonly layers: LayerBlob[],
+    private readonly limits: LayerLimits,
   ) {
-    this.#snapshots = snapshots;
-    this.#chains = chainIds(diffIds);
+    this.#snapshots = new SnapshotStore(store);
+    this.#chains = chainIds(layers.map((l) => l.diffId));
+    this.#dirs = this.#chains.map((c) => this.#snapshots.fsDir(c));
   }
 
-  /** A sink for layer `i` (blob digest `digest`), or undefined if its snapshot exists already. */
-  async sink(i: number, digest: string): Promise<LayerSink | undefined> {
+  /** A sink for layer `i`, or undefined if its snapshot exists already. */
+  async sink(i: number): Promise<LayerSink | undefined> {
     if (await this.#snapshots.exists(this.#chains[i])) return undefined;
-    const sink = new LayerSink(await this.#snapshots.makeTemp(), { digest, diffId: this.diffIds[i] }, this.#fsops);
+    const sink = new LayerSink(await this.#snapshots.makeTemp(), this.layers[i], this.#fsops, this.limits);
     this.#sinks.set(i, sink);
     return sink;
   }
 
   /**
-   * Every layer's blob is stored and verified: commits the snapshots bottom-up,
-   * up to the first layer that has none (that one and those above it are left
-   * to bundle). Never throws: the pull itself succeeded.
+   * Layer `i`'s blob is verified and stored: commits every snapshot that is
+   * now ready, bottom-up. Throws (a LayerError) if a layer cannot be unpacked.
    */
-  async commit(): Promise<void> {
+  stored(i: number): Promise<void> {
+    this.#stored.add(i);
+    const run = this.#committing.then(() => this.#advance());
+    this.#committing = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Whether every layer has its snapshot. */
+  get complete(): boolean {
+    return this.#next === this.layers.length;
+  }
+
+  async #advance(): Promise<void> {
+    if (this.#error) throw this.#error;
     try {
-      for (let i = 0; i < this.#chains.length; i++) {
-        if (await this.#snapshots.exists(this.#chains[i])) continue;
-        const sink = this.#sinks.get(i);
-        if (!sink || sink.failed) break;
-        const lowers = this.#chains.slice(0, i).map((c) => this.#snapshots.fsDir(c)).reverse();
-        const ok = await sink.finish(lowers).then(
-          () => true,
-          () => false,
-        );
-        if (!ok) break;
-        await this.#snapshots.commitTemp(this.#chains[i], sink.dir);
+      while (this.#next < this.layers.length && this.#stored.has(this.#next)) {
+        await this.#commit(this.#next);
+        this.#stored.delete(this.#next++);
       }
-    } catch {
-      // A snapshot that could not be moved into place is made again by bundle.
-    } finally {
-      await this.discard();
+    } catch (err) {
+      this.#error = err;
+      throw err;
     }
+  }
+
+  async #commit(i: number): Promise<void> {
+    const sink = this.#sinks.get(i);
+    // Dropped now: its unpacker's state goes with it.
+    this.#sinks.delete(i);
+    if (await this.#snapshots.exists(this.#chains[i])) return void (await sink?.remove());
+    const lowers = lowersOf(this.#dirs, i);
+    if (sink) {
+      try {
+        await sink.finish(lowers);
+        return await this.#snapshots.commitTemp(this.#chains[i], sink.dir);
+      } catch (err) {
+        // A bomb is not unpacked twice; anything else is, from the stored blob.
+        if (err instanceof LayerLimitError) throw err;
+      } finally {
+        await sink.remove();
+      }
+    }
+    await this.#snapshots.build(this.#chains[i], this.layers[i], lowers, this.#fsops, this.limits);
   }
 
   /** Stops every unpacker and removes what was not committed. */

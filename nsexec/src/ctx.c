@@ -13,7 +13,7 @@ int nsx_ctx_load(struct nsx_ctx *ctx, json_object *init, int sync_fd, struct nsx
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->init = init;
 	ctx->sync_fd = sync_fd;
-	ctx->rootfs_fd = ctx->console_sock = ctx->fifo_fd = ctx->fifo_hold_fd = ctx->running_wfd = -1;
+	ctx->rootfs_fd = ctx->console_sock = ctx->fifo_fd = ctx->fifo_hold_fd = ctx->running_wfd = ctx->join_pidfd = -1;
 	ctx->cgroups.v2_dir = ctx->cgroups.v2_procs = -1;
 	ctx->create_runtime_sync = true;
 	if (nsx_json_string(init, "mode", &mode, e) || nsx_json_bool(init, "foreground", &ctx->foreground, e) ||

@@ -45,6 +45,7 @@ struct nsx_ctx {
 	int fifo_hold_fd;       /* the write end held until execve (child only), or -1 */
 	int running_wfd;        /* foreground: write end of the "exec'd" pipe, or -1 */
 	int64_t host_pid;       /* exec child: its pid as the host sees it (seccomp listener), or 0 */
+	int join_pidfd;         /* exec: pidfd of join_pid, held by the parent and the first child only, or -1 */
 	char *state;            /* OCI state JSON from the last continue, or NULL */
 	char *self_cgroup;      /* /proc/self/cgroup as the host sees it (create) */
 	struct nsx_seccomp *seccomp;

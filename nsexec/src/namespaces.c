@@ -143,13 +143,13 @@ int nsx_ns_open_process(int pid, struct nsx_error *e)
 	return pidfd;
 }
 
-int nsx_ns_join_process(const struct nsx_ns_plan *plan, int pidfd, int pid, unsigned long skip, struct nsx_error *e)
+int nsx_ns_join_process(const struct nsx_ns_plan *plan, int pidfd, int pid, struct nsx_error *e)
 {
 	char path[64];
 	int flags = 0;
 
 	for (int k = 0; k < NSX_NS_COUNT; k++)
-		if (plan->listed[k] && !(ns_table[k].flag & skip))
+		if (plan->listed[k])
 			flags |= ns_table[k].flag;
 	/* setns on a pidfd enters all the namespaces at once, in the kernel's own safe
 	 * order. Entering the mount namespace also lands on its root as the container

@@ -38,8 +38,7 @@ int nsx_ns_unshare_cgroup(const struct nsx_ns_plan *plan, struct nsx_error *e);
  * pid reuse race), or -1. */
 int nsx_ns_open_process(int pid, struct nsx_error *e);
 
-/* exec: joins every listed namespace of `pid` through its pidfd, except the types
- * in `skip` (clone flags). */
-int nsx_ns_join_process(const struct nsx_ns_plan *plan, int pidfd, int pid, unsigned long skip, struct nsx_error *e);
+/* exec: joins every listed namespace of `pid` through its pidfd. */
+int nsx_ns_join_process(const struct nsx_ns_plan *plan, int pidfd, int pid, struct nsx_error *e);
 
 #endif

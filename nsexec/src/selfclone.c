@@ -62,6 +62,10 @@ fail:
 
 int nsx_ensure_sealed_self(int argc, char **argv, char **envp)
 {
+	/* nsexec reads nothing from its environment, and a container with
+	 * CAP_SYS_PTRACE could read the caller's through /proc/<pid>/environ of
+	 * the container process before its execve: the copy runs with none. */
+	static char *const no_env[] = { NULL };
 	int exe_fd, memfd, saved;
 
 	(void)argc;
@@ -69,19 +73,23 @@ int nsx_ensure_sealed_self(int argc, char **argv, char **envp)
 	if (exe_fd < 0)
 		return -1;
 	if (running_from_sealed_copy(exe_fd)) {
+		if (!envp || !envp[0]) {
+			close(exe_fd);
+			return 0;
+		}
+		memfd = exe_fd; /* already the copy: only the environment goes */
+	} else {
+		memfd = sealed_copy_of(exe_fd);
+		saved = errno;
 		close(exe_fd);
-		return 0;
-	}
-	memfd = sealed_copy_of(exe_fd);
-	saved = errno;
-	close(exe_fd);
-	if (memfd < 0) {
-		errno = saved;
-		return -1;
+		if (memfd < 0) {
+			errno = saved;
+			return -1;
+		}
 	}
 	/* MFD_CLOEXEC: the copy's fd disappears with the exec, leaving only the
 	 * sealed mapping behind /proc/self/exe. */
-	fexecve(memfd, argv, envp);
+	fexecve(memfd, argv, no_env);
 	saved = errno;
 	close(memfd);
 	errno = saved;

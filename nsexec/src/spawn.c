@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <json-c/json.h>
 #include "monitor.h"
+#include "namespaces.h"
 #include "sync.h"
 #include "userns.h"
 
@@ -65,23 +66,68 @@ static pid_t clone_child(struct nsx_ctx *ctx, unsigned long clone_flags, bool *i
 }
 
 /* The child waits for the parent to write its uid/gid maps and send `pid`, which
- * must reach the runtime before anything the child sends: one byte on a pipe. */
-static int wait_for_parent(int fd, struct nsx_error *e)
+ * must reach the runtime before anything the child sends: the parent then writes
+ * the child's host pid on a pipe (an exec child has no host /proc to learn it). */
+static int wait_for_parent(int fd, pid_t *host_pid, struct nsx_error *e)
 {
-	char c;
 	ssize_t n;
 
-	while ((n = read(fd, &c, 1)) < 0 && errno == EINTR)
+	while ((n = read(fd, host_pid, sizeof(*host_pid))) < 0 && errno == EINTR)
 		;
 	close(fd);
-	return n == 1 ? 0 : nsx_fail(e, "spawn", "read", n < 0 ? errno : EPIPE, NULL, "wait for the parent");
+	return n == sizeof(*host_pid) ? 0 : nsx_fail(e, "spawn", "read", n < 0 ? errno : EPIPE, NULL, "wait for the parent");
+}
+
+/* exec, in the first child (still in the host's pid namespace, so nothing in the
+ * container can see it): joined to the cgroups, it closes the last host fd it holds
+ * (the pidfd) while entering the container's namespaces, and forks the container
+ * process as a sibling (CLONE_PARENT: the monitor's own child). That process is
+ * born in the container's pid namespace holding no host fd: a container with
+ * CAP_SYS_PTRACE reads /proc/<pid>/fd of anything it can see. Its host pid goes to
+ * the parent on pid_wfd; this process then exits. Returns only in the container process. */
+static void enter_and_fork(struct nsx_ctx *ctx, int pid_wfd, struct nsx_error *e)
+{
+	pid_t child;
+	int rc = nsx_ns_join_process(&ctx->ns, ctx->join_pidfd, (int)ctx->join_pid, e);
+
+	close(ctx->join_pidfd);
+	ctx->join_pidfd = -1;
+	if (rc)
+		nsx_child_fail(ctx, e);
+	/* a fork, so the joined pid and time namespaces apply */
+	child = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, 0UL);
+	if (child < 0) {
+		nsx_fail(e, "spawn", "clone", errno, NULL, "create the container process");
+		nsx_child_fail(ctx, e);
+	}
+	if (child == 0) {
+		close(pid_wfd);
+		return;
+	}
+	_exit(write(pid_wfd, &child, sizeof(child)) == sizeof(child) ? 0 : 1);
+}
+
+/* exec, in the parent: the container process's pid from the first child, which is
+ * then reaped. None: the first child failed and sent the error itself. */
+static pid_t forked_by_first_child(pid_t first, int pid_rfd)
+{
+	pid_t child = 0;
+	ssize_t n;
+
+	while ((n = read(pid_rfd, &child, sizeof(child))) < 0 && errno == EINTR)
+		;
+	close(pid_rfd);
+	waitpid(first, NULL, 0);
+	if (n != sizeof(child))
+		exit(1);
+	return child;
 }
 
 int nsx_spawn(struct nsx_ctx *ctx, unsigned long clone_flags, struct nsx_error *e)
 {
-	int running[2] = { -1, -1 }, relay[2] = { -1, -1 }, go[2] = { -1, -1 };
+	int running[2] = { -1, -1 }, relay[2] = { -1, -1 }, go[2] = { -1, -1 }, forked[2] = { -1, -1 };
 	bool in_v2;
-	pid_t child;
+	pid_t child, host_pid;
 
 	if (ctx->foreground && pipe2(running, O_CLOEXEC) < 0)
 		return nsx_fail(e, "spawn", "pipe2", errno, NULL, "create the running pipe");
@@ -90,6 +136,8 @@ int nsx_spawn(struct nsx_ctx *ctx, unsigned long clone_flags, struct nsx_error *
 		return nsx_fail(e, "spawn", "socketpair", errno, NULL, "create the terminal relay");
 	if (pipe2(go, O_CLOEXEC) < 0)
 		return nsx_fail(e, "spawn", "pipe2", errno, NULL, "create the go pipe");
+	if (ctx->exec_mode && pipe2(forked, O_CLOEXEC) < 0)
+		return nsx_fail(e, "spawn", "pipe2", errno, NULL, "create the pid pipe");
 	child = clone_child(ctx, clone_flags, &in_v2);
 	if (child < 0) {
 		int err = errno;
@@ -98,6 +146,8 @@ int nsx_spawn(struct nsx_ctx *ctx, unsigned long clone_flags, struct nsx_error *
 				close(running[i]);
 			if (relay[i] >= 0)
 				close(relay[i]);
+			if (forked[i] >= 0)
+				close(forked[i]);
 			close(go[i]);
 		}
 		return nsx_fail(e, "spawn", "clone", err, NULL, "create the container process");
@@ -114,11 +164,22 @@ int nsx_spawn(struct nsx_ctx *ctx, unsigned long clone_flags, struct nsx_error *
 		if (ctx->cgroups.given && nsx_cgroup_join_self(&ctx->cgroups, in_v2, e))
 			nsx_child_fail(ctx, e);
 		close(go[1]);
-		if (wait_for_parent(go[0], e))
+		if (ctx->exec_mode) {
+			close(forked[0]);
+			enter_and_fork(ctx, forked[1], e);
+		}
+		if (wait_for_parent(go[0], &host_pid, e))
 			nsx_child_fail(ctx, e);
+		if (ctx->exec_mode)
+			ctx->host_pid = host_pid;
 		return 0;
 	}
 	nsx_cgroup_join_close(&ctx->cgroups);
+	if (ctx->exec_mode) {
+		close(ctx->join_pidfd);
+		close(forked[1]);
+		child = forked_by_first_child(child, forked[0]);
+	}
 	close(go[0]);
 	/* the child's ends stay with the child only: an exec fifo writer left here
 	 * would hide the child's execve or death from start, a console socket would
@@ -137,7 +198,7 @@ int nsx_spawn(struct nsx_ctx *ctx, unsigned long clone_flags, struct nsx_error *
 		parent_fail(child, ctx->sync_fd, e);
 	if (nsx_sync_send_int(ctx->sync_fd, "pid", "pid", child, e) < 0)
 		parent_fail(child, ctx->sync_fd, e);
-	if (write(go[1], "g", 1) != 1) {
+	if (write(go[1], &child, sizeof(child)) != sizeof(child)) {
 		nsx_fail(e, "spawn", "write", errno, NULL, "release the container process");
 		parent_fail(child, ctx->sync_fd, e);
 	}

@@ -10,6 +10,7 @@ import type { Warn } from './types.js';
 
 export type { CgroupManager, CgroupRequest, CgroupStats, LinuxResources } from './manager.js';
 export type { ResourceSource } from './fs-manager.js';
+export { memoryLimitRefusal } from './stats.js';
 
 /** The host directory of the container's cgroup in every hierarchy, keyed as runc keys them ("" = cgroup2). */
 export function cgroupPaths(req: CgroupRequest): Record<string, string> {

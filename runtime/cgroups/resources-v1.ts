@@ -4,8 +4,27 @@
 import type { ApplyContext, CgroupDir } from './apply-context.js';
 import { deviceKey, THROTTLES } from './apply-context.js';
 import type { Resources } from './types.js';
+import { RockerError } from '../errors.js';
 
 type R<K extends keyof Resources> = NonNullable<Resources[K]>;
+
+/**
+ * The kernel refuses (EBUSY) a limit below what the cgroup already uses; runc
+ * reports that as "unable to set memory limit to N (current usage: …, peak usage: …)".
+ */
+function writeMemoryLimit(d: CgroupDir, file: 'memory.limit_in_bytes' | 'memory.memsw.limit_in_bytes', value: number): void {
+  try {
+    d.write(file, value);
+  } catch (e) {
+    if ((e as { context?: { code?: string } }).context?.code !== 'EBUSY') throw e;
+    const prefix = file === 'memory.limit_in_bytes' ? 'memory' : 'memory.memsw';
+    const what = file === 'memory.limit_in_bytes' ? 'memory' : 'memory+swap';
+    throw new RockerError(
+      `unable to set ${what} limit to ${value} (current usage: ${d.number(`${prefix}.usage_in_bytes`)}, peak usage: ${d.number(`${prefix}.max_usage_in_bytes`)})`,
+      { path: d.file(file), code: 'EBUSY' },
+    );
+  }
+}
 
 export function memoryV1(d: CgroupDir, m: R<'memory'>, ctx: ApplyContext): void {
   const limit = m.limit ?? 0;
@@ -24,15 +43,15 @@ export function memoryV1(d: CgroupDir, m: R<'memory'>, ctx: ApplyContext): void 
     // The kernel keeps memsw >= limit at every step, so the order depends on the current limit.
     const current = d.number('memory.limit_in_bytes');
     if (swap === -1 || current < swap) {
-      d.write('memory.memsw.limit_in_bytes', swap);
-      d.write('memory.limit_in_bytes', limit);
+      writeMemoryLimit(d, 'memory.memsw.limit_in_bytes', swap);
+      writeMemoryLimit(d, 'memory.limit_in_bytes', limit);
     } else {
-      d.write('memory.limit_in_bytes', limit);
-      d.write('memory.memsw.limit_in_bytes', swap);
+      writeMemoryLimit(d, 'memory.limit_in_bytes', limit);
+      writeMemoryLimit(d, 'memory.memsw.limit_in_bytes', swap);
     }
   } else {
-    if (limit !== 0) d.write('memory.limit_in_bytes', limit);
-    if (swap !== 0) d.write('memory.memsw.limit_in_bytes', swap);
+    if (limit !== 0) writeMemoryLimit(d, 'memory.limit_in_bytes', limit);
+    if (swap !== 0) writeMemoryLimit(d, 'memory.memsw.limit_in_bytes', swap);
   }
   if (m.reservation !== undefined && m.reservation !== 0) d.write('memory.soft_limit_in_bytes', m.reservation);
   if (m.kernel !== undefined && m.kernel !== 0) {

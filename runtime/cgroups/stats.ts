@@ -172,6 +172,19 @@ export function oomKillCount(paths: Paths): number {
   return Number(kv.oom_kill ?? 0);
 }
 
+/**
+ * When a container's init died while joining its cgroups because the OOM
+ * killer ended it (a memory limit below what even the init needs), the
+ * refusal in runc's words; undefined when the OOM killer was not why.
+ * `limit` is the configured one (the kernel rounds it down to pages).
+ */
+export function memoryLimitRefusal(paths: Paths, limit: unknown): string | undefined {
+  if (oomKillCount(paths) === 0) return undefined;
+  const m = memoryStats(paths)?.usage as { limit?: number; usage?: number; max?: number } | undefined;
+  if (!m) return undefined;
+  return `unable to set memory limit to ${limit ?? m.limit} (current usage: ${m.usage}, peak usage: ${m.max}): the kernel's OOM killer ended the container's init as it joined its cgroup`;
+}
+
 /** runc's network_interfaces entries for the interfaces (but lo) in `pid`'s network namespace. */
 export function networkInterfaces(pid: number): Obj[] {
   const out: Obj[] = [];

@@ -4,7 +4,7 @@
 // nsexec's end is closed (the child's is close-on-exec).
 import { fileURLToPath } from 'node:url';
 import { spawnNsexec, type NsexecProcess } from './nsexec-process.js';
-import { validateNsexecEvent } from '../../schemas/validators.js';
+import { validateNsexecEvent, validateNsexecInit } from '../../schemas/validators.js';
 import { NsexecError } from '../errors.js';
 
 export type NsexecEvent =
@@ -61,6 +61,22 @@ export class NsexecChannel {
     this.proc.write(JSON.stringify(msg) + '\n');
   }
 
+  /**
+   * Sends the `init` message. With ROCKER_CHECK_PROTOCOL set (the test suites set it)
+   * it is first checked against schemas/rocker/nsexec-init.schema.json: the runtime
+   * builds it from validated input, so the check is for the tests, off the hot path.
+   */
+  sendInit(msg: object): void {
+    if (process.env.ROCKER_CHECK_PROTOCOL) {
+      const wire = JSON.parse(JSON.stringify(msg)) as unknown;
+      if (!validateNsexecInit(wire)) {
+        const err = validateNsexecInit.errors?.[0];
+        throw new NsexecError('protocol', `the runtime built an invalid init message (${err?.instancePath || '/'} ${err?.message ?? ''})`);
+      }
+    }
+    this.send(msg);
+  }
+
   /** The next event; `error` events are thrown as NsexecError, EOF is `{type:"eof"}`. */
   async next(): Promise<NsexecEvent> {
     while (this.queue.length === 0 && !this.ended) await new Promise<void>((res) => (this.wake = res));
@@ -94,11 +110,6 @@ export class NsexecChannel {
   abort(): void {
     this.proc.kill();
     this.close();
-  }
-
-  /** Resolves when the nsexec process the runtime spawned has exited. */
-  parentExited(): Promise<void> {
-    return this.proc.exited;
   }
 
   private onData(chunk: Buffer): void {

@@ -16,7 +16,7 @@ import { runHooks } from '../hooks/run-hooks.js';
 import { NsexecChannel } from './channel.js';
 import { createInit } from './init-message.js';
 import { writePidFile } from './pid-file.js';
-import { StateConflictError, SystemError, UsageError } from '../errors.js';
+import { NsexecError, RockerError, StateConflictError, SystemError, UsageError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 
 export interface CreateRequest {
@@ -71,10 +71,10 @@ async function create(req: CreateRequest, cd: ContainerDir, channel: NsexecChann
   const release: Release =
     !req.startRightAway || bundle.config.hooks?.poststart?.length ? 'fifo' : req.foreground ? 'continue' : 'none';
   if (proc.terminal && !req.consoleSocket && !req.foreground) {
-    throw new UsageError('cannot allocate tty if runc will detach without setting console socket');
+    throw new UsageError('cannot allocate tty if rocker-runtime will detach without setting console socket');
   }
   if (!proc.terminal && req.consoleSocket) {
-    throw new UsageError('cannot use console socket if runc will not detach or allocate tty');
+    throw new UsageError('cannot use console socket if rocker-runtime will not detach or allocate tty');
   }
   ensureRoot(req.root);
   const lock = await lockContainer(req.root, req.id);
@@ -118,7 +118,7 @@ async function create(req: CreateRequest, cd: ContainerDir, channel: NsexecChann
       writeState(cd, state);
 
       const hooks = bundle.config.hooks ?? {};
-      channel.send(
+      channel.sendInit(
         createInit({
           config: bundle.config,
           bundle: bundle.dir,
@@ -154,7 +154,12 @@ async function create(req: CreateRequest, cd: ContainerDir, channel: NsexecChann
     } catch (e) {
       // nsexec first: nothing of it may outlive the teardown.
       channel.abort();
+      // An init the OOM killer ended shows up as a broken protocol; say what happened instead.
+      const oom = e instanceof NsexecError && e.stage === 'protocol' && Object.keys(state.cgroupPaths).length
+        ? (await cgroupsModule()).memoryLimitRefusal(state.cgroupPaths, (bundle.config.linux?.resources as { memory?: { limit?: number } } | undefined)?.memory?.limit)
+        : undefined;
       await teardown(cd, state, (m) => req.logger.warn(m));
+      if (oom) throw new RockerError(oom, { stage: 'cgroups' });
       throw e;
     }
   } finally {

@@ -40,7 +40,7 @@ export async function execInContainer(req: ExecRequest): Promise<number> {
   if (status === 'paused' && !req.ignorePaused) throw new StateConflictError('cannot exec in a paused container (use --ignore-paused)');
   if (status !== 'running' && status !== 'paused' && status !== 'created') throw new StateConflictError(`cannot exec in a ${status} container`);
 
-  channel.send(
+  channel.sendInit(
     execInit({
       process: req.process,
       joinPid: st.pid,

@@ -21,8 +21,6 @@ export interface NsexecProcess {
   close(): void;
   /** SIGKILL to the process the runtime spawned. */
   kill(): void;
-  /** Resolves when that process has exited (at once if it never started). */
-  readonly exited: Promise<void>;
 }
 
 interface StdioSpec {
@@ -104,12 +102,9 @@ function spawnWithHandles(h: Handles, file: string, args: string[], inherit: num
   const sock = new h.Pipe(h.SOCKET);
   const proc = new h.Process();
   let running = false;
-  let exitedNow!: () => void;
-  const exited = new Promise<void>((res) => (exitedNow = res));
   proc.onexit = () => {
     running = false;
     proc.close();
-    exitedNow();
   };
   const stdio: StdioSpec[] = inherit.map((fd) => ({ type: 'fd', fd }));
   stdio.push({ type: 'pipe', handle: sock });
@@ -117,7 +112,6 @@ function spawnWithHandles(h: Handles, file: string, args: string[], inherit: num
   const err = proc.spawn({ file, args: [file, ...args], stdio });
   if (err !== 0) {
     proc.close();
-    exitedNow();
     // As child_process's 'error': the channel sees EOF before any event.
     queueMicrotask(end);
   } else {
@@ -141,7 +135,6 @@ function spawnWithHandles(h: Handles, file: string, args: string[], inherit: num
     kill() {
       if (running) proc.kill(9);
     },
-    exited,
   };
 }
 
@@ -163,11 +156,6 @@ function spawnWithChildProcess(file: string, args: string[], inherit: number[], 
   sock.on('close', end);
   // A reset from a dying nsexec is just the end of the conversation.
   sock.on('error', end);
-  const exited = new Promise<void>((res) => {
-    if (child.pid === undefined) res();
-    child.once('exit', () => res());
-    child.once('error', () => res());
-  });
   return {
     write(text) {
       if (!sock.destroyed) (sock as import('node:net').Socket).write(text);
@@ -178,6 +166,5 @@ function spawnWithChildProcess(file: string, args: string[], inherit: number[], 
     kill() {
       child.kill('SIGKILL');
     },
-    exited,
   };
 }

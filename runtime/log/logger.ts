@@ -4,7 +4,7 @@ import { appendFileSync, openSync, closeSync } from 'node:fs';
 import { writeErr } from '../cli/output.js';
 
 export type LogFormat = 'text' | 'json';
-export type Level = 'debug' | 'info' | 'warning' | 'error';
+export type Level = 'warning' | 'error';
 
 export interface LoggerOptions {
   file?: string;
@@ -19,12 +19,6 @@ export class Logger {
     if (opts.file) closeSync(openSync(opts.file, 'a', 0o644));
   }
 
-  debug(msg: string): void {
-    if (this.opts.debug) this.write('debug', msg);
-  }
-  info(msg: string): void {
-    this.write('info', msg);
-  }
   warn(msg: string): void {
     this.write('warning', msg);
   }

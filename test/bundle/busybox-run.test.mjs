@@ -2,8 +2,8 @@
 // entrypoint, env, workdir and user, and with the run flags applied.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -148,4 +148,131 @@ test('network flags hand the spec to the network module', async () => {
     assert.equal(spec.annotations['org.rocker.network'], 'none');
     await assertRuns(bundle, /nameserver 192\.0\.2\.53\n(.|\n)*netbox\n$/);
   }, ['--', 'cat /etc/resolv.conf; cat /proc/sys/kernel/hostname']);
+});
+
+const ENGINE_CAPS = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP',
+  'CAP_NET_BIND_SERVICE', 'CAP_NET_RAW', 'CAP_SYS_CHROOT', 'CAP_MKNOD', 'CAP_AUDIT_WRITE', 'CAP_SETFCAP'];
+const sameSet = (a, b) => assert.deepEqual([...a].sort(), [...b].sort());
+/** The action the profile takes for `name` (called without arguments that filters look at). */
+const ruleFor = (spec, name) => spec.linux.seccomp.syscalls.filter((r) => r.names.includes(name) && !r.args?.length).map((r) => r.action + (r.errnoRet ? `(${r.errnoRet})` : ''));
+
+test('engine defaults: the capabilities, seccomp profile, masked paths and sysctls docker and podman give', async () => {
+  await withBundle('engine', [], async (bundle, spec) => {
+    const caps = spec.process.capabilities;
+    sameSet(caps.bounding, ENGINE_CAPS);
+    assert.deepEqual(caps.effective, caps.bounding);
+    assert.deepEqual(caps.permitted, caps.bounding);
+    assert.equal(caps.ambient, undefined);
+    assert.equal(spec.process.noNewPrivileges, false);
+    assert.equal(spec.linux.seccomp.defaultAction, 'SCMP_ACT_ERRNO');
+    assert.equal(spec.linux.seccomp.defaultErrnoRet, 38);
+    assert.deepEqual(ruleFor(spec, 'chroot'), ['SCMP_ACT_ALLOW'], 'CAP_SYS_CHROOT is granted');
+    assert.deepEqual(ruleFor(spec, 'mount'), ['SCMP_ACT_ERRNO(1)'], 'CAP_SYS_ADMIN is not');
+    assert.deepEqual(ruleFor(spec, 'keyctl'), ['SCMP_ACT_ERRNO(1)']);
+    assert.ok(spec.linux.seccomp.syscalls.some((r) => r.names.includes('clone') && r.args?.[0].op === 'SCMP_CMP_MASKED_EQ'), 'clone filtered on namespace flags');
+    assert.ok(spec.linux.maskedPaths.includes('/sys/devices/virtual/powercap'));
+    assert.deepEqual(spec.linux.sysctl, { 'net.ipv4.ip_unprivileged_port_start': '0', 'net.ipv4.ping_group_range': '0 2147483647' });
+    // The image's user (uid 1000) keeps the bounding set and gets no effective capability, as under docker.
+    await assertRuns(bundle, /CapEff:\t0000000000000000\nCapBnd:\t00000000a80425fb\n(.|\n)*Seccomp:\t2\n/);
+  }, ['--', 'cat /proc/self/status']);
+});
+
+test('--cap-add/--cap-drop (ALL), --privileged, --security-opt, --defaults runc', async () => {
+  await withBundle('capflags', ['--cap-drop', 'ALL', '--cap-add', 'net_bind_service,CAP_CHOWN', '-u', 'root'], async (bundle, spec) => {
+    sameSet(spec.process.capabilities.bounding, ['CAP_CHOWN', 'CAP_NET_BIND_SERVICE']);
+    assert.deepEqual(ruleFor(spec, 'chroot'), ['SCMP_ACT_ERRNO(1)'], 'the profile follows the capabilities');
+    await assertRuns(bundle, /CapEff:\t0000000000000401\n/);
+  }, ['--', 'cat /proc/self/status']);
+  await withBundle('capall', ['--cap-add', 'ALL', '--cap-drop', 'NET_RAW'], (_bundle, spec) => {
+    assert.equal(spec.process.capabilities.bounding.length, 40);
+    assert.ok(!spec.process.capabilities.bounding.includes('CAP_NET_RAW'));
+    assert.deepEqual(ruleFor(spec, 'mount'), ['SCMP_ACT_ALLOW']);
+    assert.ok(!spec.linux.seccomp.syscalls.some((r) => r.names.includes('clone') && r.args), 'clone unfiltered with CAP_SYS_ADMIN');
+  });
+  await withBundle('privileged', ['--privileged'], (_bundle, spec) => {
+    assert.equal(spec.process.capabilities.bounding.length, 41);
+    assert.equal(spec.linux.seccomp, undefined);
+    assert.equal(spec.linux.maskedPaths, undefined);
+    assert.equal(spec.linux.readonlyPaths, undefined);
+    assert.deepEqual(spec.linux.resources.devices, [{ allow: true, access: 'rwm' }]);
+  });
+  await withBundle('unconfined', ['--security-opt', 'seccomp=unconfined', '--security-opt', 'no-new-privileges'], (_bundle, spec) => {
+    assert.equal(spec.linux.seccomp, undefined);
+    assert.equal(spec.process.noNewPrivileges, true);
+  });
+  // Docker's profile format (containers-common's file is one): archMap and includes/excludes resolved here.
+  await withBundle('dockerprofile', ['--security-opt', 'seccomp=/usr/share/containers/seccomp.json'], async (bundle, spec) => {
+    assert.deepEqual(spec.linux.seccomp.architectures, ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32']);
+    assert.ok(spec.linux.seccomp.syscalls.every((r) => !r.includes && !r.excludes));
+    assert.deepEqual(ruleFor(spec, 'chroot'), ['SCMP_ACT_ALLOW']);
+    await assertRuns(bundle, /Seccomp:\t2\n/);
+  }, ['--', 'cat /proc/self/status']);
+  await withBundle('runcdefaults', ['--defaults', 'runc'], (_bundle, spec) => {
+    const caps = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
+    sameSet(spec.process.capabilities.bounding, caps);
+    sameSet(spec.process.capabilities.ambient, caps);
+    assert.equal(spec.linux.seccomp, undefined);
+    assert.equal(spec.process.noNewPrivileges, true);
+    assert.equal(spec.linux.sysctl, undefined);
+  });
+});
+
+test('--ulimit, --shm-size, --sysctl, --group-add, --tmpfs', async () => {
+  const flags = ['--ulimit', 'nofile=2048:4096', '--shm-size', '32m', '--sysctl', 'kernel.shmmax=1000000', '--group-add', 'audio', '--group-add', '4242', '--tmpfs', '/run:size=1m'];
+  await withBundle('moreflags', flags, async (bundle, spec) => {
+    assert.deepEqual(spec.process.rlimits.find((r) => r.type === 'RLIMIT_NOFILE'), { type: 'RLIMIT_NOFILE', soft: 2048, hard: 4096 });
+    assert.ok(spec.mounts.find((m) => m.destination === '/dev/shm').options.includes(`size=${32 * 1024 * 1024}`));
+    assert.equal(spec.linux.sysctl['kernel.shmmax'], '1000000');
+    assert.deepEqual(spec.process.user.additionalGids, [29, 44, 4242]);
+    assert.deepEqual(spec.mounts.find((m) => m.destination === '/run'), { destination: '/run', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', 'size=1m'] });
+    await assertRuns(bundle, /^groups=1001 29 44 4242 shmmax=1000000\n(.*\n)*Max open files +2048 +4096 +files +\n/);
+  }, ['--', 'echo "groups=$(id -G) shmmax=$(cat /proc/sys/kernel/shmmax)"; cat /proc/self/limits']);
+  const bundle = join(dir, 'badsec');
+  for (const args of [['--cap-add', 'FLY'], ['--security-opt', 'apparmor=x'], ['--ulimit', 'nofile=5:1'], ['--ulimit', 'nofile'], ['--sysctl', 'novalue'], ['--tmpfs', 'rel'], ['--group-add', 'nosuchgroup'], ['--security-opt', 'seccomp=/nonexistent.json']]) {
+    const r = await rockerImage(store, 'bundle', image, bundle, ...args);
+    assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, /^rocker-image: /);
+    assert.deepEqual(mountsUnder(bundle), []);
+    assert.throws(() => readFileSync(join(bundle, 'config.json')), { code: 'ENOENT' });
+  }
+});
+
+test('bundle pulls an image the store lacks and prints the bundle path; a short name that fails says what it expanded to', async () => {
+  const fresh = join(dir, 'fresh-store');
+  const bundle = join(dir, 'autopull');
+  const r = await rockerImageOk(fresh, 'bundle', image, bundle);
+  try {
+    assert.equal(r.stdout, `${bundle}\n`, 'stdout carries only the path');
+    assert.match(r.stderr, /Status: Downloaded newer image for 127\.0\.0\.1:\d+\/rocker\/app:1\n/, 'the pull progress goes to stderr');
+    await assertRuns(bundle, 'uid=1000 gid=1001 groups=1001 29 44 cwd=/home/web greeting=hello\n');
+  } finally {
+    await rockerImageOk(fresh, 'unbundle', bundle);
+  }
+  // No mirror and no Docker Hub here: the error still tells what "nosuch" meant and how to set a mirror.
+  const short = await rockerImage(fresh, 'bundle', `nosuch-${process.pid}`, join(dir, 'nosuch'));
+  assert.equal(short.code, 1);
+  assert.match(short.stderr, new RegExp(`^rocker-image: nosuch-${process.pid} \\(expanded to docker\\.io/library/nosuch-${process.pid}:latest\\): .+\\n  to pull it through a mirror, list one in ${fresh}/registries\\.json or /etc/rocker/registries\\.json: \\{"mirrors": \\{"docker\\.io": \\[`));
+  assert.throws(() => readFileSync(join(dir, 'nosuch', 'config.json')), { code: 'ENOENT' });
+});
+
+test('unbundle refuses a bundle a live container uses (overlay and --flat) unless --force', async () => {
+  for (const flat of [[], ['--flat']]) {
+    const bundle = join(dir, `busy${flat}`);
+    await rockerImageOk(store, 'bundle', ...flat, image, bundle, '--', 'sleep 60');
+    const [cmd, ...pre] = RUNTIMES['rocker-runtime'];
+    const root = join(dir, 'state-busy');
+    const id = `rocker-busy-${process.pid}-${++n}`;
+    try {
+      const r = spawnSync(cmd, [...pre, '--root', root, 'run', '-d', '--bundle', bundle, id], { stdio: 'ignore', timeout: 30000 });
+      assert.equal(r.status, 0);
+      const refused = await rockerImage(store, 'unbundle', bundle);
+      assert.equal(refused.code, 1, `${flat}: ${refused.stderr}`);
+      assert.match(refused.stderr, /the bundle is in use by a live container: pid \d+.*; stop and delete the container first, or use --force/);
+      assert.ok(existsSync(join(bundle, 'config.json')), 'the bundle is untouched');
+    } finally {
+      spawnSync(cmd, [...pre, '--root', root, 'delete', '--force', id]);
+    }
+    await rockerImageOk(store, 'unbundle', bundle);
+    assert.equal(existsSync(bundle), false);
+  }
 });

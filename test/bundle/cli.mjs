@@ -7,10 +7,14 @@ import { promisify } from 'node:util';
 const execFileP = promisify(execFile);
 const BIN = fileURLToPath(new URL('../../bin/rocker-image', import.meta.url));
 
-/** Runs `rocker-image --root <root> ...args`; resolves { code, stdout, stderr } whatever the exit status. */
+/**
+ * Runs `rocker-image --root <root> ...args` (a last argument `{ env }` adds to
+ * its environment); resolves { code, stdout, stderr } whatever the exit status.
+ */
 export async function rockerImage(root, ...args) {
+  const { env = {} } = typeof args.at(-1) === 'object' ? args.pop() : {};
   try {
-    const { stdout, stderr } = await execFileP(process.execPath, [BIN, '--root', root, ...args], { maxBuffer: 16 * 1024 * 1024 });
+    const { stdout, stderr } = await execFileP(process.execPath, [BIN, '--root', root, ...args], { maxBuffer: 16 * 1024 * 1024, env: { ...process.env, ...env } });
     return { code: 0, stdout, stderr };
   } catch (err) {
     if (typeof err.code !== 'number') throw err;

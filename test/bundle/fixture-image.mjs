@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, chmodSync, chownSync, linkSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { encodeHeader, blockPadding, END_OF_ARCHIVE } from '../../dist/imagetool/layer/tar-writer.js';
 import { FsOps } from '../../dist/imagetool/fsops/client.js';
@@ -145,4 +145,56 @@ export function recompressImage(layout, tag, compression, dest) {
   index.manifests.push({ mediaType: entry.mediaType, ...writeBlob(Buffer.from(JSON.stringify(manifest))), annotations: { 'org.opencontainers.image.ref.name': newTag } });
   writeFileSync(join(dest, 'index.json'), JSON.stringify(index));
   return newTag;
+}
+
+/**
+ * An umoci layout `layout` holding image `tag` made of `layers`, each a tar
+ * file's path or an entry list for makeTar; returns its layer digests.
+ */
+export function imageOfLayers(layout, tag, layers) {
+  run('umoci', ['init', '--layout', layout]);
+  run('umoci', ['new', '--image', `${layout}:${tag}`]);
+  for (const [i, layer] of layers.entries()) {
+    let tar = layer;
+    if (typeof layer !== 'string') writeFileSync((tar = `${layout}.layer-${i}.tar`), makeTar(layer));
+    run('umoci', ['raw', 'add-layer', '--image', `${layout}:${tag}`, tar]);
+  }
+  run('umoci', ['config', '--image', `${layout}:${tag}`, '--config.cmd', '/bin/sh']);
+  const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8'));
+  const blob = (d) => JSON.parse(readFileSync(join(layout, 'blobs', 'sha256', d.slice(7)), 'utf8'));
+  return blob(index.manifests[0].digest).layers.map((l) => l.digest);
+}
+
+/**
+ * An OCI layout `layout` holding image `tag` of `count` tiny layers (layer i
+ * adds `layers/<i>`, the first also the `layers` dir), written directly: umoci
+ * rewrites the manifest per added layer, which takes minutes for thousands.
+ */
+export function writeManyLayerImage(layout, tag, count) {
+  mkdirSync(join(layout, 'blobs', 'sha256'), { recursive: true });
+  writeFileSync(join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  const writeBlob = (bytes) => {
+    const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    writeFileSync(join(layout, 'blobs', 'sha256', digest.slice(7)), bytes);
+    return { digest, size: bytes.length };
+  };
+  const layers = [];
+  const diffIds = [];
+  for (let i = 0; i < count; i++) {
+    const tar = makeTar([...(i === 0 ? [{ name: 'layers/', type: 'dir' }] : []), { name: `layers/${i}`, type: 'file', data: `${i}\n` }]);
+    diffIds.push(`sha256:${createHash('sha256').update(tar).digest('hex')}`);
+    layers.push({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...writeBlob(gzipSync(tar)) });
+  }
+  const config = { architecture: 'amd64', os: 'linux', config: { Cmd: ['/bin/sh'] }, rootfs: { type: 'layers', diff_ids: diffIds } };
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...writeBlob(Buffer.from(JSON.stringify(config))) },
+    layers,
+  };
+  const index = {
+    schemaVersion: 2,
+    manifests: [{ mediaType: manifest.mediaType, ...writeBlob(Buffer.from(JSON.stringify(manifest))), annotations: { 'org.opencontainers.image.ref.name': tag } }],
+  };
+  writeFileSync(join(layout, 'index.json'), JSON.stringify(index));
 }

@@ -3,10 +3,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeTar } from './fixture-image.mjs';
+import { imageOfLayers } from './fixture-image.mjs';
 import { mountsUnder, rockerImage } from './cli.mjs';
 
 let dir;
@@ -27,18 +27,7 @@ let n = 0;
 /** An image of the given layers (entry lists); returns its store and the last layer's digest. */
 function imageOf(...layers) {
   const layout = join(dir, `layout-${++n}`);
-  execFileSync('umoci', ['init', '--layout', layout]);
-  execFileSync('umoci', ['new', '--image', `${layout}:bad`]);
-  for (const [i, entries] of layers.entries()) {
-    const tar = join(dir, `layer-${n}-${i}.tar`);
-    writeFileSync(tar, makeTar(entries));
-    execFileSync('umoci', ['raw', 'add-layer', '--image', `${layout}:bad`, tar]);
-  }
-  execFileSync('umoci', ['config', '--image', `${layout}:bad`, '--config.cmd', '/bin/sh']);
-  const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8'));
-  const blob = (d) => JSON.parse(readFileSync(join(layout, 'blobs', 'sha256', d.slice(7)), 'utf8'));
-  const manifest = blob(index.manifests[0].digest);
-  return { layout, lastLayer: manifest.layers.at(-1).digest };
+  return { layout, lastLayer: imageOfLayers(layout, 'bad', layers).at(-1) };
 }
 
 const file = (name) => ({ name, type: 'file', data: 'pwned\n' });

@@ -2,19 +2,20 @@
 // those snapshots must show what `umoci unpack` gives; a parent directory a
 // layer does not list takes its owner and mode from the layers below once they
 // are in place; a layer that cannot be unpacked on the way (a hardlink to a
-// lower layer's file) is left to bundle, and so are the layers above it.
+// lower layer's file) is unpacked by pull from its stored blob. A layer that
+// cannot be unpacked at all fails the pull, which then writes no ref.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRegistry } from '../helpers/registry.mjs';
 import { pushImage } from '../helpers/images.mjs';
 import { checkStore } from '../helpers/store-check.mjs';
-import { buildMultiLayerImage, makeTar } from './fixture-image.mjs';
+import { buildMultiLayerImage, imageOfLayers, makeTar } from './fixture-image.mjs';
 import { describeTree, diffTrees } from './tree.mjs';
-import { mountsUnder, rockerImageOk } from './cli.mjs';
+import { mountsUnder, rockerImage, rockerImageOk } from './cli.mjs';
 
 let dir;
 let registry;
@@ -91,13 +92,12 @@ test('pulled snapshots with parents a layer does not list give what umoci unpack
   await pullAndCompare('implicit', buildImplicitParentImage(at), 'implicit', 2);
 });
 
-test('a layer with a hardlink to a lower file is unpacked by bundle; the tree is still umoci\'s', async () => {
+test('a layer with a hardlink to a lower file is unpacked by pull from its blob; the tree is still umoci\'s', async () => {
   const at = join(dir, 'multi-src');
   mkdirSync(at);
   const { layout } = await buildMultiLayerImage(at);
-  // Layers 1 and 2 at pull; layer 3 (the hardlink to data/keep.txt below it) at bundle.
-  const root = await pullAndCompare('multi', layout, 'multi', 2);
-  assert.equal(readdirSync(join(root, 'snapshots')).length, 3);
+  // Layers 1 and 2 on the way; layer 3 (the hardlink to data/keep.txt below it) from its stored blob.
+  await pullAndCompare('multi', layout, 'multi', 3);
 });
 
 test('pull --no-unpack stores the blobs only', async () => {
@@ -106,3 +106,45 @@ test('pull --no-unpack stores the blobs only', async () => {
   assert.deepEqual(await checkStore(root), []);
   assert.equal(existsSync(join(root, 'snapshots')), false);
 });
+
+// Like skopeo copy / podman pull, which fail when a layer cannot be applied and
+// record no image: the pull exits 1 naming the layer and entry, writes no ref,
+// keeps the verified blobs (gc removes them) and leaves no temporary files.
+const BROKEN_LAYERS = [
+  { what: 'an escape attempt', entries: [{ name: '../escape', type: 'file', data: 'x' }], entry: '../escape', reason: /"\.\."/ },
+  {
+    what: 'a symlink loop as a parent',
+    entries: [
+      { name: 'loop-a', type: 'symlink', linkname: 'loop-b' },
+      { name: 'loop-b', type: 'symlink', linkname: 'loop-a' },
+      { name: 'loop-a/x', type: 'file', data: 'x' },
+    ],
+    entry: 'loop-a/x',
+    reason: /symlink/,
+  },
+  { what: 'a bad xattr', entries: [{ name: 'f', type: 'file', data: 'x', xattrs: new Map([['bogus.name', Buffer.from('v')]]) }], entry: 'f', reason: /xattr|not supported/i },
+  { what: 'a path deeper than PATH_MAX', entries: [{ name: `${'d/'.repeat(2100)}f`, type: 'file', data: 'x' }], entry: `${'d/'.repeat(2100)}f`, reason: /ENAMETOOLONG|too long/i },
+];
+
+for (const [i, c] of BROKEN_LAYERS.entries()) {
+  test(`a pull whose layer cannot be unpacked (${c.what}) fails and writes no ref`, async () => {
+    const at = join(dir, `broken-${i}`);
+    mkdirSync(at);
+    const layout = join(at, 'layout');
+    const digests = imageOfLayers(layout, 'broken', [[{ name: 'base', type: 'file', data: 'base\n' }], c.entries]);
+    await pushImage({ dir: layout, refs: {} }, 'broken', registry.host, `broken-${i}:latest`);
+    const root = join(at, 'store');
+    const r = await rockerImage(root, 'pull', `${registry.host}/broken-${i}:latest`);
+    assert.equal(r.code, 1, r.stderr);
+    const head = `pull ${registry.host}/broken-${i}:latest: cannot unpack layer ${digests[1]}: entry "${c.entry}"`;
+    assert.ok(r.stderr.includes(head), r.stderr.slice(0, 500));
+    assert.match(r.stderr, c.reason);
+    assert.match(r.stderr, /no ref was written/);
+    assert.deepEqual(JSON.parse(readFileSync(join(root, 'index.json'), 'utf8')).manifests, []);
+    assert.deepEqual(await checkStore(root), [], 'the blobs are verified, no temp file is left');
+    // The layer below was unpacked; nothing of the broken one remains.
+    assert.equal(readdirSync(join(root, 'snapshots')).length, 1);
+    assert.equal(existsSync(join(at, 'escape')), false);
+    assert.equal(existsSync(join(root, 'escape')), false);
+  });
+}

@@ -72,3 +72,14 @@ test('an existing cgroup with processes is refused and its processes are left al
   assert.equal(other.exitCode, null, 'the other process still runs');
   assert.deepEqual(await m.pids(), [other.pid]);
 });
+
+test('a memory limit below what the init needs reads like runc (not as a broken nsexec protocol)', async () => {
+  const parent = `${TOP}-memfloor`;
+  // The kernel rounds 1000 bytes down to no page at all: the init is OOM-killed as it joins.
+  const r = await create({ cgroupsPath: `/${parent}/c`, resources: { memory: { limit: 1000 } } });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /unable to set memory limit to 1000 \(current usage: \d+, peak usage: \d+\)/);
+  assert.doesNotMatch(r.stderr, /nsexec (sent|exited)/);
+  // The cgroup was made before the init died in it: its leaf is removed (the parent, as after any delete, stays for cleanup()).
+  assertNothingLeft(r.id, `${parent}/c`);
+});

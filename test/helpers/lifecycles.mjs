@@ -9,15 +9,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeBusyboxBundle } from './busybox-bundle.mjs';
+import { hierarchyMounts } from '../cgroups/layout.mjs';
+import { LOCK_FILE } from '../../dist/runtime/state/lock.js';
 
-const CGROUP_ROOT = '/sys/fs/cgroup';
-
-/** Every hierarchy's directory for cgroup `path` (v1 controllers and the cgroup2 mount). */
+/** Every hierarchy's directory for cgroup `path` (v1 controllers and the cgroup2 mount, as mounted here). */
 function cgroupDirs(path) {
-  return readdirSync(CGROUP_ROOT)
-    .map((h) => join(CGROUP_ROOT, h))
-    .filter((dir) => existsSync(join(dir, 'cgroup.procs')))
-    .map((dir) => join(dir, path));
+  return hierarchyMounts().map((dir) => join(dir, path));
 }
 
 /** Things that must be the same before and after: state entries, child cgroups, our mounts, our fds. */
@@ -26,7 +23,8 @@ export function snapshot({ stateRoot, cgroupParent, work }) {
     existsSync(d) ? readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(d, e.name)) : [],
   );
   return {
-    stateEntries: existsSync(stateRoot) ? readdirSync(stateRoot).sort() : [],
+    // The root's one lock file (runtime/state/lock.ts) is shared by every container and stays.
+    stateEntries: existsSync(stateRoot) ? readdirSync(stateRoot).filter((e) => e !== LOCK_FILE).sort() : [],
     cgroups: children.sort(),
     mounts: readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(work)),
     callerFds: readdirSync('/proc/self/fd').length,

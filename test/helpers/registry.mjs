@@ -151,3 +151,34 @@ export async function withRegistry(options, fn) {
     await registry.stop();
   }
 }
+
+/**
+ * Puts image `tag` of the OCI layout `layoutDir` into `registry` as
+ * `repo:repoTag` by writing the registry's own filesystem storage (blobs,
+ * layer and manifest links, tag), which it then serves like a pushed image.
+ * For images of thousands of blobs, which a push uploads one request at a time.
+ */
+export async function seedRegistry(registry, layoutDir, tag, repo, repoTag) {
+  const { mkdir, copyFile, readFile: read } = await import('node:fs/promises');
+  const v2 = join(registry.dir, 'data', 'docker', 'registry', 'v2');
+  const repoDir = join(v2, 'repositories', repo);
+  const link = async (dir, digest) => {
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'link'), digest);
+  };
+  const putBlob = async (digest) => {
+    const hex = digest.slice('sha256:'.length);
+    const dir = join(v2, 'blobs', 'sha256', hex.slice(0, 2), hex);
+    await mkdir(dir, { recursive: true });
+    await copyFile(join(layoutDir, 'blobs', 'sha256', hex), join(dir, 'data'));
+    return hex;
+  };
+  const index = JSON.parse(await read(join(layoutDir, 'index.json'), 'utf8'));
+  const entry = index.manifests.find((d) => d.annotations?.['org.opencontainers.image.ref.name'] === tag);
+  const manifest = JSON.parse(await read(join(layoutDir, 'blobs', 'sha256', entry.digest.slice(7)), 'utf8'));
+  for (const d of [manifest.config, ...manifest.layers]) await link(join(repoDir, '_layers', 'sha256', await putBlob(d.digest)), d.digest);
+  const hex = await putBlob(entry.digest);
+  await link(join(repoDir, '_manifests', 'revisions', 'sha256', hex), entry.digest);
+  await link(join(repoDir, '_manifests', 'tags', repoTag, 'current'), entry.digest);
+  await link(join(repoDir, '_manifests', 'tags', repoTag, 'index', 'sha256', hex), entry.digest);
+}

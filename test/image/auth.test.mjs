@@ -9,6 +9,10 @@ import { withRegistry } from '../helpers/registry.mjs';
 import { buildTestLayout, pushImage } from '../helpers/images.mjs';
 import { checkStore } from '../helpers/store-check.mjs';
 import { rockerImage } from '../helpers/rocker-image.mjs';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../../bin/rocker-image', import.meta.url));
 
 const USERS = { alice: 'secret-pw' };
 let work, layout;
@@ -37,6 +41,7 @@ test('htpasswd Basic auth: refused without credentials, login/pull/logout', () =
     const bad = await rockerImage(['login', '-u', 'alice', '-p', 'wrong', registry.host], env);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /incorrect username or password/);
+    assert.match(bad.stderr, /WARNING! Using --password on the command line is insecure .*use --password-stdin/);
     const login = await rockerImage(['login', '-u', 'alice', '--password-stdin', registry.host], { ...env, input: 'secret-pw\n' });
     assert.equal(login.code, 0, login.stderr);
     const cfgPath = join(env.dockerConfig, 'config.json');
@@ -50,6 +55,25 @@ test('htpasswd Basic auth: refused without credentials, login/pull/logout', () =
     assert.equal(out.code, 0, out.stderr);
     assert.deepEqual(JSON.parse(await readFile(cfgPath, 'utf8')).auths, {});
     assert.equal((await rockerImage(['logout', registry.host], env)).code, 1);
+  }));
+
+test('login on a terminal asks for the password it was not given', () =>
+  withRegistry({ auth: 'htpasswd', users: USERS }, async (registry) => {
+    const env = fresh();
+    // script(1) gives rocker-image a terminal and types what `input` holds.
+    const cmd = [process.execPath, BIN, '--root', env.root, 'login', '-u', 'alice', registry.host].join(' ');
+    const r = await new Promise((resolve) => {
+      const child = execFile('script', ['-qec', cmd, '/dev/null'], { env: { ...process.env, DOCKER_CONFIG: env.dockerConfig }, timeout: 60_000 }, (err, stdout) => resolve({ code: err ? err.code : 0, stdout }));
+      child.stdin.end('secret-pw\n');
+    });
+    assert.equal(r.code, 0, r.stdout);
+    assert.match(r.stdout, /Password: [\s\S]*Login Succeeded/);
+    const cfg = JSON.parse(await readFile(join(env.dockerConfig, 'config.json'), 'utf8'));
+    assert.equal(Buffer.from(cfg.auths[registry.host].auth, 'base64').toString(), 'alice:secret-pw');
+    // Without a terminal nothing is asked: the usage error says what is missing.
+    const piped = await rockerImage(['login', '-u', 'alice', registry.host], { ...fresh(), input: '' });
+    assert.equal(piped.code, 1);
+    assert.match(piped.stderr, /login needs --username and --password \(or --password-stdin\), or a terminal to ask on/);
   }));
 
 test('token auth: anonymous pull, credentials from config.json, one token per scope', () =>

@@ -1,12 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { Store, DigestMismatchError, ImageNotFoundError, sha256Digest, MT } from '../../dist/imagetool/store/index.js';
-import { StoreLock } from '../../dist/imagetool/store/lock.js';
+import { withStoreLock } from '../../dist/imagetool/store/lock.js';
+import { squatAsNobody } from '../helpers/squatter.mjs';
 import { checkStore } from '../helpers/store-check.mjs';
 
 const STORE_URL = new URL('../../dist/imagetool/store/index.js', import.meta.url).href;
@@ -79,27 +81,52 @@ test('resolve by name, short name, image id and manifest digest; gc keeps leased
     assert.deepEqual(await checkStore(root), []);
   }));
 
+/** A process holding the store lock until killed. */
+async function lockHolder(root) {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', `
+    const { withStoreLock } = await import(${JSON.stringify(LOCK_URL)});
+    await withStoreLock(${JSON.stringify(root)}, () => {
+      process.stdout.write('locked\\n');
+      return new Promise(() => setInterval(() => {}, 1000));
+    });`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await once(child.stdout, 'data');
+  return child;
+}
+
 test('store lock: exclusive, and released by the kernel when its holder is killed -9', () =>
   withRoot(async (root) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', `
-      const { StoreLock } = await import(${JSON.stringify(LOCK_URL)});
-      await StoreLock.acquire(${JSON.stringify(root)});
-      process.stdout.write('locked\\n');
-      setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = await lockHolder(root);
     try {
-      await once(child.stdout, 'data');
       let acquired = false;
-      const waiting = StoreLock.acquire(root).then((l) => {
+      const waiting = withStoreLock(root, async () => {
         acquired = true;
-        return l;
       });
       await new Promise((r) => setTimeout(r, 300));
       assert.equal(acquired, false, 'lock must be exclusive while the holder lives');
       const t0 = Date.now();
       child.kill('SIGKILL');
-      const lock = await waiting;
+      await waiting;
       assert.ok(Date.now() - t0 < 2000, 'waiter wakes promptly once the holder dies');
-      await lock.release();
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }));
+
+test('store lock: nobody cannot squat it; ref updates go on', { timeout: 60000 }, () =>
+  withRoot(async (root) => {
+    // A store any user can reach, so only the lock itself stands in the way.
+    await chmod(root, 0o755);
+    const store = await Store.open(root);
+    await addImage(store, 'before');
+    // The abstract socket name the store lock used to be (any user can bind it first).
+    const oldName = '\0rocker-image-lock/' + createHash('sha256').update(await realpath(root)).digest('hex').slice(0, 40);
+    const { child, report } = await squatAsNobody({ names: [oldName], file: join(root, 'lock') });
+    try {
+      await addImage(store, 'after');
+      assert.deepEqual((await store.listRefs()).map((r) => r.name).sort(), ['after', 'before']);
+      assert.equal(report.open, 'EACCES', 'only root may open the lock file');
+      const st = await stat(join(root, 'lock'));
+      assert.deepEqual([st.uid, st.mode & 0o777], [0, 0o600]);
     } finally {
       child.kill('SIGKILL');
     }

@@ -1,9 +1,9 @@
 // nsexec create/foreground: the container's view of itself after every set-up step.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeRootfs, initMessage, drive, eventOf, mountsUnder } from './harness.mjs';
+import { makeRootfs, initMessage, drive, eventOf, mountsUnder, testCgroups } from './harness.mjs';
 
 let fx;
 before(() => { fx = makeRootfs(); });
@@ -174,26 +174,34 @@ test('preserveFds hands fds 3.. to the container and nothing else', async () => 
 });
 
 test('init.cgroups: the child joins them itself before anything runs; no createRuntime stop when not asked for', async () => {
-  const name = `rocker-nsx-join-${process.pid}`;
-  const v1 = ['pids', 'memory'].map((c) => `/sys/fs/cgroup/${c}/${name}`);
-  const unified = existsSync('/sys/fs/cgroup/unified/cgroup.procs') ? `/sys/fs/cgroup/unified/${name}` : undefined;
-  const dirs = unified ? [...v1, unified] : v1;
-  for (const d of dirs) mkdirSync(d);
+  const cg = testCgroups(`rocker-nsx-join-${process.pid}`);
+  cg.make();
   try {
-    const r = await drive(initMessage(fx.rootfs, ['cat', '/proc/self/cgroup'], { cgroups: { v1, unified }, createRuntimeSync: false }));
+    const r = await drive(initMessage(fx.rootfs, ['cat', '/proc/self/cgroup'], { cgroups: cg.cgroups, createRuntimeSync: false }));
     assert.deepEqual(r.events.map((e) => e.type), ['pid', 'created', 'running', 'exit'], JSON.stringify(r.events) + r.stderr);
-    for (const c of ['pids', 'memory']) assert.match(r.stdout, new RegExp(`^\\d+:${c}:/${name}$`, 'm'));
-    if (unified) assert.match(r.stdout, new RegExp(`^0::/${name}$`, 'm'));
+    for (const line of cg.lines) assert.match(r.stdout, line);
     // nsexec's parent (the monitor) stayed where it was
-    assert.deepEqual(dirs.map((d) => readFileSync(join(d, 'cgroup.procs'), 'utf8')), dirs.map(() => ''));
+    assert.deepEqual(cg.dirs.map((d) => readFileSync(join(d, 'cgroup.procs'), 'utf8')), cg.dirs.map(() => ''));
     // a cgroup that cannot be opened fails before the clone, naming the file
-    const missing = `/sys/fs/cgroup/pids/${name}-missing`;
-    const bad = await drive(initMessage(fx.rootfs, ['true'], { cgroups: { v1: [missing] } }));
+    const bad = await drive(initMessage(fx.rootfs, ['true'], { cgroups: cg.missing.cgroups }));
     assert.deepEqual(bad.events.map((e) => e.type), ['error'], JSON.stringify(bad.events));
     assert.equal(bad.events[0].stage, 'cgroup');
-    assert.equal(bad.events[0].path, `${missing}/tasks`);
+    assert.equal(bad.events[0].path, cg.missing.path);
   } finally {
-    for (const d of dirs) rmdirSync(d);
+    cg.remove();
+  }
+});
+
+test('an init of another protocol version, or another message first, is refused with a protocol error', async () => {
+  for (const [init, message] of [
+    [{ ...initMessage(fx.rootfs, ['true']), version: 999 }, /unsupported protocol version 999 \(nsexec speaks 1\)/],
+    [{ type: 'continue' }, /expected an init message/],
+  ]) {
+    const r = await drive(init, { unchecked: 'a message the runtime never sends' });
+    const err = eventOf(r, 'error');
+    assert.equal(err?.stage, 'protocol', JSON.stringify(r.events));
+    assert.match(err.message, message);
+    assert.equal(eventOf(r, 'pid'), undefined, 'nothing started');
   }
 });
 

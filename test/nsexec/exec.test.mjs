@@ -2,9 +2,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { openSync, readSync, closeSync, readFileSync, readlinkSync, statSync, writeFileSync, mkdirSync, rmdirSync, rmSync, constants } from 'node:fs';
+import { openSync, readSync, closeSync, readFileSync, readlinkSync, statSync, writeFileSync, rmSync, constants } from 'node:fs';
 import { join } from 'node:path';
-import { makeRootfs, initMessage, drive, eventOf, mountsUnder, killAndWait, buildConsoleReceiver, listenConsole } from './harness.mjs';
+import { makeRootfs, initMessage, drive, eventOf, mountsUnder, killAndWait, buildConsoleReceiver, listenConsole, testCgroups } from './harness.mjs';
 
 let fx;
 let pid;
@@ -70,17 +70,17 @@ test('exec joins the pid namespace, hostname and root of the container', async (
 });
 
 test('exec with cgroups: the child places itself in every one, with no continue after pid', async () => {
-  const name = `rocker-nsexec-exec-${process.pid}`;
-  const dirs = ['memory', 'pids', 'unified'].map((h) => join('/sys/fs/cgroup', h, name));
-  for (const d of dirs) mkdirSync(d);
+  const cg = testCgroups(`rocker-nsexec-exec-${process.pid}`);
+  cg.make();
   try {
-    const r = await drive(execInit(['cat', '/proc/self/cgroup'], { cgroups: { v1: dirs.slice(0, 2), unified: dirs[2] } }), { noContinue: true });
+    const r = await drive(execInit(['cat', '/proc/self/cgroup'], { cgroups: cg.cgroups }), { noContinue: true });
     assert.deepEqual(r.events.map((e) => e.type), ['pid', 'running', 'exit'], JSON.stringify(r.events) + r.stderr);
-    for (const line of [`memory:/${name}`, `pids:/${name}`, `:/${name}`]) assert.match(r.stdout, new RegExp(`^\\d+:${line}$`, 'm'));
-    const missing = await drive(execInit(['true'], { cgroups: { v1: [join('/sys/fs/cgroup/memory', `${name}-missing`)] } }), { noContinue: true });
+    for (const line of cg.lines) assert.match(r.stdout, line);
+    const missing = await drive(execInit(['true'], { cgroups: cg.missing.cgroups }), { noContinue: true });
     assert.equal(eventOf(missing, 'error')?.stage, 'cgroup', JSON.stringify(missing.events));
+    assert.equal(eventOf(missing, 'error').path, cg.missing.path);
   } finally {
-    for (const d of dirs) rmdirSync(d);
+    cg.remove();
   }
 });
 

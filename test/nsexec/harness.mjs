@@ -1,10 +1,12 @@
 // Drives dist/nsexec directly over its protocol socket (fd 3), against a
 // busybox-static rootfs in a temp dir. Shared by the nsexec tests.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, copyFileSync, rmSync, readFileSync, existsSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, copyFileSync, rmSync, rmdirSync, readFileSync, existsSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { validateNsexecEvent, validateNsexecInit } from '../../dist/schemas/validators.js';
+import { layout } from '../cgroups/layout.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const NSEXEC = join(here, '../../dist/nsexec');
@@ -59,12 +61,45 @@ export function initMessage(rootfs, args, over = {}) {
 }
 
 /**
- * Spawns nsexec, sends init, answers every pid (unless opts.noContinue) and sync with continue and collects
+ * Cgroups named `name` for init.cgroups on whatever layout the host has: the pids
+ * and memory v1 hierarchies that exist and the cgroup2 one. Returns the message part,
+ * the dirs (call make() and remove()), the /proc/self/cgroup lines a joined process
+ * shows, and a cgroup that does not exist with the path nsexec names opening it.
+ */
+export function testCgroups(name) {
+  const v1 = ['pids', 'memory'].filter((c) => layout.v1.has(c)).map((c) => ({ c, dir: join(layout.v1.get(c), name) }));
+  const unified = layout.unified && join(layout.unified, name);
+  const dirs = [...v1.map((h) => h.dir), ...(unified ? [unified] : [])];
+  const lines = [
+    ...v1.map(({ c }) => new RegExp(`^\\d+:(?:[^:]*,)?${c}(?:,[^:]*)?:/${name}$`, 'm')),
+    ...(unified ? [new RegExp(`^0::/${name}$`, 'm')] : []),
+  ];
+  const missingDir = v1.length ? join(dirname(v1[0].dir), `${name}-missing`) : `${unified}-missing`;
+  return {
+    cgroups: { v1: v1.map((h) => h.dir), ...(unified ? { unified } : {}) },
+    dirs,
+    lines,
+    missing: v1.length ? { cgroups: { v1: [missingDir] }, path: `${missingDir}/tasks` } : { cgroups: { unified: missingDir }, path: missingDir },
+    make: () => dirs.forEach((d) => mkdirSync(d)),
+    remove: () => dirs.forEach((d) => existsSync(d) && rmdirSync(d)),
+  };
+}
+
+/** Throws unless `msg` (as it goes on the wire) is valid against the schemas/rocker validator. */
+export function assertProtocol(validate, msg, what) {
+  const wire = JSON.parse(JSON.stringify(msg));
+  if (!validate(wire)) throw new Error(`${what} against schemas/rocker: ${JSON.stringify(validate.errors)}: ${JSON.stringify(wire)}`);
+}
+
+/**
+ * Spawns nsexec, sends init (checked against schemas/rocker unless opts.unchecked
+ * says why not; every event nsexec sends is checked too), answers every pid (unless opts.noContinue) and sync with continue and collects
  * events. Resolves { events, stdout, stderr, code } when nsexec and the socket are
  * done, or as soon as an event of type opts.until arrives (a detached container
  * keeps the socket until it execs).
  */
 export function drive(init, opts = {}) {
+  if (!opts.unchecked) assertProtocol(validateNsexecInit, init, 'init message');
   return new Promise((resolve, reject) => {
     const stdio = opts.stdio ?? ['ignore', 'pipe', 'pipe'];
     // opts.preserve extra pipes become fds 3.., the socket comes after them
@@ -86,6 +121,12 @@ export function drive(init, opts = {}) {
       while ((nl = buf.indexOf('\n')) >= 0) {
         const ev = JSON.parse(buf.slice(0, nl));
         buf = buf.slice(nl + 1);
+        try {
+          assertProtocol(validateNsexecEvent, ev, 'nsexec event');
+        } catch (e) {
+          child.kill('SIGKILL');
+          reject(e);
+        }
         result.events.push(ev);
         opts.onEvent?.(ev);
         if ((ev.type === 'pid' && !opts.noContinue) || ev.type === 'sync') {
@@ -115,8 +156,13 @@ export function mountsUnder(dir) {
 /** Kills pid and waits until it is gone (it is not our child, so poll). */
 export async function killAndWait(pid) {
   try { process.kill(pid, 'SIGKILL'); } catch { return; }
-  for (let i = 0; i < 200 && existsSync(`/proc/${pid}`); i++) {
-    const st = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
+  for (let i = 0; i < 200; i++) {
+    let st;
+    try {
+      st = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
+    } catch {
+      return; // reaped
+    }
     if (st === 'Z') return;
     await new Promise((r) => setTimeout(r, 10));
   }

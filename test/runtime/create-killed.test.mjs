@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { RUNTIME, rt, makeBundle, tempDir, uniqueId, cgroupDirsFor, cleanupRoot, nsexecSpeaksProtocol } from './helpers.mjs';
+import { hierarchyMounts, layout } from '../cgroups/layout.mjs';
+import { RUNTIME, rt, makeBundle, tempDir, uniqueId, cgroupDirsFor, cleanupRoot } from './helpers.mjs';
 
-const ready = await nsexecSpeaksProtocol();
-const opts = { skip: ready ? false : 'dist/nsexec does not speak protocol v1 yet', timeout: 180_000 };
+const opts = { timeout: 180_000 };
 
 const root = tempDir('root');
 const work = tempDir('create-killed');
@@ -20,7 +20,7 @@ after(async () => {
 
 /** The container's cgroup dir in every mounted hierarchy, existing or not (cgroupDirsFor lists those that exist). */
 function candidateDirs(id) {
-  return readdirSync('/sys/fs/cgroup').map((h) => join('/sys/fs/cgroup', h, 'rocker', id));
+  return hierarchyMounts().map((m) => join(m, 'rocker', id));
 }
 
 /** Every process below `pid` (children, their children...), read from /proc. */
@@ -88,11 +88,11 @@ const bundle = makeBundle((c) => (c.process.args = ['sleep', '1000']));
 const POINTS = [
   { name: 'the first cgroup dir appears', when: (id) => candidateDirs(id).some(existsSync) },
   { name: 'half the cgroup dirs exist', when: (id) => cgroupDirsFor(id).length >= candidateDirs(id).length / 2 },
-  { name: 'the unified cgroup dir appears', when: (id) => existsSync(join('/sys/fs/cgroup/unified/rocker', id)) || existsSync(join('/sys/fs/cgroup/rocker', id)) },
+  { name: 'the cgroup2 dir appears', when: (id) => existsSync(join(layout.unified, 'rocker', id)), skip: !layout.unified && 'no cgroup2 mount' },
 ];
 
 for (const p of POINTS) {
-  test(`create killed when ${p.name}: delete --force leaves nothing (5 trials)`, opts, async () => {
+  test(`create killed when ${p.name}: delete --force leaves nothing (5 trials)`, { ...opts, skip: p.skip }, async () => {
     for (let trial = 0; trial < 5; trial++) {
       const id = uniqueId('killed');
       const started = await createAndKill(id, bundle, p.when);

@@ -8,10 +8,9 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { rt, rtDetached, runCmd, makeBundle, tempDir, uniqueId, cgroupDirsFor, cleanupRoot, nsexecSpeaksProtocol } from './helpers.mjs';
+import { rt, rtDetached, runCmd, makeBundle, tempDir, uniqueId, cgroupDirsFor, cleanupRoot } from './helpers.mjs';
 
-const ready = await nsexecSpeaksProtocol();
-const opts = { skip: ready ? false : 'dist/nsexec does not speak protocol v1 yet', timeout: 60_000 };
+const opts = { timeout: 60_000 };
 
 const root = tempDir('root');
 const runcRoot = tempDir('runc-root');

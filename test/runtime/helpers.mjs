@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultSpec } from '../../dist/runtime/spec/default-spec.js';
+import { hierarchyMounts } from '../cgroups/layout.mjs';
 
 export const RUNTIME = fileURLToPath(new URL('../../bin/rocker-runtime', import.meta.url));
-export const NSEXEC = fileURLToPath(new URL('../../dist/nsexec', import.meta.url));
 
 const APPLETS = ['sh', 'echo', 'cat', 'sleep', 'id', 'hostname', 'ls', 'grep', 'true', 'false', 'kill', 'pwd', 'env', 'test', 'mount'];
 
@@ -88,30 +88,15 @@ export function runDetached(cmd, args) {
 /** delete --force of every container left in `root`, then the dir itself. */
 export async function cleanupRoot(root, runtime = rt) {
   if (existsSync(root)) {
-    for (const id of readdirSync(root)) await runtime(root, ['delete', '--force', id]);
+    // Containers are the directories (the root's lock file is not one).
+    for (const e of readdirSync(root, { withFileTypes: true })) if (e.isDirectory()) await runtime(root, ['delete', '--force', e.name]);
   }
   rmSync(root, { recursive: true, force: true });
 }
 
-/** True once dist/nsexec speaks protocol v1 (answers an unknown version with a protocol error). */
-export async function nsexecSpeaksProtocol() {
-  const script = `
-    const { spawn } = require('node:child_process');
-    const c = spawn(${JSON.stringify(NSEXEC)}, ['3'], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
-    let out = '';
-    c.stdio[3].on('data', (d) => (out += d));
-    c.stdio[3].on('error', () => {});
-    c.stdio[3].write(JSON.stringify({ type: 'init', version: 999, mode: 'create', process: {} }) + '\\n');
-    c.on('close', () => process.stdout.write(out));
-    setTimeout(() => c.kill('SIGKILL'), 3000);
-  `;
-  const r = await runCmd(process.execPath, ['-e', script]);
-  return /"type"\s*:\s*"error"/.test(r.stdout) && /protocol/.test(r.stdout);
-}
-
-/** The cgroup dirs of a container placed by default (/rocker/<id> in every hierarchy) that exist now. */
+/** The cgroup dirs of a container placed by default (/rocker/<id> in every hierarchy the host has) that exist now. */
 export function cgroupDirsFor(id) {
-  return readdirSync('/sys/fs/cgroup')
-    .map((h) => join('/sys/fs/cgroup', h, 'rocker', id))
+  return hierarchyMounts()
+    .map((m) => join(m, 'rocker', id))
     .filter((p) => existsSync(p));
 }

@@ -1,4 +1,6 @@
 /* Test driver for nsexec's seccomp.c and selfclone.c, outside the full runtime:
+ *   harness compile PROFILE.json OUT          compile PROFILE into the exec cache file OUT
+ *                                             (nothing is loaded: no privilege needed)
  *   harness run PROFILE.json STATE|- CMD...   seal self, prepare + load PROFILE, exec CMD
  *   harness exe-report                        seal self, then report on /proc/self/exe
  *   harness features                          print nsx_seccomp_features()
@@ -39,6 +41,25 @@ static int run(int argc, char **argv)
 	execvp(argv[4], argv + 4);
 	perror("execvp");
 	return 127;
+}
+
+static int compile(const char *profile_path, const char *out)
+{
+	struct nsx_error e = { 0 };
+	struct nsx_seccomp *f;
+	json_object *profile = json_object_from_file(profile_path);
+
+	if (!profile) {
+		fprintf(stderr, "cannot read %s\n", profile_path);
+		return 2;
+	}
+	if (nsx_seccomp_prepare_cached(profile, out, &f, &e) < 0) {
+		nsx_report_error(2, &e);
+		return 1;
+	}
+	nsx_seccomp_free(f);
+	json_object_put(profile);
+	return 0;
 }
 
 static int exe_report(void)
@@ -108,6 +129,8 @@ int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "agent") && argc == 4)
 		return agent(argv[2], atoi(argv[3]));
+	if (argc == 4 && !strcmp(argv[1], "compile"))
+		return compile(argv[2], argv[3]);
 	if (nsx_ensure_sealed_self(argc, argv, environ) < 0) {
 		perror("nsx_ensure_sealed_self");
 		return 1;

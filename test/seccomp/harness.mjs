@@ -1,4 +1,4 @@
-// Builds test/seccomp/harness.c (nsexec's seccomp.c/selfclone.c driver and a one-shot
+// Builds test/seccomp/harness.c (nsexec's seccomp.c/selfclone.c driver, a profile compiler and a one-shot
 // seccomp notify agent) into dir; returns the binary's path.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';

@@ -1,5 +1,5 @@
 // nsexec's seccomp.c and selfclone.c driven directly through test/seccomp/harness.c:
-// the filter really loads and acts, the profile errors are clear, the binary copy is sealed.
+// the filter really loads and acts, notify reaches its agent, the binary copy is sealed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -67,28 +67,12 @@ test('argument conditions: MASKED_EQ, and two conditions on one argument mean ei
   assert.equal(statSync(f).mode & 0o777, 0o644);
 });
 
-test('architectures and flags are applied; an unknown one is an error', () => {
+// How profiles compile (and which are refused) is in test/check/seccomp.test.mjs.
+test('a filter for several architectures with flags loads and runs', () => {
   const ok = runWith(allowAll([{ names: ['mkdirat', 'mkdir'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }],
     { architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'], flags: ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG'] }),
   ['/bin/busybox', 'true']);
   assert.equal(ok.status, 0, ok.stderr);
-  for (const [profile, message] of [
-    [{ defaultAction: 'SCMP_ACT_BOGUS' }, /unknown seccomp action SCMP_ACT_BOGUS/],
-    [allowAll([{ names: ['mkdir'], action: 'SCMP_ACT_NOPE' }]), /syscalls\[0\]: unknown seccomp action SCMP_ACT_NOPE/],
-    [allowAll([{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 1, op: 'SCMP_CMP_ALMOST' }] }]), /unknown seccomp operator SCMP_CMP_ALMOST/],
-    [allowAll([], { architectures: ['SCMP_ARCH_VAX'] }), /unknown seccomp architecture SCMP_ARCH_VAX/],
-    [allowAll([], { flags: ['SECCOMP_FILTER_FLAG_BOGUS'] }), /unknown seccomp flag/],
-    [allowAll([{ names: ['mkdir'], action: 'SCMP_ACT_KILL', errnoRet: 5 }]), /errnoRet is only valid/],
-    [{ defaultAction: 'SCMP_ACT_LOG', defaultErrnoRet: 5 }, /defaultAction: errnoRet is only valid/],
-    [allowAll([{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }]), /listenerPath is not set/],
-  ]) {
-    const r = runWith(profile, ['/bin/busybox', 'true']);
-    assert.equal(r.status, 1, JSON.stringify(profile));
-    const err = JSON.parse(r.stderr.trim());
-    assert.equal(err.type, 'error');
-    assert.equal(err.stage, 'seccomp');
-    assert.match(err.message, message);
-  }
 });
 
 test('SCMP_ACT_NOTIFY sends the listener fd and the container process state to listenerPath', async () => {

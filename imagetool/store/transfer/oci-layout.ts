@@ -6,6 +6,7 @@ import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { validateImageIndex, validateImageManifest } from '../../../schemas/validators.js';
 import { assertSchema, REF_ANNOTATION, Store, type Lease, type ResolvedImage } from '../index.js';
+import { removeStoreLockFile } from '../lock.js';
 import { ImageNotFoundError, InvalidContentError } from '../errors.js';
 import { dockerManifestToOci, isIndexType, isManifestType, MT, type Descriptor, type ImageIndex, type ImageManifest, type Platform } from '../mediatypes.js';
 import { configPlatform, selectManifest } from '../platform.js';
@@ -85,7 +86,8 @@ export async function exportOciLayout(store: Store, img: ResolvedImage, dir: str
   }
   const { mediaType, digest, size } = img.manifestDescriptor;
   await dest.setRef(ref, { mediaType, digest, size, platform: configPlatform(img.config) });
-  // The store's own scratch dirs do not belong in an exported layout.
+  // The store's own scratch dirs and lock do not belong in an exported layout.
   await rmdir(dest.tmpDir).catch(() => {});
   await rmdir(dest.leaseDir).catch(() => {});
+  await removeStoreLockFile(dir);
 }

@@ -118,7 +118,7 @@ export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<numb
     const detach = Boolean(parsed.flags.detach);
     const consoleSocket = absolute(parsed.flags['console-socket']);
     if (proc.terminal && !consoleSocket && detach) {
-      throw new UsageError('cannot allocate tty if runc will detach without setting console socket');
+      throw new UsageError('cannot allocate tty if rocker-runtime will detach without setting console socket');
     }
     return await execInContainer({
       channel,

@@ -2,7 +2,7 @@
 // config.json credential lookup, without a network.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { endpointsFor, isLoopback, loadRegistriesConfig } from '../../dist/imagetool/registry/hosts.js';
@@ -28,6 +28,9 @@ test('plain HTTP only for loopback and --insecure-registry hosts; mirrors first'
   try {
     await writeFile(join(root, 'registries.json'), '{"mirrors": {"docker.io": "not-a-list"}}');
     await assert.rejects(loadRegistriesConfig(root), /registries\.json: "mirrors" must map a registry to a list/);
+    // A misspelt key is an error naming it, not a mirror silently unused.
+    await writeFile(join(root, 'registries.json'), '{"mirror": {"docker.io": ["https://m.example.com"]}}');
+    await assert.rejects(loadRegistriesConfig(root), /registries\.json: unknown key "mirror" \(the keys are "mirrors" and "insecure"\)/);
   } finally {
     await rm(root, { recursive: true, force: true });
   }
@@ -55,6 +58,56 @@ test('credentials from DOCKER_CONFIG: host keys, URL keys and Docker Hub aliases
   } finally {
     if (saved === undefined) delete process.env.DOCKER_CONFIG;
     else process.env.DOCKER_CONFIG = saved;
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('credentials from podman auth.json first, then docker config.json; credHelpers and credsStore ask docker-credential-NAME', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'rocker-authfiles-'));
+  const saved = { DOCKER_CONFIG: process.env.DOCKER_CONFIG, REGISTRY_AUTH_FILE: process.env.REGISTRY_AUTH_FILE, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR, PATH: process.env.PATH };
+  const b64 = (s) => Buffer.from(s).toString('base64');
+  try {
+    // A helper speaking docker's protocol: the server on stdin, JSON on stdout; it logs what it was asked.
+    await mkdir(join(dir, 'bin'));
+    await writeFile(join(dir, 'bin', 'docker-credential-testhelper'), [
+      '#!/bin/sh',
+      `[ "$1" = get ] || exit 2`,
+      'read server',
+      `echo "$server" >> '${dir}/asked'`,
+      'case "$server" in',
+      '  helped.example.com) echo \'{"ServerURL":"helped.example.com","Username":"hu","Secret":"hs"}\' ;;',
+      '  https://index.docker.io/v1/) echo \'{"Username":"storeuser","Secret":"storepw"}\' ;;',
+      '  *) echo "credentials not found in native keychain"; exit 1 ;;',
+      'esac',
+      '',
+    ].join('\n'), { mode: 0o755 });
+    process.env.PATH = `${join(dir, 'bin')}:${saved.PATH}`;
+    await mkdir(join(dir, 'docker'));
+    await mkdir(join(dir, 'xdg', 'containers'), { recursive: true });
+    process.env.DOCKER_CONFIG = join(dir, 'docker');
+    process.env.XDG_RUNTIME_DIR = join(dir, 'xdg');
+    delete process.env.REGISTRY_AUTH_FILE;
+    await writeFile(join(dir, 'docker', 'config.json'), JSON.stringify({
+      auths: { 'both.example.com': { auth: b64('docker:d') }, 'docker.example.com': { auth: b64('docker:d2') } },
+      credHelpers: { 'helped.example.com': 'testhelper', 'broken.example.com': 'missinghelper' },
+      credsStore: 'testhelper',
+    }));
+    await writeFile(join(dir, 'xdg', 'containers', 'auth.json'), JSON.stringify({ auths: { 'both.example.com': { auth: b64('podman:p') } } }));
+    assert.deepEqual(await lookupCredentials('both.example.com'), { username: 'podman', password: 'p' }, "podman's auth.json first");
+    assert.deepEqual(await lookupCredentials('docker.example.com'), { username: 'docker', password: 'd2' });
+    assert.deepEqual(await lookupCredentials('helped.example.com'), { username: 'hu', password: 'hs' }, 'credHelpers');
+    assert.deepEqual(await lookupCredentials('docker.io'), { username: 'storeuser', password: 'storepw' }, 'credsStore, asked with the Hub key');
+    assert.equal(await lookupCredentials('nobody.example.com'), undefined, '"credentials not found" is no credentials');
+    await assert.rejects(lookupCredentials('broken.example.com'), /credential helper docker-credential-missinghelper .* failed for broken\.example\.com: not found in PATH/);
+    // REGISTRY_AUTH_FILE replaces the XDG location.
+    await writeFile(join(dir, 'other-auth.json'), JSON.stringify({ auths: { 'both.example.com': { auth: b64('file:f') } } }));
+    process.env.REGISTRY_AUTH_FILE = join(dir, 'other-auth.json');
+    assert.deepEqual(await lookupCredentials('both.example.com'), { username: 'file', password: 'f' });
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
     await rm(dir, { recursive: true, force: true });
   }
 });
