@@ -83,7 +83,7 @@ static bool seccomp_early(const struct nsx_ctx *ctx, bool nnp, const struct nsx_
 int nsx_container_finish(struct nsx_ctx *ctx, struct nsx_error *e)
 {
 	struct nsx_caps caps;
-	bool nnp = false;
+	bool nnp = false, cwd_retry = false;
 	json_object *args = NULL, *env = NULL;
 	char **argv = NULL, **envp = NULL, path[PATH_MAX];
 
@@ -100,9 +100,15 @@ int nsx_container_finish(struct nsx_ctx *ctx, struct nsx_error *e)
 		return -1;
 	if (nnp && nsx_set_no_new_privs(e))
 		return -1;
+	/* before any filter: a profile need not allow close_range */
+	if (nsx_exec_cloexec_from(3 + (int)ctx->preserve_fds, e))
+		return -1;
+	/* privileged, and before any filter: a profile need not allow chdir or getcwd */
+	if (nsx_cwd_try(ctx->process, &cwd_retry, e))
+		return -1;
 	if (seccomp_early(ctx, nnp, &caps) && nsx_seccomp_load(ctx->seccomp, ctx->state, ctx->host_pid, e))
 		return -1;
-	if (nsx_set_identity(ctx->process, &caps, e) || nsx_set_cwd(ctx->process, e))
+	if (nsx_set_identity(ctx->process, &caps, e) || (cwd_retry && nsx_cwd_retry(ctx->process, e)))
 		return -1;
 	envp = with_home(envp, getuid());
 	if (nsx_exec_lookup(argv[0], envp, path, sizeof(path), e))
@@ -118,8 +124,6 @@ int nsx_container_finish(struct nsx_ctx *ctx, struct nsx_error *e)
 		if (nsx_run_hooks(ctx->hooks, "startContainer", ctx->state, e))
 			return -1;
 	}
-	if (nsx_exec_cloexec_from(3 + (int)ctx->preserve_fds, e))
-		return -1;
 	if (!seccomp_early(ctx, nnp, &caps) && ctx->seccomp && nsx_seccomp_load(ctx->seccomp, ctx->state, ctx->host_pid, e))
 		return -1;
 	return nsx_exec(path, argv, envp, e);

@@ -46,6 +46,20 @@ static int set_names(struct nsx_ctx *ctx, struct nsx_error *e)
 	return 0;
 }
 
+/* Without a mount namespace of its own the container's mounts are made in the
+ * runtime's (under the rootfs, as runc and crun do); what would remount the
+ * host's own mounts is refused (runc: "unable to restrict sys entries"). */
+static int host_mount_changes(struct nsx_ctx *ctx, struct nsx_error *e)
+{
+	json_object *ro = nsx_json_get(ctx->lnx, "readonlyPaths"), *masked = nsx_json_get(ctx->lnx, "maskedPaths");
+
+	if ((ro && json_object_array_length(ro)) || (masked && json_object_array_length(masked)))
+		return nsx_fail(e, "rootfs", NULL, 0, NULL, "unable to restrict sys entries without a private MNT namespace");
+	if (ctx->rootfs_readonly)
+		return nsx_fail(e, "rootfs", NULL, 0, NULL, "unable to make the rootfs read-only without a private MNT namespace");
+	return 0;
+}
+
 /* Everything up to the sync point: mounts and devices in the new mount namespace. */
 static int before_pivot(struct nsx_ctx *ctx, bool in_userns, struct nsx_error *e)
 {
@@ -80,13 +94,16 @@ static int child(struct nsx_ctx *ctx, bool in_userns, struct nsx_error *e)
 		return nsx_fail(e, "hooks", "fchdir", errno, ctx->rootfs_real, "enter the rootfs");
 	if (nsx_run_hooks(ctx->hooks, "createContainer", ctx->state, e))
 		return -1;
-	if (nsx_pivot(ctx->rootfs_fd, ctx->no_pivot, e))
+	if (nsx_pivot(ctx->rootfs_fd, ctx->rootfs_real,
+		      !ctx->ns.listed[NSX_NS_MNT] ? NSX_ROOT_CHROOT : ctx->no_pivot ? NSX_ROOT_MOVE_CHROOT : NSX_ROOT_PIVOT, e))
 		return -1;
 	close(ctx->rootfs_fd);
 	ctx->rootfs_fd = -1;
 	if (ctx->console_sock >= 0 && nsx_console_setup(ctx->console_sock, ctx->process, true, e))
 		return -1;
 	ctx->console_sock = -1;
+	if (ctx->dev_ro_flags && nsx_dev_readonly(ctx->dev_ro_flags, e))
+		return -1;
 	if (ctx->rootfs_readonly && nsx_root_readonly(e))
 		return -1;
 	if (set_names(ctx, e) || nsx_set_sysctls(nsx_json_get(lnx, "sysctl"), e))
@@ -108,6 +125,8 @@ int nsx_create(struct nsx_ctx *ctx, struct nsx_error *e)
 		return nsx_fail(e, "hostname", NULL, 0, NULL, "unable to set %s without a private UTS namespace",
 				ctx->hostname ? "hostname" : "domainname");
 	if (nsx_sysctl_check(nsx_json_get(ctx->lnx, "sysctl"), &ctx->ns, e))
+		return -1;
+	if (!ctx->ns.listed[NSX_NS_MNT] && host_mount_changes(ctx, e))
 		return -1;
 	/* the exec fifo, the console socket, the cgroups and (user namespaces) the bind sources are host paths: reached as the host's
 	 * root (a user namespace's root may lack the rights), before any namespace

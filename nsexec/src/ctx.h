@@ -39,6 +39,7 @@ struct nsx_ctx {
 
 	/* gathered while running */
 	int rootfs_fd;          /* O_PATH dir fd of the rootfs (its own bind mount) */
+	unsigned long dev_ro_flags; /* a read-only /dev's mount flags, remounted with them last; or 0 */
 	int console_sock;       /* connected console socket, or -1 */
 	int fifo_fd;            /* O_PATH fd of the exec fifo, or -1 */
 	int fifo_hold_fd;       /* the write end held until execve (child only), or -1 */

@@ -364,6 +364,11 @@ int nsx_mount_entry(const struct nsx_mount_target *t, json_object *m, int tree, 
 		snprintf(e->path, sizeof(e->path), "%s", dest);
 		return -1;
 	}
+	/* a read-only /dev is filled with devices and mounts first (runc does the same) */
+	if ((o.flags & MS_RDONLY) && !nsx_mount_is_bind(m) && (!strcmp(dest, "/dev") || !strcmp(dest, "/dev/"))) {
+		o.flags &= ~MS_RDONLY;
+		*t->dev_ro_flags = (o.flags & ~(MS_REMOUNT | MS_BIND | MS_REC)) | MS_RDONLY;
+	}
 	if (nsx_mount_is_bind(m))
 		rc = mount_bind(t, source, dest, &o, tree, e);
 	else if (!type || !*type)

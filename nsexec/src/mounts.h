@@ -10,6 +10,7 @@
 struct nsx_mount_target {
 	int rootfd;             /* the rootfs (its own bind mount) */
 	const char *rootfs;     /* its canonical host path, for the containment check */
+	unsigned long *dev_ro_flags; /* set to a read-only /dev mount's flags: mounted rw, made ro at the end */
 };
 
 /* Mounts m (an element of "mounts") onto its destination inside the rootfs. tree:

@@ -177,15 +177,55 @@ int nsx_set_umask(json_object *process, struct nsx_error *e)
 	return 0;
 }
 
-int nsx_set_cwd(json_object *process, struct nsx_error *e)
+/* chdir(cwd), then the check runc makes since CVE-2024-21626: a directory fd leaked
+ * from outside the root would make the cwd unreachable from it, which getcwd(3)
+ * reports as ENOENT (the kernel prefixes "(unreachable)"). */
+static int enter_cwd(const char *cwd, struct nsx_error *e)
+{
+	char buf[PATH_MAX];
+
+	if (chdir(cwd) < 0)
+		return nsx_fail(e, "cwd", "chdir", errno, cwd, "chdir to cwd (\"%s\") set in config.json failed", cwd);
+	if (!getcwd(buf, sizeof(buf))) {
+		if (errno == ENOENT)
+			return nsx_fail(e, "cwd", "getcwd", ENOENT, cwd,
+					"current working directory is outside of container mount namespace root -- possible container breakout detected");
+		return nsx_fail(e, "cwd", "getcwd", errno, cwd, "failed to verify if current working directory is safe");
+	}
+	if (buf[0] != '/')
+		return nsx_fail(e, "cwd", "getcwd", 0, cwd,
+				"current working directory is not absolute -- possible container breakout detected: cwd is \"%s\"", buf);
+	return 0;
+}
+
+static const char *cwd_of(json_object *process, struct nsx_error *e)
 {
 	const char *cwd = "/";
 
-	if (nsx_json_string(process, "cwd", &cwd, e))
+	return nsx_json_string(process, "cwd", &cwd, e) ? NULL : cwd;
+}
+
+int nsx_cwd_try(json_object *process, bool *retry, struct nsx_error *e)
+{
+	const char *cwd = cwd_of(process, e);
+
+	if (!cwd)
 		return -1;
-	if (chdir(cwd) < 0)
-		return nsx_fail(e, "cwd", "chdir", errno, cwd, "chdir to cwd (\"%s\") set in config.json failed", cwd);
+	*retry = false;
+	if (enter_cwd(cwd, e) == 0)
+		return 0;
+	if (strcmp(e->syscall, "chdir") || (e->err != EACCES && e->err != EPERM))
+		return -1;
+	*retry = true; /* the container's user may be let in where we are not (a volume chowned to it) */
+	memset(e, 0, sizeof(*e));
 	return 0;
+}
+
+int nsx_cwd_retry(json_object *process, struct nsx_error *e)
+{
+	const char *cwd = cwd_of(process, e);
+
+	return cwd ? enter_cwd(cwd, e) : -1;
 }
 
 static int lookup(const char *name, const char *const *names, const int *values, int *out)

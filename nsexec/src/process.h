@@ -24,6 +24,11 @@ int nsx_set_identity(json_object *process, const struct nsx_caps *caps, struct n
 /* process.user.umask (default 0022). */
 int nsx_set_umask(json_object *process, struct nsx_error *e);
 
-int nsx_set_cwd(json_object *process, struct nsx_error *e);
+/* process.cwd, entered while still privileged (runc): a directory only root can
+ * reach works for any user. When that is refused (EACCES/EPERM: root squashed on
+ * a network filesystem, say), *retry is set and nsx_cwd_retry enters it again after
+ * the user switch. Either checks the cwd is inside the root (CVE-2024-21626). */
+int nsx_cwd_try(json_object *process, bool *retry, struct nsx_error *e);
+int nsx_cwd_retry(json_object *process, struct nsx_error *e);
 
 #endif

@@ -123,3 +123,14 @@ int nsx_root_readonly(struct nsx_error *e)
 	close(fd);
 	return rc;
 }
+
+int nsx_dev_readonly(unsigned long flags, struct nsx_error *e)
+{
+	int fd = open("/dev", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return nsx_fail(e, "mount", "open", errno, "/dev", "open /dev");
+	rc = nsx_remount_bind(fd, flags, "/dev", "mount", e);
+	close(fd);
+	return rc;
+}

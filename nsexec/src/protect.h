@@ -15,4 +15,7 @@ int nsx_masked_paths(json_object *paths, struct nsx_error *e);
 /* Remounts / read-only. */
 int nsx_root_readonly(struct nsx_error *e);
 
+/* Remounts the container's /dev with flags (MS_RDONLY among them), once it is filled. */
+int nsx_dev_readonly(unsigned long flags, struct nsx_error *e);
+
 #endif

@@ -141,7 +141,7 @@ void nsx_rootfs_close_bind_sources(struct nsx_ctx *ctx)
 
 static int mount_all(struct nsx_ctx *ctx, struct nsx_error *e)
 {
-	struct nsx_mount_target t = { .rootfd = ctx->rootfs_fd, .rootfs = ctx->rootfs_real };
+	struct nsx_mount_target t = { .rootfd = ctx->rootfs_fd, .rootfs = ctx->rootfs_real, .dev_ro_flags = &ctx->dev_ro_flags };
 	size_t n = ctx->mounts ? json_object_array_length(ctx->mounts) : 0;
 	int rc = 0;
 
@@ -167,29 +167,31 @@ int nsx_rootfs_prepare(struct nsx_ctx *ctx, struct nsx_error *e)
 	char p[32];
 	int fd;
 
-	if (!ctx->ns.listed[NSX_NS_MNT])
-		return nsx_fail(e, "rootfs", NULL, 0, NULL, "a mount namespace is required to set up the rootfs");
 	if (!ctx->rootfs)
 		return nsx_fail(e, "rootfs", NULL, 0, NULL, "invalid init message: rootfs is required");
 	umask(0); /* modes below are exact; process.user.umask applies before exec */
-	if (root_propagation(ctx->lnx, &prop, e))
-		return -1;
-	if (mount(NULL, "/", NULL, prop, NULL) < 0)
-		return nsx_fail(e, "rootfs", "mount", errno, "/", "set propagation of /");
 	ctx->rootfs_real = realpath(ctx->rootfs, NULL);
 	if (!ctx->rootfs_real)
 		return nsx_fail(e, "rootfs", "realpath", errno, ctx->rootfs, "resolve rootfs %s", ctx->rootfs);
-	if (make_parent_mount_private(ctx->rootfs_real, e))
-		return -1;
-	fd = open(ctx->rootfs_real, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return nsx_fail(e, "rootfs", "open", errno, ctx->rootfs_real, "open rootfs %s", ctx->rootfs_real);
-	if (mount(nsx_fdpath(fd, p), nsx_fdpath(fd, p), NULL, MS_BIND | MS_REC, NULL) < 0) {
-		int err = errno;
+	/* in the runtime's own mount namespace (none of the container's) the host's
+	 * propagation and the rootfs stay as they are: the mounts go under it */
+	if (ctx->ns.listed[NSX_NS_MNT]) {
+		if (root_propagation(ctx->lnx, &prop, e))
+			return -1;
+		if (mount(NULL, "/", NULL, prop, NULL) < 0)
+			return nsx_fail(e, "rootfs", "mount", errno, "/", "set propagation of /");
+		if (make_parent_mount_private(ctx->rootfs_real, e))
+			return -1;
+		fd = open(ctx->rootfs_real, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return nsx_fail(e, "rootfs", "open", errno, ctx->rootfs_real, "open rootfs %s", ctx->rootfs_real);
+		if (mount(nsx_fdpath(fd, p), nsx_fdpath(fd, p), NULL, MS_BIND | MS_REC, NULL) < 0) {
+			int err = errno;
+			close(fd);
+			return nsx_fail(e, "rootfs", "mount", err, ctx->rootfs_real, "bind rootfs %s onto itself", ctx->rootfs_real);
+		}
 		close(fd);
-		return nsx_fail(e, "rootfs", "mount", err, ctx->rootfs_real, "bind rootfs %s onto itself", ctx->rootfs_real);
 	}
-	close(fd);
 	/* reopened, the path now names the new bind mount, where everything else goes */
 	ctx->rootfs_fd = open(ctx->rootfs_real, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (ctx->rootfs_fd < 0)

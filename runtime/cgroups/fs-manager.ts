@@ -73,6 +73,8 @@ export class FsCgroupManager implements CgroupManager {
         throw new RockerError(`cgroup ${dir} already exists and has processes in it`, { path: dir });
       }
     }
+    // A process placed in a frozen cgroup would hang the create (runc refuses it too).
+    if (isFrozenAt(this.paths)) throw new RockerError("container's cgroup unexpectedly frozen", { paths: this.paths });
     try {
       for (const dir of this.dirs()) this.mkdirs(dir);
       if (this.paths.cpuset) this.inheritCpuset(this.paths.cpuset);

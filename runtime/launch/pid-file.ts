@@ -3,10 +3,15 @@
 // sees it half written.
 import { writeFileSync, renameSync } from 'node:fs';
 import { resolve, dirname, basename, join } from 'node:path';
+import { SystemError } from '../errors.js';
 
 export function writePidFile(file: string, pid: number): void {
   const abs = resolve(file);
   const tmp = join(dirname(abs), `.${basename(abs)}.tmp`);
-  writeFileSync(tmp, String(pid), { mode: 0o644 });
-  renameSync(tmp, abs);
+  try {
+    writeFileSync(tmp, String(pid), { mode: 0o644 });
+    renameSync(tmp, abs);
+  } catch (e) {
+    throw new SystemError('write pid file', abs, e as Error);
+  }
 }

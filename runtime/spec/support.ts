@@ -27,6 +27,22 @@ export const MOUNT_OPTIONS = [
   'rw', 'shared', 'silent', 'slave', 'strictatime', 'suid', 'symfollow', 'sync', 'unbindable',
 ];
 
+/**
+ * rocker applies no AppArmor profile and no SELinux label: a config or exec that
+ * asks for one is refused rather than run unconfined (runc, on a host without
+ * AppArmor/SELinux, fails create the same way). The first one asked for, as the
+ * JSON path relative to the config's root and runc's message, or undefined.
+ */
+export function unsupportedConfinement(
+  proc: Record<string, unknown> | undefined,
+  mountLabel?: unknown,
+): { path: string; message: string } | undefined {
+  if (proc?.apparmorProfile) return { path: '$.process.apparmorProfile', message: `apparmor profile ${proc.apparmorProfile} is set but AppArmor is not supported` };
+  if (proc?.selinuxLabel) return { path: '$.process.selinuxLabel', message: 'selinux label is specified in config, but selinux is disabled or not supported' };
+  if (mountLabel) return { path: '$.linux.mountLabel', message: 'mount label is specified in config, but selinux is disabled or not supported' };
+  return undefined;
+}
+
 const CAP_SETS = ['bounding', 'effective', 'inheritable', 'permitted', 'ambient'] as const;
 
 /** Rejects what the schema allows but rocker cannot do, naming the JSON path. */
@@ -43,6 +59,8 @@ export function checkSupported(config: OciConfig, file: string): void {
       throw new SpecError(file, `$.linux.resources.devices[${i}].access`, `invalid device access ${JSON.stringify(d.access)}: expected a combination of r, w and m`);
     }
   });
+  const confinement = unsupportedConfinement(config.process, config.linux?.mountLabel);
+  if (confinement) throw new SpecError(file, confinement.path, confinement.message);
   (config.linux?.namespaces ?? []).forEach((ns, i) => {
     if (!NAMESPACES.includes(ns.type)) throw new SpecError(file, `$.linux.namespaces[${i}].type`, `unknown namespace ${JSON.stringify(ns.type)}`);
   });

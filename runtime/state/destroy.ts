@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { initAlive } from './status.js';
 import { tryRmdir } from '../cgroups/cgfs.js';
 import { cgroupsModule, loadCgroups } from './cgroups.js';
+import { detachHostMounts } from './host-mounts.js';
 import { salvageState, type ContainerState } from './state-file.js';
 import type { ContainerDir } from './container-dir.js';
 
@@ -78,6 +79,7 @@ function removeNewCgroups(st: ContainerState): void {
 export async function teardown(cd: ContainerDir, st: ContainerState, warn: (msg: string) => void): Promise<void> {
   await killAndRemoveCgroups(st);
   removeNewCgroups(st);
+  detachHostMounts(st, warn);
   const poststop = st.config.hooks?.poststop;
   if (poststop?.length) {
     const { runHooks } = await import('../hooks/run-hooks.js');

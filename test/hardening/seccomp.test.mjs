@@ -3,7 +3,8 @@
 // the set-up needs, yet the container starts).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildHarness, startAgent } from '../seccomp/harness.mjs';
@@ -93,6 +94,30 @@ for (const rt of runtimes()) {
         assert.equal(r.stdout, 'hardening\nmount=255\n');
         assert.match(r.stderr, /Function not implemented/);
       } finally { b.remove(); }
+    });
+
+    test('fds are marked close-on-exec before the filter: a profile denying close_range starts (create/start and run)', () => {
+      // Without noNewPrivileges and CAP_SYS_ADMIN the filter goes in before the user
+      // switch; nothing after it may depend on a syscall the profile can deny.
+      const b = makeBundle({
+        args: ['sh', '-c', 'echo started > /tmp/out; cat /tmp/out'],
+        noNewPrivileges: false,
+        linux: { seccomp: allow([{ names: ['close_range'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }]) },
+      });
+      const id = uniqueId('scclose');
+      try {
+        const r = runOnce(rt, b);
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.stdout, 'started\n');
+        assert.equal(rt.cmd(['create', '--bundle', b.dir, id], { stdio: 'ignore' }).status, 0);
+        const s = rt.cmd(['start', id]);
+        assert.equal(s.status, 0, s.stderr);
+        for (let i = 0; i < 100 && JSON.parse(rt.cmd(['state', id]).stdout).status !== 'stopped'; i++) spawnSync('sleep', ['0.05']);
+        assert.equal(readFileSync(join(b.rootfs, 'tmp/out'), 'utf8'), 'started\n');
+      } finally {
+        rt.cmd(['delete', '-f', id]);
+        b.remove();
+      }
     });
 
     test('SCMP_ACT_NOTIFY hands the listener fd to listenerPath and the agent answers the syscall', async () => {

@@ -7,6 +7,7 @@ import { execInContainer } from '../../launch/exec.js';
 import { NsexecChannel } from '../../launch/channel.js';
 import { RockerError, UsageError } from '../../errors.js';
 import { absolute } from '../create-flags.js';
+import { unsupportedConfinement } from '../../spec/support.js';
 import type { OciProcess } from '../../spec/types.js';
 import type { CommandSpec, ParsedArgs } from '../args.js';
 import type { CommandContext } from '../context.js';
@@ -90,16 +91,6 @@ function processFromFlags(base: OciProcess, parsed: ParsedArgs): OciProcess {
   return p;
 }
 
-/**
- * rocker applies neither AppArmor profiles nor SELinux labels, so an exec that
- * asks for one (flag or --process file) fails rather than running unconfined,
- * as runc fails on a host without them.
- */
-function refuseUnsupportedConfinement(asked: Record<string, unknown>): void {
-  if (asked.apparmorProfile) throw new UsageError(`apparmor profile ${asked.apparmorProfile} is set but AppArmor is not supported`);
-  if (asked.selinuxLabel) throw new UsageError('selinux label is specified in config, but selinux is disabled or not supported');
-}
-
 export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<number> {
   const id = parsed.args[0];
   const asked = Number(parsed.flags['preserve-fds'] ?? 0);
@@ -113,7 +104,8 @@ export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<numb
     const fromFile = parsed.flags.process
       ? (await import('../../spec/process.js')).loadProcess(String(parsed.flags.process))
       : undefined;
-    refuseUnsupportedConfinement(fromFile ?? { apparmorProfile: parsed.flags.apparmor, selinuxLabel: parsed.flags['process-label'] });
+    const confinement = unsupportedConfinement(fromFile ?? { apparmorProfile: parsed.flags.apparmor, selinuxLabel: parsed.flags['process-label'] });
+    if (confinement) throw new UsageError(confinement.message);
     const state = readState(cd);
     let proc: OciProcess;
     if (fromFile) {
@@ -142,7 +134,9 @@ export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<numb
     });
   } catch (e) {
     channel.abort();
-    if (e instanceof RockerError) e.exitCode = 255;
-    throw e;
+    // every failure of exec itself is 255 (runc): the process's own status is the 0-254 range
+    const err = e instanceof RockerError ? e : new RockerError(e instanceof Error ? e.message : String(e));
+    err.exitCode = 255;
+    throw err;
   }
 }

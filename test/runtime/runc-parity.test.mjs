@@ -1,0 +1,270 @@
+// Behaviours a user of runc relies on that the OCI validation suite and runc's
+// integration tests check (issue 14): each case runs against rocker and, where
+// runc behaves the same on this host, against runc too with the same code.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { rt, rtDetached, runCmd, runDetached, makeBundle, tempDir, uniqueId, cleanupRoot } from './helpers.mjs';
+
+const opts = { timeout: 60000 };
+
+const root = tempDir('root');
+const runcRoot = tempDir('runc-root');
+const dirs = [];
+after(async () => {
+  await cleanupRoot(root);
+  await cleanupRoot(runcRoot, (r, args) => runCmd('runc', ['--root', r, ...args]));
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const runtimes = [
+  { name: 'rocker', call: (args, o) => rt(root, args, o), detached: (args) => rtDetached(root, args) },
+  { name: 'runc', call: (args, o) => runCmd('runc', ['--root', runcRoot, ...args], o), detached: (args) => runDetached('runc', ['--root', runcRoot, ...args]) },
+];
+const rocker = runtimes[0].call;
+
+/** True when the host runs AppArmor (then a profile is not refused for lack of it). */
+function appArmorEnabled() {
+  try {
+    return readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').startsWith('Y');
+  } catch {
+    return false;
+  }
+}
+
+/** A busybox bundle running args; applets beyond the helper's few are linked in. */
+function bundle(args, edit = () => {}, applets = []) {
+  const b = makeBundle((c) => {
+    c.process.args = args;
+    edit(c);
+  });
+  for (const a of applets) symlinkSync('busybox', join(b, 'rootfs/bin', a));
+  dirs.push(b);
+  return b;
+}
+
+async function waitStatus(call, id, want) {
+  for (let i = 0; i < 250; i++) {
+    const r = await call(['state', id]);
+    if (r.code === 0 && JSON.parse(r.stdout).status === want) return;
+    await new Promise((res) => setTimeout(res, 20));
+  }
+  assert.fail(`${id} never reached ${want}`);
+}
+
+for (const { name, call, detached } of runtimes) {
+  test(`${name}: kill with signal 0 probes a running container and fails for a stopped one`, opts, async () => {
+    const id = uniqueId('kill0');
+    const b = bundle(['sleep', '100']);
+    assert.equal((await detached(['run', '-d', '-b', b, id])).code, 0);
+    try {
+      for (const args of [['kill', id, '0'], ['kill', '-a', id, '0']]) {
+        const r = await call(args);
+        assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      }
+      assert.equal(JSON.parse((await call(['state', id])).stdout).status, 'running', 'signal 0 signals nothing');
+      assert.equal((await call(['kill', id, 'KILL'])).code, 0);
+      await waitStatus(call, id, 'stopped');
+      const gone = await call(['kill', id, '0']);
+      assert.equal(gone.code, 1);
+      assert.match(gone.stderr, /container not running/);
+    } finally {
+      await call(['delete', '-f', id]);
+    }
+  });
+
+  test(`${name}: exec exits 255 when the runtime fails (a pid file in a missing directory)`, opts, async () => {
+    const id = uniqueId('exec255');
+    const b = bundle(['sleep', '100']);
+    assert.equal((await detached(['run', '-d', '-b', b, id])).code, 0);
+    try {
+      const r = await call(['exec', '--pid-file', join(b, 'no/such/dir/pid'), id, 'true']);
+      assert.equal(r.code, 255, r.stderr);
+      assert.match(r.stderr, /no such file or directory/i);
+    } finally {
+      await call(['delete', '-f', id]);
+    }
+  });
+
+  for (const [field, edit, text] of [
+    ['process.apparmorProfile', (c) => (c.process.apparmorProfile = 'some-profile'), /apparmor/i],
+    ['process.selinuxLabel', (c) => (c.process.selinuxLabel = 'system_u:system_r:svirt_lxc_net_t:s0:c124,c675'), /selinux/i],
+    ['linux.mountLabel', (c) => (c.linux.mountLabel = 'system_u:object_r:svirt_sandbox_file_t:s0:c715,c811'), /./],
+  ]) {
+    test(`${name}: ${field} on a host without AppArmor/SELinux is refused, nothing runs`, opts, async (t) => {
+      if (field.includes('apparmor') && appArmorEnabled()) return t.skip('AppArmor is enabled on this host');
+      const id = uniqueId('lsm');
+      const b = bundle(['sh', '-c', 'echo ran'], edit);
+      const r = await call(['run', '-b', b, id]);
+      await call(['delete', '-f', id]);
+      assert.notEqual(r.code, 0);
+      assert.doesNotMatch(r.stdout, /ran/);
+      assert.match(r.stderr, text);
+      if (name === 'rocker') assert.match(r.stderr, new RegExp(`config\\.json: \\$\\.${field.replace('.', '\\.')}: `));
+    });
+  }
+}
+
+for (const { name, call, detached } of runtimes) {
+  test(`${name}: a cwd only root can enter works for a non-root user (run and exec --user)`, opts, async () => {
+    const id = uniqueId('cwd');
+    const b = bundle(['sh', '-c', 'pwd; id -u'], (c) => {
+      c.process.cwd = '/root/private';
+      c.process.user = { uid: 1000, gid: 1000 };
+    });
+    mkdirSync(join(b, 'rootfs/root/private'), { mode: 0o700 });
+    chmodSync(join(b, 'rootfs/root'), 0o700);
+    const r = await call(['run', '-b', b, id]);
+    await call(['delete', '-f', id]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '/root/private\n1000\n');
+
+    const ex = uniqueId('cwdexec');
+    const b2 = bundle(['sleep', '100']);
+    mkdirSync(join(b2, 'rootfs/root/private'), { mode: 0o700 });
+    chmodSync(join(b2, 'rootfs/root'), 0o700);
+    assert.equal((await detached(['run', '-d', '-b', b2, ex])).code, 0);
+    try {
+      const e = await call(['exec', '--user', '1000:1000', '--cwd', '/root/private', ex, 'pwd']);
+      assert.equal(e.code, 0, e.stderr);
+      assert.equal(e.stdout, '/root/private\n');
+      const missing = await call(['exec', '--user', '1000:1000', '--cwd', '/no/such/dir', ex, 'pwd']);
+      assert.equal(missing.code, 255);
+      assert.match(missing.stderr, /chdir to cwd \(.*\/no\/such\/dir.*\) set in config.json failed: no such file or directory/);
+    } finally {
+      await call(['delete', '-f', ex]);
+    }
+  });
+}
+
+test('an exec whose cwd leads outside the root (a host directory fd passed in) is refused: CVE-2024-21626', opts, async () => {
+  // create makes process.cwd inside the root first, so exec is where such a cwd can be asked for
+  const id = uniqueId('cwdescape');
+  assert.equal((await rtDetached(root, ['run', '-d', '-b', bundle(['sleep', '100']), id])).code, 0);
+  const hostDir = openSync(tempDir('hostdir'), 'r');
+  try {
+    const r = await rocker(['exec', '--preserve-fds', '1', '--cwd', '/proc/self/fd/3', id, 'pwd'], { spawn: { stdio: ['ignore', 'pipe', 'pipe', hostDir] } });
+    assert.equal(r.code, 255);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /current working directory is outside of container mount namespace root -- possible container breakout detected/);
+  } finally {
+    closeSync(hostDir);
+    await rocker(['delete', '-f', id]);
+  }
+});
+
+/** Mount points of the host's mount table at or below dir. */
+function mountsUnder(dir) {
+  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((mp) => mp && (mp === dir || mp.startsWith(`${dir}/`)));
+}
+
+for (const { name, call } of runtimes) {
+  test(`${name}: a container without a mount namespace runs chrooted in the runtime's, with its mounts`, opts, async () => {
+    const id = uniqueId('nomntns');
+    const b = bundle(['sh', '-c', 'readlink /proc/self/ns/mnt; ls /dev/null; cat /etc/marker'], (c) => {
+      c.linux.namespaces = c.linux.namespaces.filter((ns) => ns.type !== 'mount');
+      c.linux.maskedPaths = [];
+      c.linux.readonlyPaths = [];
+    });
+    writeFileSync(join(b, 'rootfs/etc/marker'), 'inside\n');
+    const r = await call(['run', '-b', b, id]);
+    await call(['delete', '-f', id]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `${readlinkSync('/proc/self/ns/mnt')}\n/dev/null\ninside\n`);
+    if (name === 'rocker') assert.deepEqual(mountsUnder(join(b, 'rootfs')), [], 'delete detached the mounts made in the host\'s namespace');
+    else for (const mp of mountsUnder(join(b, 'rootfs')).reverse()) await runCmd('umount', ['-l', mp]); // runc leaves them
+  });
+
+  test(`${name}: maskedPaths without a mount namespace is refused (it would remount the host's)`, opts, async () => {
+    const id = uniqueId('nomntmask');
+    const b = bundle(['true'], (c) => {
+      c.linux.namespaces = c.linux.namespaces.filter((ns) => ns.type !== 'mount');
+      c.linux.maskedPaths = ['/proc/kcore'];
+    });
+    const r = await call(['run', '-b', b, id]);
+    await call(['delete', '-f', id]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /unable to restrict sys entries without a private MNT namespace/);
+    assert.deepEqual(mountsUnder(join(b, 'rootfs')), []);
+  });
+
+  test(`${name}: a read-only /dev is populated first and read-only in the container`, opts, async () => {
+    const id = uniqueId('rodev');
+    const b = bundle(['sh', '-c', 'ls -d /dev/null /dev/pts/ptmx /dev/shm; touch /dev/x'], (c) => {
+      for (const m of c.mounts) if (m.destination === '/dev') m.options = [...(m.options ?? []), 'ro'];
+    }, ['touch']);
+    const r = await call(['run', '-b', b, id]);
+    await call(['delete', '-f', id]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stdout, '/dev/null\n/dev/pts/ptmx\n/dev/shm\n');
+    assert.match(r.stderr, /touch: \/dev\/x: Read-only file system/);
+  });
+
+  test(`${name}: --no-pivot leaves no bare proc or sysfs behind: a new proc mount inside is refused`, opts, async () => {
+    // the kernel allows a new procfs only where a full one is visible (mount_too_revealing)
+    const id = uniqueId('nopivot');
+    const b = bundle(['unshare', '-mrpf', 'sh', '-c', 'mount -t proc none /proc && echo mounted'], (c) => {
+      c.process.capabilities.bounding.push('CAP_SETFCAP');
+      c.process.capabilities.permitted.push('CAP_SETFCAP');
+    }, ['unshare']);
+    const r = await call(['run', '--no-pivot', '-b', b, id]);
+    await call(['delete', '-f', id]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.doesNotMatch(r.stdout, /mounted/);
+    assert.match(r.stderr, /mount: permission denied/);
+  });
+}
+
+test('process.cwd is entered (and checked) before an early seccomp filter that denies chdir and getcwd', opts, async () => {
+  // without noNewPrivileges or CAP_SYS_ADMIN the filter goes in before the user switch;
+  // Debian's runc 1.1.5 checks the cwd after it and fails here (the suite's linux_seccomp)
+  const id = uniqueId('sccwd');
+  const b = bundle(['sh', '-c', 'echo in > here; cat /tmp/here'], (c) => {
+    c.process.cwd = '/tmp';
+    c.process.noNewPrivileges = false;
+    c.linux.seccomp = {
+      defaultAction: 'SCMP_ACT_ALLOW',
+      syscalls: [{ names: ['chdir', 'fchdir', 'getcwd', 'close_range'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }],
+    };
+  });
+  const r = await rocker(['run', '-b', b, id]);
+  await rocker(['delete', '-f', id]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'in\n');
+});
+
+for (const { name, call, detached } of runtimes) {
+  test(`${name}: create into a pre-existing frozen cgroup is refused, not hung`, { ...opts, skip: !existsSync('/sys/fs/cgroup/freezer/cgroup.procs') && 'no cgroup v1 freezer' }, async () => {
+    const id = uniqueId('frozen');
+    const cgroupsPath = `/rocker-parity-${id}`;
+    const freezer = join('/sys/fs/cgroup/freezer', cgroupsPath);
+    mkdirSync(freezer);
+    writeFileSync(join(freezer, 'freezer.state'), 'FROZEN');
+    try {
+      const r = await detached(['run', '-d', '-b', bundle(['sleep', '100'], (c) => (c.linux.cgroupsPath = cgroupsPath)), id]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /container's cgroup unexpectedly frozen/);
+    } finally {
+      await call(['delete', '-f', id]);
+      // rocker's failed create removes the cgroup when it is empty; runc leaves it
+      if (existsSync(freezer)) {
+        writeFileSync(join(freezer, 'freezer.state'), 'THAWED');
+        rmdirSync(freezer);
+      }
+    }
+  });
+}
+
+for (const { name, call } of runtimes) {
+  test(`${name}: createContainer hooks run in the rootfs (relative paths land in it)`, opts, async () => {
+    const id = uniqueId('cchook');
+    const b = bundle(['cat', '/made-by-hook'], (c) => {
+      c.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'echo made > ./made-by-hook'] }] };
+    });
+    const r = await call(['run', '-b', b, id]);
+    await call(['delete', '-f', id]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'made\n');
+  });
+}
