@@ -147,8 +147,9 @@ async function create(req: CreateRequest, cd: ContainerDir, channel: NsexecChann
         const created = ociState(state, 'created');
         await runHooks('prestart', hooks.prestart, created);
         await runHooks('createRuntime', hooks.createRuntime, created);
-        // The state rides along: hooks inside the container and a seccomp listener need it.
-        channel.send({ type: 'continue', state: JSON.stringify(created) });
+        // The state rides along for the hooks inside the container and a seccomp listener,
+        // which get runc's "creating": the container is still being set up for them.
+        channel.send({ type: 'continue', state: JSON.stringify(ociState(state, 'creating')) });
       }
       if (req.pidFile) writePidFile(req.pidFile, pid);
       return { cd, state, channel, release };
