@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { join } from 'node:path';
 import { chainHash, freePort, freeSubnet, keepIpForward } from '../network/helpers.mjs';
 import { ROCKER, frontFixture, uniqueName } from './helpers.mjs';
+import { hierarchyMounts } from '../cgroups/layout.mjs';
 
 let f;
 before(async () => {
@@ -107,10 +108,25 @@ async function assertGone(id, info) {
   // CNI's portmap and bridge rules carry the container id in their comments; netns names hold it too.
   assert.equal(execFileSync('iptables-save', { encoding: 'utf8' }).includes(id), false, 'an iptables rule is left');
   assert.equal(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).includes(id.slice(0, 12)), false, 'a netns is left');
-  for (const base of ['/sys/fs/cgroup/pids', '/sys/fs/cgroup/memory', '/sys/fs/cgroup/unified']) {
-    const found = readdirSync(base, { recursive: true }).filter((p) => String(p).includes(id));
+  for (const base of hierarchyMounts()) {
+    const found = cgroupsNamed(base, id);
     assert.deepEqual(found, [], `${base} still has ${found}`);
   }
+}
+
+/** Cgroup dirs under `dir` whose path holds `id`; other runs' cgroups may vanish while we walk. */
+function cgroupsNamed(dir, id) {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch (e) {
+    if (e.code === 'ENOENT') return [];
+    throw e;
+  }
+  return entries.filter((e) => e.isDirectory()).flatMap((e) => {
+    const sub = join(dir, e.name);
+    return sub.includes(id) ? [sub] : cgroupsNamed(sub, id);
+  });
 }
 
 test('stop waits the grace period, then kills; rm -f of a running container removes everything', { timeout: 120000 }, async () => {
