@@ -4,22 +4,15 @@
 // config nesting too deep is refused by name, while a deep but sane extension
 // object (which runc accepts) reaches nsexec intact; an nsexec error line too
 // long for one protocol line is cut, never dropped.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { rt, rtDetached, runCmd, makeBundle, tempDir, uniqueId, cgroupDirsFor, cleanupRoot } from './helpers.mjs';
+import { rt, rtDetached, runCmd, makeBundle, uniqueId, cgroupDirsFor, suiteFixture } from './helpers.mjs';
 
 const opts = { timeout: 60_000 };
 
-const root = tempDir('root');
-const runcRoot = tempDir('runc-root');
-const dirs = [];
-after(async () => {
-  await cleanupRoot(root);
-  await cleanupRoot(runcRoot, (r, args) => runCmd('runc', ['--root', r, ...args]));
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const { root, runcRoot, dirs } = suiteFixture();
 
 function bundle(edit) {
   const b = makeBundle(edit);

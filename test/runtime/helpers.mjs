@@ -1,5 +1,6 @@
 // Shared by the runtime tests: busybox bundles in temp dirs, a temp --root per
 // test file, and a way to call the runtime (and runc, to compare).
+import { after } from 'node:test';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, copyFileSync, symlinkSync, writeFileSync, rmSync, readdirSync, existsSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -99,4 +100,38 @@ export function cgroupDirsFor(id) {
   return hierarchyMounts()
     .map((m) => join(m, 'rocker', id))
     .filter((p) => existsSync(p));
+}
+
+/** A test file's rocker and runc state roots and scratch dirs, cleaned up after its tests;
+ *  `bundle(args, edit, applets)` is a busybox bundle running args (applets beyond the
+ *  helper's few are linked in), removed with the rest. */
+export function suiteFixture() {
+  const root = tempDir('root');
+  const runcRoot = tempDir('runc-root');
+  const dirs = [];
+  after(async () => {
+    await cleanupRoot(root);
+    await cleanupRoot(runcRoot, (r, args) => runCmd('runc', ['--root', r, ...args]));
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+  function bundle(args, edit = () => {}, applets = []) {
+    const b = makeBundle((c) => {
+      if (args) c.process.args = args;
+      edit(c);
+    });
+    for (const a of applets) symlinkSync('busybox', join(b, 'rootfs/bin', a));
+    dirs.push(b);
+    return b;
+  }
+  return { root, runcRoot, dirs, bundle };
+}
+
+/** Polls `state` through `call` until the status is `want`. */
+export async function waitStatus(call, id, want) {
+  for (let i = 0; i < 250; i++) {
+    const r = await call(['state', id]);
+    if (r.code === 0 && JSON.parse(r.stdout).status === want) return;
+    await new Promise((res) => setTimeout(res, 20));
+  }
+  throw new Error(`${id} never reached ${want}`);
 }

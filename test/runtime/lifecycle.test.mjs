@@ -5,40 +5,14 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, readlinkSync, existsSync, rmSync, writeFileSync, chmodSync, symlinkSync, openSync, closeSync, statSync } from 'node:fs';
+import { readFileSync, readlinkSync, existsSync, writeFileSync, chmodSync, symlinkSync, openSync, closeSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateState } from '../../dist/schemas/validators.js';
-import {
-  rt, rtDetached, runCmd, runDetached, makeBundle, tempDir, uniqueId, cgroupDirsFor, cleanupRoot, RUNTIME,
-} from './helpers.mjs';
+import { rt, rtDetached, runCmd, runDetached, tempDir, uniqueId, cgroupDirsFor, RUNTIME, suiteFixture, waitStatus } from './helpers.mjs';
 
-const root = tempDir('root');
-const runcRoot = tempDir('runc-root');
-const dirs = [];
-after(async () => {
-  await cleanupRoot(root);
-  await cleanupRoot(runcRoot, (r, args) => runCmd('runc', ['--root', r, ...args]));
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const { root, runcRoot, dirs, bundle } = suiteFixture();
 
-function bundle(args, edit = () => {}) {
-  const b = makeBundle((c) => {
-    c.process.args = args;
-    edit(c);
-  });
-  dirs.push(b);
-  return b;
-}
 
-/** Polls `state` (test-side only) until the status is `want`. */
-async function waitStatus(call, id, want) {
-  for (let i = 0; i < 250; i++) {
-    const r = await call(['state', id]);
-    if (r.code === 0 && JSON.parse(r.stdout).status === want) return;
-    await new Promise((res) => setTimeout(res, 20));
-  }
-  assert.fail(`${id} never reached ${want}`);
-}
 
 function assertGone(id) {
   assert.equal(existsSync(join(root, id)), false, 'state dir removed');

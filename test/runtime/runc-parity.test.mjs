@@ -3,20 +3,13 @@
 // runc behaves the same on this host, against runc too with the same code.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { rt, rtDetached, runCmd, runDetached, makeBundle, tempDir, uniqueId, cleanupRoot } from './helpers.mjs';
+import { rt, rtDetached, runCmd, runDetached, tempDir, uniqueId, suiteFixture, waitStatus } from './helpers.mjs';
 
 const opts = { timeout: 60000 };
 
-const root = tempDir('root');
-const runcRoot = tempDir('runc-root');
-const dirs = [];
-after(async () => {
-  await cleanupRoot(root);
-  await cleanupRoot(runcRoot, (r, args) => runCmd('runc', ['--root', r, ...args]));
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const { root, runcRoot, dirs, bundle } = suiteFixture();
 
 const runtimes = [
   { name: 'rocker', call: (args, o) => rt(root, args, o), detached: (args) => rtDetached(root, args) },
@@ -33,25 +26,7 @@ function appArmorEnabled() {
   }
 }
 
-/** A busybox bundle running args; applets beyond the helper's few are linked in. */
-function bundle(args, edit = () => {}, applets = []) {
-  const b = makeBundle((c) => {
-    c.process.args = args;
-    edit(c);
-  });
-  for (const a of applets) symlinkSync('busybox', join(b, 'rootfs/bin', a));
-  dirs.push(b);
-  return b;
-}
 
-async function waitStatus(call, id, want) {
-  for (let i = 0; i < 250; i++) {
-    const r = await call(['state', id]);
-    if (r.code === 0 && JSON.parse(r.stdout).status === want) return;
-    await new Promise((res) => setTimeout(res, 20));
-  }
-  assert.fail(`${id} never reached ${want}`);
-}
 
 for (const { name, call, detached } of runtimes) {
   test(`${name}: kill with signal 0 probes a running container and fails for a stopped one`, opts, async () => {

@@ -4,30 +4,15 @@
 // with runc where runc is the reference.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { symlinkSync, rmSync, mkdirSync, writeFileSync, chmodSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { symlinkSync, mkdirSync, writeFileSync, chmodSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import { rt, rtDetached, runCmd, runDetached, makeBundle, tempDir, uniqueId, cgroupDirsFor, cleanupRoot } from './helpers.mjs';
+import { rt, rtDetached, runCmd, runDetached, tempDir, uniqueId, cgroupDirsFor, suiteFixture } from './helpers.mjs';
 import { buildConsoleReceiver, listenConsole } from '../nsexec/harness.mjs';
 
 const opts = { timeout: 120_000 };
 
-const root = tempDir('root');
-const runcRoot = tempDir('runc-root');
-const dirs = [];
-after(async () => {
-  await cleanupRoot(root);
-  await cleanupRoot(runcRoot, (r, args) => runCmd('runc', ['--root', r, ...args]));
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const { root, runcRoot, dirs, bundle } = suiteFixture();
 
-function bundle(args, edit = () => {}) {
-  const b = makeBundle((c) => {
-    c.process.args = args;
-    edit(c);
-  });
-  dirs.push(b);
-  return b;
-}
 
 const rocker = (args, detached) => (detached ? rtDetached : rt)(root, args);
 const runc = (args, detached) => (detached ? runDetached : runCmd)('runc', ['--root', runcRoot, ...args]);
