@@ -44,7 +44,8 @@ test('signals by name, SIG name and number; container ids as runc allows them', 
   assert.equal(parseSignal('KILL'), 9);
   assert.equal(parseSignal('sigterm'), 15);
   assert.equal(parseSignal('10'), 10);
-  for (const bad of ['NOPE', '0', '65', '-1']) assert.throws(() => parseSignal(bad), usage(/unknown signal/), bad);
+  assert.equal(parseSignal('0'), 0, 'signal 0 probes for existence, as with runc');
+  for (const bad of ['NOPE', '65', '-1']) assert.throws(() => parseSignal(bad), usage(/unknown signal/), bad);
   for (const ok of ['a', 'A.b-c+d_9', '..x']) validateId(ok);
   for (const bad of ['../x', 'a/b', '.', '..', 'a b', '']) assert.throws(() => validateId(bad), /invalid container ID format/, bad);
 });
