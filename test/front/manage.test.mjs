@@ -1,0 +1,43 @@
+// rocker pause/unpause, top, start, restart, rm -v, run -d --rm, commit, driven as a user would.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { frontFixture, uniqueName } from './helpers.mjs';
+
+let f;
+before(async () => {
+  f = await frontFixture();
+  await f.ok('pull', f.image);
+}, { timeout: 120000 });
+after(async () => f?.cleanup(), { timeout: 120000 });
+
+const inspect = async (ref) => JSON.parse(await f.ok('inspect', ref))[0];
+const TICKER = 'i=0; while true; do i=$((i+1)); echo "tick $i"; sleep 0.2; done';
+const lastTick = async (name) => Number(/tick (\d+)\n$/.exec(await f.ok('logs', '--tail', '1', name))?.[1] ?? 0);
+
+/** Polls `check` until it is true (the machine is shared and slow: no fixed sleeps as assertions). */
+async function until(what, check, ms = 30000) {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(100)) if (await check()) return;
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+test('pause freezes the container, unpause resumes it, top lists its processes', { timeout: 90000 }, async () => {
+  const name = uniqueName('pause');
+  await f.ok('run', '-d', '--name', name, f.image, TICKER);
+  await until('a first tick', async () => (await lastTick(name)) > 0);
+  const top = await f.ok('top', name);
+  assert.match(top.split('\n')[0], /PID/);
+  assert.match(top, /sleep/);
+  assert.match(await f.ok('top', name, '-o', 'pid,comm'), /^\s*PID COMMAND\n/);
+
+  await f.ok('pause', name);
+  assert.equal((await inspect(name)).state.state, 'paused');
+  const frozen = await lastTick(name);
+  await sleep(1000);
+  assert.equal(await lastTick(name), frozen, 'no output while paused');
+  await f.ok('unpause', name);
+  assert.equal((await inspect(name)).state.state, 'running');
+  await until('a tick after unpause', async () => (await lastTick(name)) > frozen);
+  assert.equal((await f.rocker('unpause', name)).code !== 0, true, 'unpause of a running container fails');
+  await f.ok('rm', '-f', name);
+});
