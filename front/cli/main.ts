@@ -16,8 +16,9 @@ import inspect from './commands/inspect.js';
 import exec from './commands/exec.js';
 import pause, { unpause } from './commands/pause.js';
 import top from './commands/top.js';
+import start, { restart } from './commands/start.js';
 
-const COMMANDS: FrontCommand[] = [run, exec, ps, logs, stop, kill, rm, wait, inspect, pause, unpause, top];
+const COMMANDS: FrontCommand[] = [run, exec, ps, logs, stop, kill, rm, wait, inspect, pause, unpause, top, start, restart];
 
 /** Verbs whose operand (IMAGE, CONTAINER) is followed by a command: what comes after it is never rocker's. */
 const COMMAND_VERBS = new Map<string, FrontCommand>([['run', run], ['exec', exec], ['top', top]]);

@@ -41,3 +41,33 @@ test('pause freezes the container, unpause resumes it, top lists its processes',
   assert.equal((await f.rocker('unpause', name)).code !== 0, true, 'unpause of a running container fails');
   await f.ok('rm', '-f', name);
 });
+
+test('start reruns a stopped container with a new monitor and the log goes on; restart stops with the grace period then starts', { timeout: 120000 }, async () => {
+  const name = uniqueName('start');
+  const script = 'echo "run as pid $$"; trap "echo got INT; exit 5" INT; while true; do sleep 0.2; done';
+  const runs = async (n) => (await f.ok('logs', name)).split('run as pid 1\n').length - 1 === n;
+  await f.ok('run', '-d', '--name', name, f.image, script);
+  await until('run 1', () => runs(1));
+  const first = await inspect(name);
+  await f.ok('stop', '-t', '20', name);
+  assert.deepEqual((await inspect(name)).state.state, 'exited');
+  assert.equal((await inspect(name)).state.exit.exitCode, 5);
+
+  await f.ok('start', name);
+  const second = await inspect(name);
+  assert.equal(second.state.state, 'running');
+  assert.notEqual(second.monitorPid, first.monitorPid);
+  assert.notEqual(second.initPid, first.initPid);
+  await until('run 2', () => runs(2));
+  assert.equal(await f.ok('logs', name), 'run as pid 1\ngot INT\nrun as pid 1\n');
+  // start of a running container changes nothing.
+  await f.ok('start', name);
+  assert.equal((await inspect(name)).initPid, second.initPid);
+
+  // restart: the StopSignal (SIGINT, trapped: exit 5 within the grace period), then a new run.
+  await f.ok('restart', '-t', '20', name);
+  await until('run 3', () => runs(3));
+  assert.equal(await f.ok('logs', name), 'run as pid 1\ngot INT\nrun as pid 1\ngot INT\nrun as pid 1\n');
+  assert.equal((await inspect(name)).state.state, 'running');
+  await f.ok('rm', '-f', name);
+});
