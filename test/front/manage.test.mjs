@@ -1,6 +1,8 @@
 // rocker pause/unpause, top, start, restart, rm -v, run -d --rm, commit, driven as a user would.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { frontFixture, uniqueName } from './helpers.mjs';
 
@@ -70,4 +72,33 @@ test('start reruns a stopped container with a new monitor and the log goes on; r
   assert.equal(await f.ok('logs', name), 'run as pid 1\ngot INT\nrun as pid 1\ngot INT\nrun as pid 1\n');
   assert.equal((await inspect(name)).state.state, 'running');
   await f.ok('rm', '-f', name);
+});
+
+/** True when nothing of container `id` is left: its directory, runtime state, or a mount under the test's directory. */
+function gone(id) {
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
+  return !existsSync(join(f.root, 'containers', id)) && !existsSync(join(f.runtimeRoot, id)) && !mounts.includes(id);
+}
+
+test('run -d --rm: the monitor removes the container when it exits, with no rocker command running', { timeout: 90000 }, async () => {
+  const name = uniqueName('autorm');
+  const id = (await f.ok('run', '-d', '--rm', '--name', name, f.image, 'echo bye; sleep 1')).trim();
+  assert.equal(existsSync(join(f.root, 'containers', id)), true);
+  await until('the container removed', () => gone(id));
+  assert.equal((await f.rocker('inspect', name)).code, 1);
+  // The name is free again.
+  const again = (await f.ok('run', '-d', '--rm', '--name', name, f.image, 'trap "exit 0" INT; while true; do sleep 0.2; done')).trim();
+  assert.equal((await inspect(name)).state.state, 'running');
+  // stop ends it too: whoever made it exit, the monitor removes it.
+  await f.ok('stop', name);
+  await until('the stopped container removed', () => gone(again));
+});
+
+test('rm -v is accepted (anonymous volumes are in the bundle and always go with it)', { timeout: 60000 }, async () => {
+  const name = uniqueName('rmv');
+  const id = (await f.ok('run', '-d', '--name', name, f.image, 'sleep 1000')).trim();
+  assert.equal(existsSync(join(f.runtimeRoot, id)), true, "the runtime's state is where gone() looks");
+  assert.equal((await f.rocker('rm', '-v', name)).code, 1, 'a running container needs -f');
+  await f.ok('rm', '-v', '-f', name);
+  assert.equal(gone(id), true);
 });
