@@ -102,3 +102,18 @@ test('rm -v is accepted (anonymous volumes are in the bundle and always go with 
   await f.ok('rm', '-v', '-f', name);
   assert.equal(gone(id), true);
 });
+
+test('commit stores a running container\'s changes as an image that rocker runs', { timeout: 120000 }, async () => {
+  const name = uniqueName('commit');
+  const ref = `rocker/${name}:1`;
+  await f.ok('run', '-d', '--name', name, f.image, 'trap "exit 0" INT; while true; do sleep 0.2; done');
+  await f.ok('exec', '-u', '0', name, 'sh', '-c', `echo "made in ${name}" > /committed`);
+  const digest = (await f.ok('commit', '-m', 'a test layer', name, ref)).trim();
+  assert.match(digest, /^sha256:[0-9a-f]{64}$/);
+  assert.equal((await inspect(name)).state.state, 'running', 'resumed after the commit');
+  assert.match(await f.ok('images'), new RegExp(`rocker/${name}`));
+  const r = await f.rocker('run', '--rm', ref, 'cat /committed');
+  assert.equal(r.stdout, `made in ${name}\n`, r.stderr);
+  await f.ok('rm', '-f', name);
+  await f.ok('rmi', ref);
+});
