@@ -1,10 +1,10 @@
 // A container's status from what is on disk and what the runtime says, and the
-// verbs that change it (stop, kill, remove), each safe on a half-made container.
-import { readFile, stat } from 'node:fs/promises';
+// verbs that change it (stop, kill, start, remove), each safe on a half-made container.
+import { readFile, rm, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { constants } from 'node:os';
 import { RockerError } from '../runtime/errors.js';
-import { monitorAlive } from './monitor.js';
+import { monitorAlive, startMonitor } from './monitor.js';
 import { runtime, runtimeOk, runtimeStatus } from './runtime.js';
 import type { Containers, ContainerRecord, ExitRecord } from './state.js';
 
@@ -33,16 +33,14 @@ export async function waitExit(containers: Containers, c: ContainerRecord, ms = 
   }
 }
 
+/** The parts of the bundle's config.json read here; empty when there is no bundle. */
+async function bundleConfig(containers: Containers, c: ContainerRecord): Promise<{ annotations?: Record<string, string>; process?: { terminal?: boolean } }> {
+  return JSON.parse(await readFile(`${containers.paths(c.id).bundle}/config.json`, 'utf8').catch(() => '{}'));
+}
+
 /** The image's StopSignal (an annotation of the bundle), else SIGTERM. */
 export async function stopSignal(containers: Containers, c: ContainerRecord): Promise<string> {
-  try {
-    const config = JSON.parse(await readFile(`${containers.paths(c.id).bundle}/config.json`, 'utf8')) as { annotations?: Record<string, string> };
-    const sig = config.annotations?.['org.opencontainers.image.stopSignal'];
-    if (sig) return sig;
-  } catch {
-    /* no bundle: the default */
-  }
-  return 'SIGTERM';
+  return (await bundleConfig(containers, c)).annotations?.['org.opencontainers.image.stopSignal'] || 'SIGTERM';
 }
 
 /** Normalises "int", "SIGINT", "2" to what every runc-compatible runtime accepts. */
@@ -84,13 +82,37 @@ export async function remove(containers: Containers, id: string, force: boolean)
       await runtime(c, ['kill', c.id, 'SIGKILL']);
       await waitExit(containers, c, 10000);
     }
-    const del = await runtime(c, ['delete', '--force', c.id]);
-    if (del.code !== 0 && (await runtimeStatus(c)) !== undefined) throw new RockerError(`removing ${c.name}: ${del.stderr.trim()}`);
-    // A monitor still there (no init ever reported, or output still held) has nothing left to watch.
-    if (monitorAlive(c.monitorPid)) process.kill(c.monitorPid!, 'SIGKILL');
+    await endRun(c);
   }
   await removeBundleDir(containers.paths(id).bundle);
   await containers.remove(id);
+}
+
+/** The last run's runtime container and monitor, gone (either may be gone already). */
+async function endRun(c: ContainerRecord): Promise<void> {
+  const del = await runtime(c, ['delete', '--force', c.id]);
+  if (del.code !== 0 && (await runtimeStatus(c)) !== undefined) throw new RockerError(`removing ${c.name}: ${del.stderr.trim()}`);
+  // A monitor still there (no init ever reported, or output still held) has nothing left to watch.
+  if (monitorAlive(c.monitorPid)) process.kill(c.monitorPid!, 'SIGKILL');
+}
+
+/**
+ * start: a created container is started; an exited (or dead) one gets a new run
+ * of the same bundle with a new monitor, which appends to the same log. Between
+ * the exit file's removal and the new pids being saved, `ps` shows it Dead and
+ * `rm -f` removes it.
+ */
+export async function start(containers: Containers, c: ContainerRecord): Promise<void> {
+  const s = await statusOf(containers, c, c.id);
+  if (s.state === 'running' || s.state === 'paused') return;
+  if (s.state !== 'created') {
+    await endRun(c);
+    await rm(containers.paths(c.id).exit, { force: true });
+    const tty = Boolean((await bundleConfig(containers, c)).process?.terminal);
+    Object.assign(c, await startMonitor(containers, c, { tty }));
+    await containers.save(c);
+  }
+  await runtimeOk(c, ['start', c.id]);
 }
 
 async function removeBundleDir(bundle: string): Promise<void> {

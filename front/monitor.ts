@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { RockerError } from '../runtime/errors.js';
@@ -10,6 +11,7 @@ import { createError } from './runtime.js';
 import { SOCKET_DIR, type Containers, type ContainerRecord } from './state.js';
 
 const MONITOR = fileURLToPath(new URL('../rocker-monitor', import.meta.url));
+const ROCKER = fileURLToPath(new URL('../../bin/rocker', import.meta.url));
 
 /** Log files are rotated at this size (one previous file is kept). */
 export const LOG_MAX_BYTES = 10 * 1024 * 1024;
@@ -24,7 +26,9 @@ export async function startMonitor(containers: Containers, c: ContainerRecord, o
   const [cmd, ...pre] = c.runtime;
   const terminal = o.tty ? ['--console-socket', p.console] : [];
   const create = [cmd, ...pre, '--root', c.runtimeRoot, '--log', p.runtimeLog, '--log-format', 'json', 'create', '--bundle', p.bundle, '--pid-file', p.pid, ...terminal, c.id];
-  const args = ['--log', p.log, '--log-max', String(LOG_MAX_BYTES), '--pid-file', p.pid, '--exit-file', p.exit, '--sync-fd', '3', '--attach-socket', p.attach, ...terminal, ...(o.stdin ? ['--stdin'] : []), '--', ...create];
+  // The monitor, not this command, sees the exit: it runs the rm.
+  const onExit = c.autoRemove ? [ROCKER, '--root', dirname(containers.dir), 'rm', '-f', c.id].flatMap((w) => ['--on-exit', w]) : [];
+  const args = [...onExit, '--log', p.log, '--log-max', String(LOG_MAX_BYTES), '--pid-file', p.pid, '--exit-file', p.exit, '--sync-fd', '3', '--attach-socket', p.attach, ...terminal, ...(o.stdin ? ['--stdin'] : []), '--', ...create];
   return new Promise((resolve, reject) => {
     // fd 3 is the sync pipe; the monitor's own stdio goes nowhere (it detaches).
     const child = spawn(MONITOR, args, { stdio: ['ignore', 'ignore', 'inherit', 'pipe'], detached: true });

@@ -20,6 +20,8 @@ export interface ContainerRecord {
   /** The runtime command (argv prefix) and its --root: later verbs use the same. */
   runtime: string[];
   runtimeRoot: string;
+  /** run -d --rm: the monitor removes the container when it exits (rocker need not be there). */
+  autoRemove?: boolean;
   /** Set once the monitor reported the container created. */
   monitorPid?: number;
   initPid?: number;

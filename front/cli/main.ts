@@ -14,11 +14,15 @@ import rm from './commands/rm.js';
 import wait from './commands/wait.js';
 import inspect from './commands/inspect.js';
 import exec from './commands/exec.js';
+import pause, { unpause } from './commands/pause.js';
+import top from './commands/top.js';
+import start, { restart } from './commands/start.js';
+import commit from './commands/commit.js';
 
-const COMMANDS: FrontCommand[] = [run, exec, ps, logs, stop, kill, rm, wait, inspect];
+const COMMANDS: FrontCommand[] = [run, exec, ps, logs, stop, kill, rm, wait, inspect, pause, unpause, top, start, restart, commit];
 
 /** Verbs whose operand (IMAGE, CONTAINER) is followed by a command: what comes after it is never rocker's. */
-const COMMAND_VERBS = new Map<string, FrontCommand>([['run', run], ['exec', exec]]);
+const COMMAND_VERBS = new Map<string, FrontCommand>([['run', run], ['exec', exec], ['top', top]]);
 
 /** Image and network verbs are the image tool's own, run with the same --root. */
 const IMAGE_VERBS = new Set(['images', 'pull', 'push', 'rmi', 'tag', 'login', 'logout', 'network']);

@@ -3,7 +3,7 @@
  *
  *   rocker-monitor --log FILE [--log-max BYTES] --pid-file FILE --exit-file FILE
  *                  [--sync-fd N] [--stdin] [--console-socket PATH] [--attach-socket PATH]
- *                  -- RUNTIME-CREATE-COMMAND...
+ *                  [--on-exit ARG]... -- RUNTIME-CREATE-COMMAND...
  *
  * Paths are absolute. It detaches (fork + setsid: the caller may exit at once), becomes the child
  * subreaper, and runs the runtime's `create` command (any runc-compatible
@@ -20,7 +20,8 @@
  * output is logged as stdout. --attach-socket: clients connecting there get the
  * container's output as it comes and what they send is the container's input
  * (the terminal, or with --stdin a pipe that is closed when a client shuts down
- * its sending side). Starting the container (`runtime start`) is left to the
+ * its sending side). --on-exit: the words of a command run (not waited for) once
+ * the exit file is written, e.g. a `rm` of the container. Starting the container (`runtime start`) is left to the
  * caller, so that it can attach or follow the log first. Nothing here knows about rocker's own state: a
  * shim can drive it with the same arguments.
  */
@@ -58,6 +59,10 @@ static long long log_max = 10LL * 1024 * 1024;
 static int log_fd = -1;
 static long long log_size;
 static int sync_fd = -1;
+/* The --on-exit command's words (NULL-terminated). */
+#define MAX_HOOK_ARGS 16
+static char *on_exit_argv[MAX_HOOK_ARGS + 1];
+static int on_exit_argc;
 /* Attached clients (rocker run -it, attach); a slow one loses output rather than stall the monitor. */
 #define MAX_CLIENTS 4
 static int clients[MAX_CLIENTS] = {-1, -1, -1, -1};
@@ -209,8 +214,16 @@ static int receive_fd(int conn) {
   return fd;
 }
 
+/* A command the monitor runs gets the default signal state (a blocked SIGCHLD would hang a Node command). */
+static void plain_signals(const sigset_t *mask) {
+  sigprocmask(SIG_UNBLOCK, mask, NULL);
+  signal(SIGPIPE, SIG_DFL);
+  signal(SIGHUP, SIG_DFL);
+  signal(SIGINT, SIG_DFL);
+}
+
 static void usage(void) {
-  static const char msg[] = "usage: rocker-monitor --log FILE [--log-max BYTES] --pid-file FILE --exit-file FILE [--sync-fd N] [--stdin] [--console-socket PATH] [--attach-socket PATH] -- RUNTIME ARGS...\n";
+  static const char msg[] = "usage: rocker-monitor --log FILE [--log-max BYTES] --pid-file FILE --exit-file FILE [--sync-fd N] [--stdin] [--console-socket PATH] [--attach-socket PATH] [--on-exit ARG]... -- RUNTIME ARGS...\n";
   write_all(2, msg, sizeof msg - 1);
   _exit(2);
 }
@@ -230,6 +243,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--sync-fd")) sync_fd = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--console-socket")) console_path = argv[++i];
     else if (!strcmp(argv[i], "--attach-socket")) attach_path = argv[++i];
+    else if (!strcmp(argv[i], "--on-exit") && on_exit_argc < MAX_HOOK_ARGS) on_exit_argv[on_exit_argc++] = argv[++i];
     else usage();
   }
   /* Absolute paths: the monitor leaves the caller's directory (it may be unmounted). */
@@ -274,10 +288,7 @@ int main(int argc, char **argv) {
   pid_t runtime = fork();
   if (runtime < 0) die("fork");
   if (runtime == 0) {
-    sigprocmask(SIG_UNBLOCK, &mask, NULL);
-    signal(SIGPIPE, SIG_DFL);
-    signal(SIGHUP, SIG_DFL);
-    signal(SIGINT, SIG_DFL);
+    plain_signals(&mask);
     if (dup2(pi[0] >= 0 ? pi[0] : null, 0) < 0 || dup2(po[1], 1) < 0 || dup2(pe[1], 2) < 0) _exit(127);
     execvp(argv[i], argv + i);
     _exit(127);
@@ -370,5 +381,11 @@ int main(int argc, char **argv) {
   if (exit_file) write_exit_file(init_status);
   /* Attached clients see EOF only now: the exit file is there when they look. */
   if (attach_path) unlink(attach_path);
+  /* Only for a container that ran (an exit file): a failed create is its caller's to clean up. */
+  if (exit_file && on_exit_argc > 0 && fork() == 0) {
+    plain_signals(&mask);
+    execvp(on_exit_argv[0], on_exit_argv);
+    _exit(127);
+  }
   return 0;
 }

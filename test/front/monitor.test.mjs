@@ -11,10 +11,10 @@ import { fileURLToPath } from 'node:url';
 const MONITOR = fileURLToPath(new URL('../../dist/rocker-monitor', import.meta.url));
 
 /** Runs the monitor over `script` (the stand-in init); resolves the sync line once the exit file is there. */
-async function monitor(dir, script, logMax) {
+async function monitor(dir, script, logMax, extra = []) {
   const p = { log: join(dir, 'log'), pid: join(dir, 'pid'), exit: join(dir, 'exit.json') };
   const create = ['/bin/sh', '-c', `/bin/sh -c '${script}' & echo $! > ${p.pid}`];
-  const child = spawn(MONITOR, ['--log', p.log, '--log-max', String(logMax), '--pid-file', p.pid, '--exit-file', p.exit, '--sync-fd', '3', '--', ...create], { stdio: ['ignore', 'ignore', 'inherit', 'pipe'] });
+  const child = spawn(MONITOR, [...extra, '--log', p.log, '--log-max', String(logMax), '--pid-file', p.pid, '--exit-file', p.exit, '--sync-fd', '3', '--', ...create], { stdio: ['ignore', 'ignore', 'inherit', 'pipe'] });
   let sync = '';
   child.stdio[3].on('data', (d) => (sync += d));
   await new Promise((resolve) => child.stdio[3].on('end', resolve));
@@ -49,13 +49,31 @@ test('a failed create is reported on the sync fd and leaves no exit file', { tim
   const dir = mkdtempSync(join(tmpdir(), 'rocker-monitor-'));
   try {
     const p = { log: join(dir, 'log'), pid: join(dir, 'pid'), exit: join(dir, 'exit.json') };
-    const child = spawn(MONITOR, ['--log', p.log, '--pid-file', p.pid, '--exit-file', p.exit, '--sync-fd', '3', '--', '/bin/sh', '-c', 'exit 9'], { stdio: ['ignore', 'ignore', 'inherit', 'pipe'] });
+    const hook = join(dir, 'hook');
+    const child = spawn(MONITOR, ['--on-exit', '/bin/sh', '--on-exit', '-c', '--on-exit', `touch ${hook}`, '--log', p.log, '--pid-file', p.pid, '--exit-file', p.exit, '--sync-fd', '3', '--', '/bin/sh', '-c', 'exit 9'], { stdio: ['ignore', 'ignore', 'inherit', 'pipe'] });
     let sync = '';
     child.stdio[3].on('data', (d) => (sync += d));
     await new Promise((resolve) => child.stdio[3].on('end', resolve));
     assert.match(sync, /^failed 9 \d+\n$/);
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(existsSync(p.exit), false);
+    assert.equal(existsSync(hook), false, 'no --on-exit command without a container');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--on-exit runs its command after the exit file is written, with no signal blocked', { timeout: 30000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rocker-monitor-'));
+  try {
+    const hook = join(dir, 'hook');
+    const words = ['/bin/sh', '-c', `cat ${join(dir, 'exit.json')} > ${hook}.tmp; grep SigBlk /proc/self/status >> ${hook}.tmp; mv ${hook}.tmp ${hook}`];
+    const r = await monitor(dir, 'exit 2', 1 << 20, words.flatMap((w) => ['--on-exit', w]));
+    assert.match(r.sync, /^created \d+ \d+\n$/);
+    for (let i = 0; i < 200 && !existsSync(hook); i++) await new Promise((res) => setTimeout(res, 50));
+    const [exit, sigblk] = readFileSync(hook, 'utf8').split('\n');
+    assert.equal(JSON.parse(exit).exitCode, 2);
+    assert.match(sigblk, /^SigBlk:\s+0+$/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -30,7 +30,7 @@ const command: FrontCommand = {
       .option('detach', { alias: 'd', type: 'boolean', describe: 'run in the background and print the container id' })
       .option('interactive', { alias: 'i', type: 'boolean', describe: 'keep stdin attached' })
       .option('name', { type: 'string', describe: 'the container name (unique)' })
-      .option('rm', { type: 'boolean', describe: 'remove the container when it exits (attached runs)' })
+      .option('rm', { type: 'boolean', describe: 'remove the container when it exits (with -d, its monitor does)' })
       .option('env-file', { type: 'string', describe: 'read environment variables from a file (repeatable)' }),
   async run(ctx, a) {
     const image = String(a.image);
@@ -43,7 +43,7 @@ const command: FrontCommand = {
     const { containers } = ctx;
     let socket: Socket | undefined;
     let relayed: Promise<void> | undefined;
-    const c = await containers.create({ name: a.name === undefined ? undefined : String(a.name), image, command: args, ports: list(a.publish), ...ctx.runtime });
+    const c = await containers.create({ name: a.name === undefined ? undefined : String(a.name), image, command: args, ports: list(a.publish), autoRemove: Boolean(a.rm && a.detach) || undefined, ...ctx.runtime });
     try {
       const { createBundle } = await import('../../../imagetool/bundle/bundle.js');
       await createBundle(store, image, containers.paths(c.id).bundle, options, resolved);
