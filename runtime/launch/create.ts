@@ -111,10 +111,11 @@ async function create(req: CreateRequest, cd: ContainerDir, channel: NsexecChann
       // refuses, such as a frozen one) is not this container's to remove if create fails.
       state.newCgroupPaths = Object.fromEntries(Object.entries(cg.paths).filter(([, dir]) => !existsSync(dir)));
       writeState(cd, state);
-      // create() removes what it made when it fails. Only a cgroup create() accepted (not one
-      // that already has processes) moves to cgroupPaths, whose processes teardown kills.
+      // create() removes what it made when it fails. Only a cgroup create() accepted moves to
+      // cgroupPaths, whose processes teardown kills (only the init when others were there first).
       await cg.create(bundle.config.linux?.resources);
       state.cgroupPaths = cg.paths;
+      if (cg.shared) state.sharedCgroup = true;
       delete state.newCgroupPaths;
       // Before init: from its clone on, the container process is in these cgroups.
       writeState(cd, state);
