@@ -283,8 +283,8 @@ test('a missing controller, a misplaced unified key and a kernel-rejected value 
   if (home('memory') === 'v1') {
     cases.push([{ memory: { swappiness: 101 } }, /memory\.swappiness: invalid value 101/]);
     cases.push(layout.unified
-      ? [{ unified: { 'memory.max': '1000000' } }, /linux\.resources\.unified\.memory\.max: memory is a cgroup v1 controller on this host/]
-      : [{ unified: { 'memory.max': '1000000' } }, /unified \(cgroup v2\) resources need a cgroup2 hierarchy/]);
+      ? [{ unified: { 'memory.max': '1000000' } }, /linux\.resources\.unified\.memory\.max: invalid configuration: cannot use unified on cgroup v1: memory is a cgroup v1 controller on this host/]
+      : [{ unified: { 'memory.max': '1000000' } }, /invalid configuration: cannot use unified on cgroup v1: unified \(cgroup v2\) resources need a cgroup2 hierarchy/]);
   } else {
     cases.push([{ memory: { swappiness: 10 } }, /memory\.swappiness: cgroup v2 has no per-cgroup swappiness/]);
     cases.push([{ unified: { 'memory.nonexistent': '1' } }, /unified\.memory\.nonexistent: .* does not exist/]);

@@ -243,6 +243,18 @@ for (const { name, call, detached } of runtimes) {
 }
 
 for (const { name, call } of runtimes) {
+  test(`${name}: a unified key for a controller mounted as cgroup v1 is an invalid configuration`, { ...opts, skip: !layout.v1.has('memory') && 'memory is not a cgroup v1 controller here' }, async () => {
+    const id = uniqueId('v1unified');
+    const b = bundle(['true'], (c) => (c.linux.resources = { ...c.linux.resources, unified: { 'memory.min': '131072' } }));
+    const r = await call(['run', '-b', b, id]);
+    await call(['delete', '-f', id]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /invalid configuration/);
+    if (name === 'rocker') assert.match(r.stderr, /config\.json: linux\.resources\.unified\.memory\.min: /);
+  });
+}
+
+for (const { name, call } of runtimes) {
   test(`${name}: createContainer hooks run in the rootfs (relative paths land in it)`, opts, async () => {
     const id = uniqueId('cchook');
     const b = bundle(['cat', '/made-by-hook'], (c) => {
