@@ -33,6 +33,8 @@ const PID_KEYS = ['pids', 'freezer', 'memory', 'cpu', ''];
 export class FsCgroupManager implements CgroupManager {
   /** Directories this instance created, parents first. */
   private readonly created: string[] = [];
+  /** create() found other processes in the cgroup: they are not this container's to kill. */
+  shared = false;
 
   constructor(
     readonly paths: Record<string, string>,
@@ -67,11 +69,12 @@ export class FsCgroupManager implements CgroupManager {
     const homes = this.homes();
     const ctx = new ApplyContext(source.file, source.prefix, this.warn);
     const plan = planResources(r, homes, ctx);
-    for (const dir of this.dirs()) {
-      // existsSync first: a new container's cgroups do not exist yet, and a failed read costs an exception.
-      if (existsSync(dir) && readPids(join(dir, 'cgroup.procs')).length > 0) {
-        throw new RockerError(`cgroup ${dir} already exists and has processes in it`, { path: dir });
-      }
+    // existsSync first: a new container's cgroups do not exist yet, and a failed read costs an exception.
+    const others = new Set(this.dirs().flatMap((dir) => (existsSync(dir) ? readPids(join(dir, 'cgroup.procs')) : [])));
+    if (others.size > 0) {
+      // runc 1.1 warns and goes on (and a cgroup shared on purpose is what some users do).
+      this.warn(`container's cgroup is not empty: ${others.size} process(es) found`);
+      this.shared = true;
     }
     // A process placed in a frozen cgroup would hang the create (runc refuses it too).
     if (isFrozenAt(this.paths)) throw new RockerError("container's cgroup unexpectedly frozen", { paths: this.paths });

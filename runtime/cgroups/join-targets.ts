@@ -1,8 +1,9 @@
 // Where a container's new process (its init, or an exec'd one) joins: every
 // recorded cgroup directory, or the sub-cgroup exec --cgroup asks for there.
 // A leaf module: exec works it out from state.json without loading the manager.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../errors.js';
+import { RockerError, UsageError } from '../errors.js';
 import type { CgroupJoinTargets } from './manager.js';
 
 /**
@@ -10,12 +11,19 @@ import type { CgroupJoinTargets } from './manager.js';
  * directory); `subs` by controller, "" for every hierarchy without its own.
  */
 export function joinTargets(paths: Record<string, string>, subs: Record<string, string> = {}): CgroupJoinTargets {
+  for (const ctrl of Object.keys(subs)) {
+    if (ctrl !== '' && !(ctrl in paths)) throw new UsageError(`--cgroup: unknown controller ${ctrl} in the container's cgroups`);
+  }
   const v1 = new Set<string>();
   let unified: string | undefined;
   for (const [ctrl, base] of Object.entries(paths)) {
     const sub = subs[ctrl] ?? subs[''];
     const dir = sub === undefined ? base : join(base, sub);
-    if (dir !== base && !dir.startsWith(`${base}/`)) throw new UsageError(`${sub} is not a sub cgroup path`);
+    if (dir !== base && !dir.startsWith(`${base}/`)) throw new UsageError(`--cgroup: ${sub} is not a sub cgroup path`);
+    // Up front, in runc's words: nsexec would only fail at opening it, with no word of --cgroup.
+    if (dir !== base && !existsSync(join(dir, 'cgroup.procs'))) {
+      throw new RockerError(`--cgroup: error adding pid to cgroups: ${join(dir, 'cgroup.procs')}: no such file or directory`, { path: dir });
+    }
     if (ctrl === '') unified = dir;
     else v1.add(dir); // co-mounted controllers (cpu,cpuacct) share a directory
   }

@@ -13,7 +13,7 @@ export interface CgroupStats {
 export interface CgroupManager {
   /** The host paths this container's cgroup has, by controller ("" key for v2). Kept in state.json. */
   readonly paths: Record<string, string>;
-  /** Creates the cgroup dirs and writes `resources`; refuses an escaping path or a non-empty existing cgroup. */
+  /** Creates the cgroup dirs and writes `resources`; refuses an escaping path or a frozen cgroup, warns of a non-empty one. */
   create(resources: LinuxResources | undefined): Promise<void>;
   /** Applies an update (runc update / --resources). */
   update(resources: LinuxResources): Promise<void>;

@@ -58,6 +58,9 @@ export interface ResourcePlan {
   v2Controllers: Set<string>;
 }
 
+// runc's words for a unified key on a v1 controller (its integration tests look for "invalid configuration").
+const V1_NO_UNIFIED = 'invalid configuration: cannot use unified on cgroup v1';
+
 /** Decides where each set field goes; refuses a field no controller on this host can honour. */
 export function planResources(r: Resources, homes: ControllerHomes, ctx: ApplyContext): ResourcePlan {
   const plan: ResourcePlan = { route: new Map(), v2Controllers: new Set() };
@@ -68,9 +71,9 @@ export function planResources(r: Resources, homes: ControllerHomes, ctx: ApplyCo
       plan.route.set(n.field, 'v2');
       if (n.v2) plan.v2Controllers.add(n.v2);
     } else if (n.field.startsWith('unified.') && !homes.v2) {
-      throw ctx.refuse(n.field, 'unified (cgroup v2) resources need a cgroup2 hierarchy, and this host has only cgroup v1');
+      throw ctx.refuse(n.field, `${V1_NO_UNIFIED}: unified (cgroup v2) resources need a cgroup2 hierarchy, and this host has only cgroup v1`);
     } else if (n.field.startsWith('unified.') && n.v2 && homes.v1(n.v2)) {
-      throw ctx.refuse(n.field, `${n.v2} is a cgroup v1 controller on this host; unified keys reach only cgroup2 controllers (${[...homes.v2Available].join(', ') || 'none'})`);
+      throw ctx.refuse(n.field, `${V1_NO_UNIFIED}: ${n.v2} is a cgroup v1 controller on this host; unified keys reach only cgroup2 controllers (${[...homes.v2Available].join(', ') || 'none'})`);
     } else {
       const names = [n.v1 && `${n.v1} (v1)`, n.v2 && `${n.v2} (cgroup2)`].filter(Boolean).join(' or ');
       throw ctx.refuse(n.field, `the ${names} controller is not available on this host`);

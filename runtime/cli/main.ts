@@ -66,7 +66,7 @@ async function main(argv: string[]): Promise<number> {
     debug: Boolean(g.flags.debug),
     systemdCgroup: Boolean(g.flags['systemd-cgroup']),
   };
-  const logger = new Logger({ file: global.log, format: global.logFormat, debug: global.debug });
+  const logger = new Logger({ file: global.log, format: global.logFormat });
   if (!(COMMANDS as readonly string[]).includes(verb)) {
     throw new UsageError(`No help topic for '${verb}'`);
   }
@@ -98,7 +98,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    logFailure(new Logger({ format: 'text', debug: false }), undefined, e);
+    logFailure(new Logger({ format: 'text' }), undefined, e);
     process.exitCode = e instanceof RockerError ? e.exitCode : 1;
   },
 );

@@ -2,7 +2,7 @@
 // validate the bundle, make the state dir and cgroups, drive nsexec through
 // pid -> (createRuntime hooks) -> created. Any failure, including nsexec dying
 // mid-way, tears everything down again before the error is reported.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { loadBundle } from '../spec/load.js';
 import { containerDir, ensureRoot, type ContainerDir } from '../state/container-dir.js';
 import { writeState, type ContainerState } from '../state/state-file.js';
@@ -107,12 +107,15 @@ async function create(req: CreateRequest, cd: ContainerDir, channel: NsexecChann
       );
       // Written before anything else exists, with the cgroups about to be made: a runtime
       // killed from here on leaves something `delete --force` can clean, cgroups included.
-      state.newCgroupPaths = cg.paths;
+      // Only the ones that do not exist yet: a pre-existing cgroup (empty, or one create
+      // refuses, such as a frozen one) is not this container's to remove if create fails.
+      state.newCgroupPaths = Object.fromEntries(Object.entries(cg.paths).filter(([, dir]) => !existsSync(dir)));
       writeState(cd, state);
-      // create() removes what it made when it fails. Only a cgroup create() accepted (not one
-      // that already has processes) moves to cgroupPaths, whose processes teardown kills.
+      // create() removes what it made when it fails. Only a cgroup create() accepted moves to
+      // cgroupPaths, whose processes teardown kills (only the init when others were there first).
       await cg.create(bundle.config.linux?.resources);
       state.cgroupPaths = cg.paths;
+      if (cg.shared) state.sharedCgroup = true;
       delete state.newCgroupPaths;
       // Before init: from its clone on, the container process is in these cgroups.
       writeState(cd, state);

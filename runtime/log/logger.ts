@@ -9,7 +9,6 @@ export type Level = 'warning' | 'error';
 export interface LoggerOptions {
   file?: string;
   format: LogFormat;
-  debug: boolean;
 }
 
 export class Logger {
@@ -34,7 +33,8 @@ export class Logger {
           ? JSON.stringify({ level, msg, time }) + '\n'
           : `time="${time}" level=${level} msg=${JSON.stringify(msg)}\n`;
       appendFileSync(this.opts.file, line);
-    } else if (level === 'error' || this.opts.debug) {
+    } else {
+      // Without --log, warnings reach stderr too, as runc's do (e.g. a non-empty cgroup at create).
       writeErr(`time="${time}" level=${level} msg=${JSON.stringify(msg)}\n`);
     }
   }

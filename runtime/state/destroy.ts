@@ -3,6 +3,7 @@
 // any point (or a runtime killed mid-create) leaves nothing behind.
 import { readdirSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { initAlive } from './status.js';
 import { tryRmdir } from '../cgroups/cgfs.js';
 import { cgroupsModule, loadCgroups } from './cgroups.js';
@@ -24,6 +25,7 @@ function signal(pid: number, sig: NodeJS.Signals): void {
  * forked while this ran is caught by the next round.
  */
 export async function killAndRemoveCgroups(st: ContainerState): Promise<void> {
+  if (st.sharedCgroup) return releaseSharedCgroups(st);
   if (initAlive(st)) signal(st.pid, 'SIGKILL');
   else if (removeEmptyCgroups(st.cgroupPaths)) return;
   const cg = await loadCgroups(st.cgroupPaths);
@@ -37,6 +39,16 @@ export async function killAndRemoveCgroups(st: ContainerState): Promise<void> {
       if (round === 3) throw e;
     }
   }
+}
+
+/**
+ * A cgroup that already had other processes at create (runc warns and goes on): only
+ * the init is killed, and each cgroup is removed once it is empty, else left to its others.
+ */
+async function releaseSharedCgroups(st: ContainerState): Promise<void> {
+  if (initAlive(st)) signal(st.pid, 'SIGKILL');
+  for (let waited = 0; waited < 40 && initAlive(st); waited++) await sleep(25);
+  for (const dir of new Set(Object.values(st.cgroupPaths))) tryRmdir(dir);
 }
 
 /**

@@ -28,6 +28,8 @@ export interface ContainerState {
    * directory may be someone else's populated cgroup that create refused.
    */
   newCgroupPaths?: Record<string, string>;
+  /** create found other processes in the cgroup: teardown kills only the init, and keeps a cgroup still in use. */
+  sharedCgroup?: boolean;
   /** The validated config.json (exec bases its process on it; delete runs its poststop hooks). */
   config: OciConfig;
 }
@@ -48,6 +50,7 @@ const FIELDS: Record<keyof ContainerState, { ok: (v: unknown) => boolean; expect
   owner: { ok: isString, expected: 'a string' },
   cgroupPaths: { ok: isPathMap, expected: 'an object of absolute paths' },
   newCgroupPaths: { ok: isPathMap, expected: 'an object of absolute paths', optional: true },
+  sharedCgroup: { ok: (v) => typeof v === 'boolean', expected: 'a boolean', optional: true },
   config: { ok: isObject, expected: 'an object' },
 };
 
@@ -106,6 +109,7 @@ export function salvageState(id: string, salvage: Record<string, unknown>): Cont
     owner: keep('owner', ''),
     cgroupPaths: keep('cgroupPaths', {}),
     newCgroupPaths: keep('newCgroupPaths', undefined),
+    sharedCgroup: keep('sharedCgroup', undefined),
     config: keep('config', {} as OciConfig),
   };
 }

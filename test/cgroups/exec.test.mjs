@@ -75,3 +75,23 @@ test('exec --cgroup places the process in an existing sub-cgroup of the containe
     for (const d of dirs) if (existsSync(d)) rmdirSync(d);
   }
 });
+
+test('exec --cgroup refusals read as runc\'s (a parent, a missing sub-cgroup, an unknown controller)', async () => {
+  const c = await running('subref');
+  try {
+    const ctrl = home('cpu') === 'v1' ? 'cpu' : '';
+    const cases = [
+      [['..'], / \.\. is not a sub cgroup path/],
+      [['nonexistent'], / adding pid .*\/nonexistent\/cgroup\.procs: no such file /],
+      ...(ctrl ? [[[`${ctrl}:nonexistent`], / adding pid .*\/nonexistent\/cgroup\.procs: no such file /]] : []),
+      [['whaaat:/'], /unknown controller whaaat/],
+    ];
+    for (const [subs, error] of cases) {
+      const r = await rt(root, ['exec', ...subs.flatMap((s) => ['--cgroup', s]), c.id, 'true']);
+      assert.equal(r.code, 255, subs.join(' '));
+      assert.match(r.stderr, error);
+    }
+  } finally {
+    assert.equal((await rt(root, ['delete', '--force', c.id])).code, 0);
+  }
+});

@@ -259,14 +259,18 @@ test('stats: memory usage grows when the processes allocate', async (t) => {
   if (huge.hugepageLimits) assert.deepEqual(s.hugetlb['2MB'], { usage: 0, max: 2 * MiB, failcnt: 0 });
 });
 
-test('an existing cgroup with processes is refused', async () => {
+test('an existing cgroup with processes is taken with a warning (as runc 1.1), and marked shared', async () => {
   const m = await open('busy');
   await m.create(undefined);
   const c = await gatedShell('exec sleep 60');
   place(m.paths, c.pid);
-  const again = await cg.loadCgroupManager(m.paths);
-  await assert.rejects(again.create(undefined), /already exists and has processes/);
-  for (const d of Object.values(m.paths)) assert.ok(existsSync(d), 'the existing cgroup is left alone');
+  const warnings = [];
+  const again = await cg.loadCgroupManager(m.paths, (w) => warnings.push(w));
+  await again.create(undefined);
+  assert.deepEqual(warnings, ["container's cgroup is not empty: 1 process(es) found"]);
+  assert.equal(again.shared, true);
+  assert.equal(m.shared, false, 'the first create found it empty');
+  assert.deepEqual(await again.pids(), [c.pid]);
 });
 
 test('a missing controller, a misplaced unified key and a kernel-rejected value fail clearly with nothing left behind', async () => {
@@ -279,8 +283,8 @@ test('a missing controller, a misplaced unified key and a kernel-rejected value 
   if (home('memory') === 'v1') {
     cases.push([{ memory: { swappiness: 101 } }, /memory\.swappiness: invalid value 101/]);
     cases.push(layout.unified
-      ? [{ unified: { 'memory.max': '1000000' } }, /linux\.resources\.unified\.memory\.max: memory is a cgroup v1 controller on this host/]
-      : [{ unified: { 'memory.max': '1000000' } }, /unified \(cgroup v2\) resources need a cgroup2 hierarchy/]);
+      ? [{ unified: { 'memory.max': '1000000' } }, /linux\.resources\.unified\.memory\.max: invalid configuration: cannot use unified on cgroup v1: memory is a cgroup v1 controller on this host/]
+      : [{ unified: { 'memory.max': '1000000' } }, /invalid configuration: cannot use unified on cgroup v1: unified \(cgroup v2\) resources need a cgroup2 hierarchy/]);
   } else {
     cases.push([{ memory: { swappiness: 10 } }, /memory\.swappiness: cgroup v2 has no per-cgroup swappiness/]);
     cases.push([{ unified: { 'memory.nonexistent': '1' } }, /unified\.memory\.nonexistent: .* does not exist/]);

@@ -5,6 +5,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { hostPath, layout } from '../cgroups/layout.mjs';
 import { rt, rtDetached, runCmd, runDetached, tempDir, uniqueId, suiteFixture, waitStatus } from './helpers.mjs';
 
 const opts = { timeout: 60000 };
@@ -209,25 +210,47 @@ test('process.cwd is entered (and checked) before an early seccomp filter that d
   assert.equal(r.stdout, 'in\n');
 });
 
+/** Where a cgroup is frozen on this host: v1's freezer hierarchy, else cgroup2's cgroup.freeze. */
+const freezer = layout.v1.has('freezer')
+  ? { dir: (p) => hostPath('freezer', p), file: 'freezer.state', frozen: 'FROZEN', thawed: 'THAWED' }
+  : layout.mode === 'unified' && { dir: (p) => hostPath('', p), file: 'cgroup.freeze', frozen: '1', thawed: '0' };
+
 for (const { name, call, detached } of runtimes) {
-  test(`${name}: create into a pre-existing frozen cgroup is refused, not hung`, { ...opts, skip: !existsSync('/sys/fs/cgroup/freezer/cgroup.procs') && 'no cgroup v1 freezer' }, async () => {
+  test(`${name}: run and create into a pre-existing frozen cgroup are refused, not hung, and leave it in place`, { ...opts, skip: !freezer && 'no cgroup freezer' }, async () => {
     const id = uniqueId('frozen');
     const cgroupsPath = `/rocker-parity-${id}`;
-    const freezer = join('/sys/fs/cgroup/freezer', cgroupsPath);
-    mkdirSync(freezer);
-    writeFileSync(join(freezer, 'freezer.state'), 'FROZEN');
+    const dir = freezer.dir(cgroupsPath);
+    mkdirSync(dir);
+    writeFileSync(join(dir, freezer.file), freezer.frozen);
+    const b = bundle(['sleep', '100'], (c) => (c.linux.cgroupsPath = cgroupsPath));
     try {
-      const r = await detached(['run', '-d', '-b', bundle(['sleep', '100'], (c) => (c.linux.cgroupsPath = cgroupsPath)), id]);
-      assert.equal(r.code, 1);
-      assert.match(r.stderr, /container's cgroup unexpectedly frozen/);
+      for (const args of [['run', '-d', '-b', b, id], ['create', '-b', b, `${id}-c`]]) {
+        const r = await detached(args);
+        assert.equal(r.code, 1, args[0]);
+        assert.match(r.stderr, /container's cgroup unexpectedly frozen/);
+        // the cgroup was the user's, not made by the failed create: it stays (runc's bats test rmdirs it)
+        assert.ok(existsSync(dir), `${args[0]} left the pre-existing cgroup`);
+      }
     } finally {
       await call(['delete', '-f', id]);
-      // rocker's failed create removes the cgroup when it is empty; runc leaves it
-      if (existsSync(freezer)) {
-        writeFileSync(join(freezer, 'freezer.state'), 'THAWED');
-        rmdirSync(freezer);
+      await call(['delete', '-f', `${id}-c`]);
+      if (existsSync(dir)) {
+        writeFileSync(join(dir, freezer.file), freezer.thawed);
+        rmdirSync(dir);
       }
     }
+  });
+}
+
+for (const { name, call } of runtimes) {
+  test(`${name}: a unified key for a controller mounted as cgroup v1 is an invalid configuration`, { ...opts, skip: !layout.v1.has('memory') && 'memory is not a cgroup v1 controller here' }, async () => {
+    const id = uniqueId('v1unified');
+    const b = bundle(['true'], (c) => (c.linux.resources = { ...c.linux.resources, unified: { 'memory.min': '131072' } }));
+    const r = await call(['run', '-b', b, id]);
+    await call(['delete', '-f', id]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /invalid configuration/);
+    if (name === 'rocker') assert.match(r.stderr, /config\.json: linux\.resources\.unified\.memory\.min: /);
   });
 }
 
