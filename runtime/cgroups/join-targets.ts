@@ -20,12 +20,21 @@ export function joinTargets(paths: Record<string, string>, subs: Record<string, 
     const sub = subs[ctrl] ?? subs[''];
     const dir = sub === undefined ? base : join(base, sub);
     if (dir !== base && !dir.startsWith(`${base}/`)) throw new UsageError(`--cgroup: ${sub} is not a sub cgroup path`);
-    // Up front, in runc's words: nsexec would only fail at opening it, with no word of --cgroup.
-    if (dir !== base && !existsSync(join(dir, 'cgroup.procs'))) {
-      throw new RockerError(`--cgroup: error adding pid to cgroups: ${join(dir, 'cgroup.procs')}: no such file or directory`, { path: dir });
-    }
     if (ctrl === '') unified = dir;
     else v1.add(dir); // co-mounted controllers (cpu,cpuacct) share a directory
   }
   return unified ? { v1: [...v1], unified } : { v1: [...v1] };
+}
+
+/** joinTargets for exec --cgroup, with every sub-cgroup checked to exist up front, in
+ *  runc's words: nsexec would only fail at opening it, with no word of --cgroup. */
+export function existingJoinTargets(paths: Record<string, string>, subs: Record<string, string>): CgroupJoinTargets {
+  const targets = joinTargets(paths, subs);
+  const bases = new Set(Object.values(paths));
+  for (const dir of [...targets.v1, ...(targets.unified ? [targets.unified] : [])]) {
+    if (!bases.has(dir) && !existsSync(join(dir, 'cgroup.procs'))) {
+      throw new RockerError(`--cgroup: error adding pid to cgroups: ${join(dir, 'cgroup.procs')}: no such file or directory`, { path: dir });
+    }
+  }
+  return targets;
 }

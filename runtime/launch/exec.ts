@@ -14,7 +14,7 @@ import { writePidFile } from './pid-file.js';
 import { SignalForwarder, waitForeground } from './foreground.js';
 import { StateConflictError, NsexecError } from '../errors.js';
 import type { OciProcess } from '../spec/types.js';
-import { joinTargets } from '../cgroups/join-targets.js';
+import { existingJoinTargets } from '../cgroups/join-targets.js';
 
 export interface ExecRequest {
   /** A started nsexec waiting for `init`; the caller aborts it on failure. */
@@ -48,7 +48,7 @@ export async function execInContainer(req: ExecRequest): Promise<number> {
       foreground: !req.detach,
       consoleSocket: req.consoleSocket,
       preserveFds: req.preserveFds,
-      cgroups: joinTargets(st.cgroupPaths, req.subCgroups),
+      cgroups: existingJoinTargets(st.cgroupPaths, req.subCgroups),
       // A seccomp listener of the exec'd process receives the container's state.
       state: JSON.stringify(ociState(st, status)),
       // The profile is compiled by the first exec only: libseccomp needs ~10 ms for a default profile.
