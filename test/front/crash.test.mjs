@@ -1,0 +1,124 @@
+// `rocker run -d` SIGKILLed at each step of its work (record, bundle, monitor,
+// container created, pids saved before start): ps -a, logs and rm -f must handle what it left.
+// Each step is reached by polling for its artefact and killing then, so the
+// kill lands at that step or a little after it, never before.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { hierarchyMounts } from '../cgroups/layout.mjs';
+import { frontFixture, uniqueName } from './helpers.mjs';
+
+let f;
+before(async () => {
+  f = await frontFixture();
+  await f.ok('pull', f.image);
+}, { timeout: 120000 });
+after(async () => f?.cleanup(), { timeout: 120000 });
+
+const containersDir = () => join(f.root, 'containers');
+const ids = () => (existsSync(containersDir()) ? readdirSync(containersDir()).filter((e) => /^[0-9a-f]{64}$/.test(e)) : []);
+const readJson = (path) => {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return undefined;
+  }
+};
+
+/** The artefact that shows each step is done, for the container directory `dir`. */
+const STEPS = {
+  record: (dir) => existsSync(join(dir, 'container.json')),
+  bundle: (dir) => existsSync(join(dir, 'bundle', 'config.json')),
+  // The monitor is there, its runtime `create` at work.
+  monitor: (dir) => monitorsOf(dir.slice(-64)).length > 0,
+  // The runtime's create (run by the monitor) wrote the init's pid.
+  created: (dir) => existsSync(join(dir, 'init.pid')),
+  // The monitor's pids are saved: the next step is `runtime start`.
+  'before start': (dir) => Boolean(readJson(join(dir, 'container.json'))?.monitorPid),
+};
+
+/** Live rocker-monitor processes whose command line names container `id`. */
+function monitorsOf(id) {
+  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try {
+      const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+      return argv[0].endsWith('rocker-monitor') && argv.some((a) => a.includes(id));
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Cgroup dirs under `dir` whose path holds `id`; other runs' cgroups may vanish while we walk. */
+function cgroupsNamed(dir, id) {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch (e) {
+    if (e.code === 'ENOENT') return [];
+    throw e;
+  }
+  return entries.filter((e) => e.isDirectory()).flatMap((e) => {
+    const sub = join(dir, e.name);
+    return sub.includes(id) ? [sub] : cgroupsNamed(sub, id);
+  });
+}
+
+/** Starts `rocker run -d`, SIGKILLs it once `step`'s artefact appears; resolves the new container's id. */
+async function killAt(step, name) {
+  const known = new Set(ids());
+  const child = f.spawn('run', '-d', '--name', name, f.image, 'echo started; while true; do sleep 1; done');
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  let done = false;
+  exited.then(() => (done = true));
+  let id;
+  for (const end = Date.now() + 60000; Date.now() < end && !done; await sleep(2)) {
+    id ??= ids().find((i) => !known.has(i));
+    if (id && STEPS[step](join(containersDir(), id))) break;
+  }
+  child.kill('SIGKILL');
+  const { signal } = await exited;
+  assert.equal(signal, 'SIGKILL', `rocker run finished before the "${step}" step was seen`);
+  return id;
+}
+
+for (const step of Object.keys(STEPS)) {
+  test(`rocker run -d killed after the ${step} step: ps -a, logs and rm -f handle what is left`, { timeout: 180000 }, async () => {
+    for (let trial = 0; trial < 3; trial++) {
+      const name = uniqueName(step.replace(' ', '-'));
+      const id = await killAt(step, name);
+      assert.ok(id, 'the container directory was made');
+
+      // Every other trial runs rm -f at once, while what the killed command started may still be at work.
+      if (trial % 2 === 0) {
+        const rows = (await f.ok('ps', '-a', '--format', 'json')).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+        const row = rows.find((r) => id.startsWith(r.ID));
+        assert.ok(row, `ps -a lists ${id.slice(0, 12)}`);
+        assert.match(row.Status, /^(Dead|Created|Up .*|Exited \(\d+\) .*)$/);
+
+        const logs = await f.rocker('logs', id);
+        if (logs.code !== 0) assert.match(logs.stderr, /^rocker: .+/, 'logs fails with a clear error');
+        assert.doesNotMatch(logs.stderr, /\n\s+at /, 'no stack trace');
+      }
+
+      const rm = await f.rocker('rm', '-f', id.slice(0, 12));
+      assert.equal(rm.code, 0, rm.stderr);
+      assert.equal(existsSync(join(containersDir(), id)), false, 'the container directory is left');
+      assert.equal(existsSync(join(containersDir(), '.names', name)), false, 'the name is left');
+      assert.equal(readFileSync('/proc/self/mountinfo', 'utf8').includes(id), false, 'a mount is left');
+      assert.equal(existsSync(join(f.runtimeRoot, id)), false, "the runtime's state is left");
+      assert.deepEqual(readdirSync('/run/rocker-front/sockets').filter((s) => s.startsWith(id)), [], 'a socket is left');
+      assert.deepEqual(monitorsOf(id), [], 'a monitor is left');
+      for (const base of hierarchyMounts()) assert.deepEqual(cgroupsNamed(base, id), [], `${base} still has a cgroup of ${id}`);
+      // Whatever the killed command had started is over: nothing comes back.
+      await sleep(1000);
+      assert.equal(existsSync(join(f.runtimeRoot, id)), false, "the runtime's state came back");
+      assert.deepEqual(monitorsOf(id), [], 'a monitor is still there');
+      // The name is free again.
+      await f.ok('run', '-d', '--name', name, f.image, 'true');
+      await f.ok('rm', '-f', name);
+    }
+  });
+}
