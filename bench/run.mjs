@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { sample, timeOnce } from './lib/stats.mjs';
 import { makeBusyboxBundle } from '../test/helpers/busybox-bundle.mjs';
 import { benchImages } from './images.mjs';
+import { benchFront } from './front.mjs';
 import { lifecycleCheck } from '../test/helpers/lifecycles.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -15,6 +16,7 @@ const repo = join(here, '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const IMAGE_RUNS = Number(process.env.BENCH_IMAGE_RUNS ?? 3);
 const LIFECYCLES = Number(process.env.BENCH_LIFECYCLES ?? 1000);
+const FRONT_RUNS = Number(process.env.BENCH_FRONT_RUNS ?? 5);
 const rocker = ['node', join(repo, 'bin/rocker-runtime')];
 
 function lifecycle(name, runtime, { hybridFree = false } = {}) {
@@ -78,6 +80,7 @@ function lifecycles() {
 }
 const sequential = lifecycles();
 const images = await benchImages(IMAGE_RUNS);
+const front = await benchFront(FRONT_RUNS);
 
 const ops = ['run', 'create', 'start', 'state', 'kill', 'delete', 'exec'];
 const byName = Object.fromEntries(runtimes.map((r) => [r.name, r]));
@@ -131,6 +134,11 @@ lines.push(
       `| ${size} | pull + bundle vs skopeo + umoci | ${fmt(im.pullBundle.rocker.median)} | ${fmt(im.pullBundle.skopeoUmoci.median)} | ${times(im.pullBundle.skopeoUmoci.median, im.pullBundle.rocker.median)} | ${big ? (im.pullBundle.skopeoUmoci.median / im.pullBundle.rocker.median >= 5 ? 'met (>= 5x)' : 'MISSED (>= 5x)') : ''} |`,
     ];
   }),
+  '',
+  `| ${FRONT_RUNS} runs, medians | run -d to first log line ms | monitor RSS per container KiB |`,
+  '|---|---|---|',
+  ...['rocker', 'podman (runc)', 'podman (rocker-runtime)'].map((n) => `| ${n} | ${fmt(front[n]?.firstLogMs)} | ${front[n]?.monitorRssKiB ?? 'n/a'} |`),
+  ...(front.error ? [`front: FAILED: ${front.error}`] : []),
   '',
   `1 MiB memory limit, run of echo: rocker ${memory.rocker.ok ? 'runs' : `FAILS (${memory.rocker.error})`}; runc ${memory.runc.ok ? 'runs' : `fails (${memory.runc.error})`}.`,
   sequential.error
