@@ -8,7 +8,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { hierarchyMounts } from '../cgroups/layout.mjs';
-import { frontFixture, uniqueName } from './helpers.mjs';
+import { cgroupsNamed, frontFixture, uniqueName } from './helpers.mjs';
 
 let f;
 before(async () => {
@@ -48,21 +48,6 @@ function monitorsOf(id) {
     } catch {
       return false;
     }
-  });
-}
-
-/** Cgroup dirs under `dir` whose path holds `id`; other runs' cgroups may vanish while we walk. */
-function cgroupsNamed(dir, id) {
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch (e) {
-    if (e.code === 'ENOENT') return [];
-    throw e;
-  }
-  return entries.filter((e) => e.isDirectory()).flatMap((e) => {
-    const sub = join(dir, e.name);
-    return sub.includes(id) ? [sub] : cgroupsNamed(sub, id);
   });
 }
 

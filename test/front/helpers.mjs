@@ -1,6 +1,6 @@
 // Running bin/rocker as a user would, with a temp --root and --runtime-root.
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,3 +52,18 @@ export async function frontFixture() {
 /** Unique container names per run. */
 let n = 0;
 export const uniqueName = (what) => `t-${what}-${process.pid}-${++n}`;
+
+/** Cgroup dirs under `dir` whose path holds `id`; other runs' cgroups may vanish while we walk. */
+export function cgroupsNamed(dir, id) {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch (e) {
+    if (e.code === 'ENOENT') return [];
+    throw e;
+  }
+  return entries.filter((e) => e.isDirectory()).flatMap((e) => {
+    const sub = join(dir, e.name);
+    return sub.includes(id) ? [sub] : cgroupsNamed(sub, id);
+  });
+}

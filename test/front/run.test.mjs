@@ -5,7 +5,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chainHash, freePort, freeSubnet, keepIpForward } from '../network/helpers.mjs';
-import { ROCKER, frontFixture, uniqueName } from './helpers.mjs';
+import { ROCKER, cgroupsNamed, frontFixture, uniqueName } from './helpers.mjs';
 import { hierarchyMounts } from '../cgroups/layout.mjs';
 
 let f;
@@ -114,20 +114,6 @@ async function assertGone(id, info) {
   }
 }
 
-/** Cgroup dirs under `dir` whose path holds `id`; other runs' cgroups may vanish while we walk. */
-function cgroupsNamed(dir, id) {
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch (e) {
-    if (e.code === 'ENOENT') return [];
-    throw e;
-  }
-  return entries.filter((e) => e.isDirectory()).flatMap((e) => {
-    const sub = join(dir, e.name);
-    return sub.includes(id) ? [sub] : cgroupsNamed(sub, id);
-  });
-}
 
 test('stop waits the grace period, then kills; rm -f of a running container removes everything', { timeout: 120000 }, async () => {
   const name = uniqueName('stubborn');
