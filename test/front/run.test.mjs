@@ -114,7 +114,6 @@ async function assertGone(id, info) {
   }
 }
 
-
 test('stop waits the grace period, then kills; rm -f of a running container removes everything', { timeout: 120000 }, async () => {
   const name = uniqueName('stubborn');
   const id = (await f.ok('run', '-d', '--name', name, f.image, 'trap "" INT TERM; echo ready; while true; do sleep 0.2; done')).trim();
