@@ -1,7 +1,7 @@
 // Leaving the machine as the suites found it, even after a failure: mounts under a
 // temp dir, processes that still refer to it, and cgroups the clients created.
-import { readFileSync, readdirSync, rmdirSync, existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, readdirSync, rmdirSync, rmSync, existsSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { run } from './proc.mjs';
 import { hierarchyMounts, layout } from '../../cgroups/layout.mjs';
 
@@ -63,7 +63,7 @@ export async function removeCgroupTree(rel) {
   }
   for (let attempt = 0; attempt < 50; attempt++) {
     const left = dirs.filter((d) => existsSync(d));
-    if (left.length === 0) return;
+    if (left.length === 0) break;
     for (const d of left) {
       killPids(readPids(join(d, 'cgroup.procs')));
       try {
@@ -73,6 +73,22 @@ export async function removeCgroupTree(rel) {
       }
     }
     await new Promise((r) => setTimeout(r, 100));
+  }
+  removePlainCopies(rel);
+}
+
+/**
+ * podman's cgroup manager also mkdirs rel under the v1 root's entries that are no
+ * hierarchy on this host (hugetlb, net_cls... when not mounted): plain dirs on the
+ * root's tmpfs, which no cgroup walk sees. Removes those copies of rel only.
+ */
+function removePlainCopies(rel) {
+  for (const root of new Set([...layout.v1.values()].map((m) => dirname(m)))) {
+    const mounts = new Set(mountsUnder(root));
+    for (const e of readdirSync(root, { withFileTypes: true })) {
+      const dir = join(root, e.name);
+      if (e.isDirectory() && !mounts.has(dir) && existsSync(join(dir, rel))) rmSync(join(dir, rel), { recursive: true, force: true });
+    }
   }
 }
 
