@@ -2,20 +2,15 @@
 // container created, pids saved before start): ps -a, logs and rm -f must handle what it left.
 // Each step is reached by polling for its artefact and killing then, so the
 // kill lands at that step or a little after it, never before.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { hierarchyMounts } from '../cgroups/layout.mjs';
-import { cgroupsNamed, frontFixture, uniqueName } from './helpers.mjs';
+import { cgroupsNamed, uniqueName, suiteFront } from './helpers.mjs';
 
-let f;
-before(async () => {
-  f = await frontFixture();
-  await f.ok('pull', f.image);
-}, { timeout: 120000 });
-after(async () => f?.cleanup(), { timeout: 120000 });
+const f = suiteFront();
 
 const containersDir = () => join(f.root, 'containers');
 const ids = () => (existsSync(containersDir()) ? readdirSync(containersDir()).filter((e) => /^[0-9a-f]{64}$/.test(e)) : []);

@@ -1,3 +1,4 @@
+import { after, before } from 'node:test';
 // Running bin/rocker as a user would, with a temp --root and --runtime-root.
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -66,4 +67,15 @@ export function cgroupsNamed(dir, id) {
     const sub = join(dir, e.name);
     return sub.includes(id) ? [sub] : cgroupsNamed(sub, id);
   });
+}
+
+/** A test file's fixture: made (image pulled) before its tests, cleaned up after them. */
+export function suiteFront() {
+  const f = {};
+  before(async () => {
+    Object.assign(f, await frontFixture());
+    await f.ok('pull', f.image);
+  }, { timeout: 120000 });
+  after(async () => f.cleanup?.(), { timeout: 120000 });
+  return f;
 }

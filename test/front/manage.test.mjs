@@ -1,17 +1,12 @@
 // rocker pause/unpause, top, start, restart, rm -v, run -d --rm, commit, driven as a user would.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { frontFixture, uniqueName } from './helpers.mjs';
+import { uniqueName, suiteFront } from './helpers.mjs';
 
-let f;
-before(async () => {
-  f = await frontFixture();
-  await f.ok('pull', f.image);
-}, { timeout: 120000 });
-after(async () => f?.cleanup(), { timeout: 120000 });
+const f = suiteFront();
 
 const inspect = async (ref) => JSON.parse(await f.ok('inspect', ref))[0];
 const TICKER = 'i=0; while true; do i=$((i+1)); echo "tick $i"; sleep 0.2; done';

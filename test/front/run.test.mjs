@@ -1,19 +1,14 @@
 // rocker run/ps/logs/stop/rm driven as the origin project's users did.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chainHash, freePort, freeSubnet, keepIpForward } from '../network/helpers.mjs';
-import { ROCKER, cgroupsNamed, frontFixture, uniqueName } from './helpers.mjs';
+import { ROCKER, cgroupsNamed, uniqueName, suiteFront } from './helpers.mjs';
 import { hierarchyMounts } from '../cgroups/layout.mjs';
 
-let f;
-before(async () => {
-  f = await frontFixture();
-  await f.ok('pull', f.image);
-}, { timeout: 120000 });
-after(async () => f?.cleanup(), { timeout: 120000 });
+const f = suiteFront();
 
 const inspect = async (ref) => JSON.parse(await f.ok('inspect', ref))[0];
 
