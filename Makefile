@@ -4,7 +4,7 @@ NODE_BIN := node_modules/.bin
 COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 VERSION := $(shell node -p "require('./package.json').version")
 
-.PHONY: all deps ts bundle validators nsexec fsops cgroup-helpers lock monitor check test test-cgroup2 bench demo clean
+.PHONY: all deps ts bundle validators protos nsexec fsops cgroup-helpers lock monitor check test test-cgroup2 bench demo clean
 
 # Debian packages the build, the tests and the benchmarks use (run as root).
 APT_PACKAGES := build-essential cmake ninja-build pkg-config libjson-c-dev libseccomp-dev \
@@ -12,7 +12,7 @@ APT_PACKAGES := build-essential cmake ninja-build pkg-config libjson-c-dev libse
 	containernetworking-plugins iptables iproute2 procps util-linux zstd jq \
 	apache2-utils hyperfine time openssl tar debootstrap
 
-all: ts validators bundle nsexec fsops cgroup-helpers lock monitor dist/build-info.json
+all: ts validators protos bundle nsexec fsops cgroup-helpers lock monitor dist/build-info.json
 
 # Everything a fresh Debian 12 machine needs, as root. Recommends are kept: podman
 # and containerd are tested with what Debian installs alongside them by default.
@@ -28,6 +28,11 @@ ts: node_modules/.package-lock.json
 	$(NODE_BIN)/tsc -p tsconfig.json
 
 validators: dist/schemas/validators.js
+
+# The containerd shim's protobuf descriptors, from the vendored .proto files (schemas/containerd/).
+protos: dist/schemas/containerd-proto.json
+dist/schemas/containerd-proto.json: tools/proto-descriptors.mjs $(shell find schemas/containerd -name '*.proto') node_modules/.package-lock.json
+	node tools/proto-descriptors.mjs $@
 
 # rocker-runtime and rocker-image as CommonJS bundles (tools/bundle.mjs): no
 # per-module ESM resolution on the start-up path. --noCheck: `ts` type-checks.

@@ -24,6 +24,15 @@
  * the exit file is written, e.g. a `rm` of the container. Starting the container (`runtime start`) is left to the
  * caller, so that it can attach or follow the log first. Nothing here knows about rocker's own state: a
  * shim can drive it with the same arguments.
+ *
+ * For a containerd shim (fifo mode): --stdout-fifo/--stderr-fifo PATH are opened read-write (no
+ * reader needed, and never a SIGPIPE) and given to the command as its stdout/stderr, so the container
+ * writes to them directly; a terminal's output is copied there instead. --stdin-fifo PATH is read
+ * and copied to the container's input (the terminal, or a stdin pipe closed when the fifo's last
+ * writer closes). --log is then optional. --pass-fd N: fd N goes to the command only (the monitor
+ * closes its copy), e.g. the socket of a protocol the caller speaks with the command.
+ * --await-pid-file: the command may exit before the pid file is written (a caller that writes it
+ * itself); the monitor waits for it up to AWAIT_PID_MS, and an empty one means no init is coming.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,6 +55,9 @@
 #define LINE_MAX_BYTES 16384
 /* After the init exits, output still in flight is read until this long a silence. */
 #define DRAIN_MS 250
+/* --await-pid-file: how long the pid file may take to appear after the command exited. */
+#define AWAIT_PID_MS 60000
+#define AWAIT_PID_STEP_MS 20
 
 struct stream {
   const char *name;
@@ -79,6 +91,7 @@ static void die(const char *what) {
 }
 
 static int open_log(void) {
+  if (!log_path) return 0;
   log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (log_fd < 0) return -1;
   struct stat st;
@@ -127,9 +140,13 @@ static void record(struct stream *s, const char *text, size_t n, char tag) {
   log_size += (long long)total;
 }
 
+/* Fifo mode with a terminal: its output, raw, to the stdout fifo (-1: none). */
+static int raw_out = -1;
+
 /* Reads what is there; returns 0 at EOF. Complete lines become F records. */
 static int pump(struct stream *s) {
   ssize_t n = read(s->fd, s->buf + s->len, sizeof s->buf - s->len);
+  if (n > 0 && raw_out >= 0) write_all(raw_out, s->buf + s->len, (size_t)n);
   if (n < 0 && (errno == EINTR || errno == EAGAIN)) return 1;
   if (n <= 0) {
     if (s->len) record(s, s->buf, s->len, 'F');
@@ -223,18 +240,20 @@ static void plain_signals(const sigset_t *mask) {
 }
 
 static void usage(void) {
-  static const char msg[] = "usage: rocker-monitor --log FILE [--log-max BYTES] --pid-file FILE --exit-file FILE [--sync-fd N] [--stdin] [--console-socket PATH] [--attach-socket PATH] [--on-exit ARG]... -- RUNTIME ARGS...\n";
+  static const char msg[] = "usage: rocker-monitor [--log FILE] [--log-max BYTES] --pid-file FILE --exit-file FILE [--sync-fd N] [--stdin] [--console-socket PATH] [--attach-socket PATH] [--on-exit ARG]... [--stdin-fifo PATH] [--stdout-fifo PATH] [--stderr-fifo PATH] [--pass-fd N] [--await-pid-file] -- RUNTIME ARGS...\n";
   write_all(2, msg, sizeof msg - 1);
   _exit(2);
 }
 
 int main(int argc, char **argv) {
   const char *console_path = NULL, *attach_path = NULL;
-  int want_stdin = 0;
+  const char *stdin_fifo = NULL, *stdout_fifo = NULL, *stderr_fifo = NULL;
+  int want_stdin = 0, pass_fd = -1, await_pid = 0;
   int i = 1;
   for (; i < argc; i++) {
     if (!strcmp(argv[i], "--")) { i++; break; }
     if (!strcmp(argv[i], "--stdin")) { want_stdin = 1; continue; }
+    if (!strcmp(argv[i], "--await-pid-file")) { await_pid = 1; continue; }
     if (i + 1 >= argc) usage();
     if (!strcmp(argv[i], "--log")) log_path = argv[++i];
     else if (!strcmp(argv[i], "--log-max")) log_max = atoll(argv[++i]);
@@ -244,11 +263,17 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--console-socket")) console_path = argv[++i];
     else if (!strcmp(argv[i], "--attach-socket")) attach_path = argv[++i];
     else if (!strcmp(argv[i], "--on-exit") && on_exit_argc < MAX_HOOK_ARGS) on_exit_argv[on_exit_argc++] = argv[++i];
+    else if (!strcmp(argv[i], "--stdin-fifo")) stdin_fifo = argv[++i];
+    else if (!strcmp(argv[i], "--stdout-fifo")) stdout_fifo = argv[++i];
+    else if (!strcmp(argv[i], "--stderr-fifo")) stderr_fifo = argv[++i];
+    else if (!strcmp(argv[i], "--pass-fd")) pass_fd = atoi(argv[++i]);
     else usage();
   }
   /* Absolute paths: the monitor leaves the caller's directory (it may be unmounted). */
-  if (!log_path || !pid_file || !exit_file || i >= argc || log_max <= 0) usage();
-  if (log_path[0] != '/' || pid_file[0] != '/' || exit_file[0] != '/') usage();
+  if (!pid_file || !exit_file || i >= argc || log_max <= 0) usage();
+  if ((log_path && log_path[0] != '/') || pid_file[0] != '/' || exit_file[0] != '/') usage();
+  if ((stdin_fifo && stdin_fifo[0] != '/') || (stdout_fifo && stdout_fifo[0] != '/') || (stderr_fifo && stderr_fifo[0] != '/')) usage();
+  if (stdin_fifo) want_stdin = 1;
   if ((console_path && console_path[0] != '/') || (attach_path && attach_path[0] != '/')) usage();
   if (sync_fd >= 0 && fcntl(sync_fd, F_SETFD, FD_CLOEXEC) < 0) sync_fd = -1;
 
@@ -263,7 +288,7 @@ int main(int argc, char **argv) {
   if (null < 0) die("/dev/null");
   /* Its own stdio goes nowhere: a gone terminal must not signal or block it. */
   for (int fd = 0; fd < 3; fd++)
-    if (fd != sync_fd) dup2(null, fd);
+    if (fd != sync_fd && fd != pass_fd) dup2(null, fd);
   if (open_log() < 0) die(log_path);
 
   sigset_t mask;
@@ -282,6 +307,23 @@ int main(int argc, char **argv) {
   static struct stream out = {.name = "stdout"}, err = {.name = "stderr"}, tty = {.name = "stdout", .fd = -1};
   int po[2], pe[2], pi[2] = {-1, -1};
   if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0) die("pipe");
+  /* Fifo mode: read-write opens never wait for the other side. The container's output
+     goes straight to the fifos in place of the pipes' write ends. */
+  int fifo_in = -1;
+  if (stdin_fifo && (fifo_in = open(stdin_fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) die(stdin_fifo);
+  if (stdout_fifo) {
+    int fd = open(stdout_fifo, O_RDWR | O_CLOEXEC);
+    if (fd < 0) die(stdout_fifo);
+    close(po[1]);
+    po[1] = fd;
+    if (console_path && (raw_out = open(stdout_fifo, O_RDWR | O_CLOEXEC)) < 0) die(stdout_fifo);
+  }
+  if (stderr_fifo) {
+    int fd = open(stderr_fifo, O_RDWR | O_CLOEXEC);
+    if (fd < 0) die(stderr_fifo);
+    close(pe[1]);
+    pe[1] = fd;
+  }
   if (want_stdin && pipe2(pi, O_CLOEXEC) < 0) die("pipe");
   /* Where clients' input goes: the terminal once it came, else the stdin pipe. */
   int input = pi[1];
@@ -296,25 +338,63 @@ int main(int argc, char **argv) {
   close(po[1]);
   close(pe[1]);
   if (pi[0] >= 0) close(pi[0]);
+  if (pass_fd >= 0) close(pass_fd);
   close(null);
+  /* In fifo mode nothing comes through the pipes: their write ends were never given out. */
   out.fd = po[0];
   err.fd = pe[0];
+  if (stdout_fifo) { close(po[0]); out.fd = -1; }
+  if (stderr_fifo) { close(pe[0]); err.fd = -1; }
 
   pid_t init = 0;
   int init_status = 0, init_done = 0;
   /* Children reaped before the init pid is known (a kill between create and here). */
   pid_t early[8];
   int early_status[8], nearly = 0;
+  /* --await-pid-file: the command exited before its caller wrote the pid file. */
+  int awaiting_pid = 0, awaited_ms = 0;
   for (;;) {
-    enum { N = 7 + MAX_CLIENTS };
+    enum { N = 8 + MAX_CLIENTS };
     struct pollfd fds[N] = {{sfd, POLLIN, 0}, {out.fd, POLLIN, 0}, {err.fd, POLLIN, 0}, {tty.fd, POLLIN, 0},
-                            {console_l, POLLIN, 0}, {console_c, POLLIN, 0}, {attach_l, POLLIN, 0}};
-    for (int c = 0; c < MAX_CLIENTS; c++) fds[7 + c] = (struct pollfd){clients[c], POLLIN, 0};
+                            {console_l, POLLIN, 0}, {console_c, POLLIN, 0}, {attach_l, POLLIN, 0}, {fifo_in, POLLIN, 0}};
+    for (int c = 0; c < MAX_CLIENTS; c++) fds[8 + c] = (struct pollfd){clients[c], POLLIN, 0};
     if (init_done && out.fd < 0 && err.fd < 0 && tty.fd < 0) break;
-    int r = poll(fds, N, init_done ? DRAIN_MS : -1);
+    int r = poll(fds, N, init_done ? DRAIN_MS : awaiting_pid ? AWAIT_PID_STEP_MS : -1);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) die("poll");
+    if (r == 0 && awaiting_pid) {
+      pid_t pid = read_pid_file();
+      awaited_ms += AWAIT_PID_STEP_MS;
+      /* A pid file that exists without a pid: the caller says no init is coming. */
+      if (pid <= 0 && access(pid_file, F_OK) != 0 && awaited_ms < AWAIT_PID_MS) continue;
+      awaiting_pid = 0;
+      char line[64];
+      if (pid <= 0) {
+        snprintf(line, sizeof line, "failed 1 %d\n", (int)getpid());
+        report(line);
+        exit_file = NULL;
+        init_done = 1;
+        continue;
+      }
+      init = pid;
+      snprintf(line, sizeof line, "created %d %d\n", (int)init, (int)getpid());
+      report(line);
+      for (int k = 0; k < nearly; k++)
+        if (early[k] == init) { init_status = early_status[k]; init_done = 1; }
+      continue;
+    }
     if (r == 0) break; /* init gone and its output quiet: stragglers are not waited for */
+    if (fds[7].revents) {
+      /* The fifo's writer (containerd's client) sent input, or closed: EOF of a pipe stdin. */
+      char in[4096];
+      ssize_t n = read(fifo_in, in, sizeof in);
+      if (n > 0 && input >= 0) write_all(input, in, (size_t)n);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+        close(fifo_in);
+        fifo_in = -1;
+        if (input >= 0 && input == pi[1]) { close(pi[1]); input = pi[1] = -1; }
+      }
+    }
     if (fds[1].revents) pump(&out);
     if (fds[2].revents) pump(&err);
     if (fds[3].revents && !pump(&tty)) input = -1; /* the terminal is gone: so is the container's input */
@@ -335,7 +415,7 @@ int main(int argc, char **argv) {
       if (c >= 0) close(c);
     }
     for (int k = 0; k < MAX_CLIENTS; k++) {
-      if (!fds[7 + k].revents || clients[k] < 0) continue;
+      if (!fds[8 + k].revents || clients[k] < 0) continue;
       char in[4096];
       ssize_t n = read(clients[k], in, sizeof in);
       if (n > 0) {
@@ -357,6 +437,11 @@ int main(int argc, char **argv) {
         char line[64];
         runtime = 0;
         init = (WIFEXITED(status) && WEXITSTATUS(status) == 0) ? read_pid_file() : -1;
+        if (init <= 0 && await_pid && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+          init = 0;
+          awaiting_pid = 1;
+          continue;
+        }
         if (init <= 0) {
           snprintf(line, sizeof line, "failed %d %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), (int)getpid());
           report(line);
@@ -372,7 +457,7 @@ int main(int argc, char **argv) {
       } else if (init > 0 && w == init) {
         init_status = status;
         init_done = 1;
-      } else if (init == 0 && nearly < 8) {
+      } else if (init <= 0 && nearly < 8) {
         early[nearly] = w;
         early_status[nearly++] = status;
       }

@@ -38,3 +38,19 @@ export async function withLockedCgroup<T>(root: string, id: string, fn: (c: Cont
     lock.release();
   }
 }
+
+/** pause: freezes every process of a running (or created) container. */
+export function pauseContainer(root: string, id: string): Promise<void> {
+  return withLockedCgroup(root, id, async (c) => {
+    if (c.status !== 'running' && c.status !== 'created') throw new StateConflictError('container not running');
+    await c.cg.freeze();
+  });
+}
+
+/** resume: thaws a paused container. */
+export function resumeContainer(root: string, id: string): Promise<void> {
+  return withLockedCgroup(root, id, async (c) => {
+    if (c.status !== 'paused') throw new StateConflictError('container not paused');
+    await c.cg.thaw();
+  });
+}

@@ -27,6 +27,14 @@ interface ErrorEvent {
 
 const NSEXEC = fileURLToPath(new URL('../../nsexec', import.meta.url));
 
+/** Where nsexec's fds come from, and what starts it, when not the runtime's own. */
+export interface NsexecLaunch {
+  /** The fds that become nsexec's 0, 1 and 2 (the runtime's own by default). */
+  stdio?: [number, number, number];
+  /** A command that runs nsexec as its own child (its argv before nsexec's): the container monitor. */
+  via?: string[];
+}
+
 export class NsexecChannel {
   /** Bytes of an incomplete line (a chunk may end inside a UTF-8 sequence). */
   private buffered: Buffer = Buffer.alloc(0);
@@ -36,11 +44,12 @@ export class NsexecChannel {
   private readonly proc: NsexecProcess;
   private readonly validate: typeof validateNsexecEvent;
 
-  private constructor(preserveFds: number) {
+  private constructor(preserveFds: number, launch: NsexecLaunch) {
     const syncFd = 3 + preserveFds;
     // fds 0-2 and the preserved ones are the runtime's own, at the same numbers.
-    const inherit = Array.from({ length: syncFd }, (_, fd) => fd);
-    this.proc = spawnNsexec(NSEXEC, [String(syncFd)], inherit, {
+    const inherit = Array.from({ length: syncFd }, (_, fd) => (fd < 3 && launch.stdio ? launch.stdio[fd] : fd));
+    const [file, ...args] = [...(launch.via ?? []), NSEXEC, String(syncFd)];
+    this.proc = spawnNsexec(file, args, inherit, {
       data: (chunk) => this.onData(chunk),
       end: () => this.finish(),
     });
@@ -53,8 +62,8 @@ export class NsexecChannel {
    * unchanged, and the sync socket right after them. It waits for `init` (and exits
    * at EOF), so it can be started before the runtime knows what to send.
    */
-  static spawn(preserveFds: number): NsexecChannel {
-    return new NsexecChannel(preserveFds);
+  static spawn(preserveFds: number, launch: NsexecLaunch = {}): NsexecChannel {
+    return new NsexecChannel(preserveFds, launch);
   }
 
   send(msg: object): void {

@@ -13,7 +13,7 @@ import { cgroupsModule } from '../state/cgroups.js';
 import { teardown } from '../state/destroy.js';
 import { ociState } from '../state/oci-state.js';
 import { runHooks } from '../hooks/run-hooks.js';
-import { NsexecChannel } from './channel.js';
+import { NsexecChannel, type NsexecLaunch } from './channel.js';
 import { createInit } from './init-message.js';
 import { writePidFile } from './pid-file.js';
 import { NsexecError, RockerError, StateConflictError, SystemError, UsageError } from '../errors.js';
@@ -34,6 +34,8 @@ export interface CreateRequest {
   /** run: no separate start step (see Release), unless poststart hooks need one. */
   startRightAway: boolean;
   logger: Logger;
+  /** How nsexec is started (the containerd shim: under the container monitor, with containerd's fifos). */
+  launch?: NsexecLaunch;
 }
 
 export interface CreatedContainer {
@@ -56,7 +58,7 @@ export async function createContainer(req: CreateRequest): Promise<CreatedContai
   const cd = containerDir(req.root, req.id);
   // nsexec gets going (two execs and their dynamic linking) while the bundle is checked
   // and the cgroups are made; it waits for `init`.
-  const channel = NsexecChannel.spawn(req.preserveFds);
+  const channel = NsexecChannel.spawn(req.preserveFds, req.launch);
   try {
     return await create(req, cd, channel);
   } catch (e) {

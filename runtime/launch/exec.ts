@@ -34,6 +34,28 @@ export interface ExecRequest {
 
 /** Returns the exit status of the process (0 once a detached one runs). */
 export async function execInContainer(req: ExecRequest): Promise<number> {
+  // The handlers go in while nsexec works; a detached exec forwards nothing.
+  const signals = req.detach ? undefined : new SignalForwarder();
+  try {
+    const started = await startExec(req, signals ?? null, Boolean(req.process.terminal && !req.consoleSocket));
+    return (await started.exited) ?? 0;
+  } finally {
+    signals?.stop();
+  }
+}
+
+export interface StartedExec {
+  pid: number;
+  /** A foreground exec's exit status as a shell reports it; none for a detached one. */
+  exited?: Promise<number>;
+}
+
+/**
+ * Starts the process and returns once it runs: the CLI waits on `exited` with its
+ * signals forwarded, the containerd shim (`signals` null) keeps it as a task's process.
+ * `relayTerminal`: nsexec copies its fds 0 and 1 to and from the process's terminal.
+ */
+export async function startExec(req: ExecRequest, signals: SignalForwarder | null, relayTerminal: boolean): Promise<StartedExec> {
   const { cd, state: st, channel } = req;
   const status = deriveStatus(cd, st);
   if (status === 'stopped') throw new StateConflictError('cannot exec in a stopped container');
@@ -55,20 +77,14 @@ export async function execInContainer(req: ExecRequest): Promise<number> {
       ...(st.config.linux?.seccomp ? { seccompCache: join(cd.dir, 'seccomp.bpf') } : {}),
     }),
   );
-  // The handlers go in while nsexec works; a detached exec forwards nothing.
-  const signals = req.detach ? undefined : new SignalForwarder();
-  try {
-    const { pid } = await channel.expect('pid');
-    if (signals) {
-      if (req.pidFile) writePidFile(req.pidFile, pid);
-      return await waitForeground(channel, pid, Boolean(req.process.terminal && !req.consoleSocket), signals);
-    }
-    // A detached exec succeeded when the socket closes with no error: execve closed the child's end.
-    const ev = await channel.next();
-    if (ev.type !== 'eof') throw new NsexecError('protocol', `nsexec sent ${ev.type} after a detached exec`);
+  const { pid } = await channel.expect('pid');
+  if (!req.detach) {
     if (req.pidFile) writePidFile(req.pidFile, pid);
-    return 0;
-  } finally {
-    signals?.stop();
+    return { pid, exited: waitForeground(channel, pid, relayTerminal, signals) };
   }
+  // A detached exec succeeded when the socket closes with no error: execve closed the child's end.
+  const ev = await channel.next();
+  if (ev.type !== 'eof') throw new NsexecError('protocol', `nsexec sent ${ev.type} after a detached exec`);
+  if (req.pidFile) writePidFile(req.pidFile, pid);
+  return { pid };
 }

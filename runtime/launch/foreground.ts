@@ -44,16 +44,17 @@ export class SignalForwarder {
 /**
  * Resolves with the exit status as a shell reports it (128+N for signal N).
  * With `relayTerminal` nsexec relays the caller's terminal, which is raw meanwhile.
+ * `signals` null: nothing is forwarded (the containerd shim's own signals are its own).
  */
 export async function waitForeground(
   channel: NsexecChannel,
   pid: number,
   relayTerminal: boolean,
-  signals: SignalForwarder = new SignalForwarder(),
+  signals: SignalForwarder | null = new SignalForwarder(),
 ): Promise<number> {
   const tty = relayTerminal && process.stdin.isTTY ? process.stdin : undefined;
   tty?.setRawMode(true);
-  signals.target(pid);
+  signals?.target(pid);
   try {
     for (;;) {
       const ev = await channel.expect('running', 'exit');
@@ -64,6 +65,6 @@ export async function waitForeground(
     throw e;
   } finally {
     tty?.setRawMode(false);
-    signals.stop();
+    signals?.stop();
   }
 }

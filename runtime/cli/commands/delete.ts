@@ -1,12 +1,6 @@
-// `delete [--force] <id>`: destroy a stopped container, running
-// its poststop hooks; --force kills a live one first, and an unknown id is
-// then not an error (containerd's cleanup shim relies on that).
-import { containerDir } from '../../state/container-dir.js';
-import { readState } from '../../state/state-file.js';
-import { deriveStatus } from '../../state/status.js';
-import { lockContainer } from '../../state/lock.js';
-import { teardown, teardownBroken, removeStateDir } from '../../state/destroy.js';
-import { NotFoundError, StateConflictError, StateFileError } from '../../errors.js';
+// `delete [--force] <id>`: destroy a stopped container (launch/delete.ts); --force
+// kills a live one first, and an unknown id is then not an error.
+import { deleteContainer } from '../../launch/delete.js';
 import type { CommandSpec, ParsedArgs } from '../args.js';
 import type { CommandContext } from '../context.js';
 
@@ -20,35 +14,6 @@ export const spec: CommandSpec = {
 };
 
 export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<number> {
-  const id = parsed.args[0];
-  const force = Boolean(parsed.flags.force);
-  const cd = containerDir(ctx.global.root, id);
-  const lock = await lockContainer(ctx.global.root, id);
-  try {
-    let st;
-    try {
-      st = readState(cd);
-    } catch (e) {
-      // A runtime killed between mkdir and the first state.json leaves an empty dir.
-      if (e instanceof NotFoundError && force) {
-        removeStateDir(cd);
-        return 0;
-      }
-      if (e instanceof StateFileError && force) {
-        await teardownBroken(cd, e.salvage, ctx.global.systemdCgroup, (m) => ctx.logger.warn(m));
-        return 0;
-      }
-      throw e;
-    }
-    const status = deriveStatus(cd, st);
-    // The spec: deleting a container that is not stopped MUST be an error (runc lets a
-    // created one go; crun and the spec do not), so created, creating, running and paused need --force.
-    if (status !== 'stopped' && !force) {
-      throw new StateConflictError(`cannot delete container ${id} that is not stopped: ${status}`);
-    }
-    await teardown(cd, st, (m) => ctx.logger.warn(m));
-    return 0;
-  } finally {
-    lock.release();
-  }
+  await deleteContainer(ctx.global.root, parsed.args[0], Boolean(parsed.flags.force), ctx.global.systemdCgroup, ctx.logger);
+  return 0;
 }

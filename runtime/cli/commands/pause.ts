@@ -1,6 +1,5 @@
 // `pause <id>`: freeze every process of the container (v1 freezer, or cgroup.freeze on cgroup2).
-import { withLockedCgroup } from '../../cgroups/container.js';
-import { StateConflictError } from '../../errors.js';
+import { pauseContainer } from '../../cgroups/container.js';
 import type { CommandSpec, ParsedArgs } from '../args.js';
 import type { CommandContext } from '../context.js';
 
@@ -14,9 +13,6 @@ export const spec: CommandSpec = {
 };
 
 export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<number> {
-  await withLockedCgroup(ctx.global.root, parsed.args[0], async (c) => {
-    if (c.status !== 'running' && c.status !== 'created') throw new StateConflictError('container not running');
-    await c.cg.freeze();
-  });
+  await pauseContainer(ctx.global.root, parsed.args[0]);
   return 0;
 }

@@ -1,6 +1,5 @@
 // `resume <id>`: thaw a paused container.
-import { withLockedCgroup } from '../../cgroups/container.js';
-import { StateConflictError } from '../../errors.js';
+import { resumeContainer } from '../../cgroups/container.js';
 import type { CommandSpec, ParsedArgs } from '../args.js';
 import type { CommandContext } from '../context.js';
 
@@ -14,9 +13,6 @@ export const spec: CommandSpec = {
 };
 
 export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<number> {
-  await withLockedCgroup(ctx.global.root, parsed.args[0], async (c) => {
-    if (c.status !== 'paused') throw new StateConflictError('container not paused');
-    await c.cg.thaw();
-  });
+  await resumeContainer(ctx.global.root, parsed.args[0]);
   return 0;
 }

@@ -1,0 +1,452 @@
+// containerd's task service (containerd.task.v2.Task) for every container this
+// shim process serves. The container work is the runtime's own code, in-process:
+// launch/create, start, exec, kill, delete and the cgroup operations, the same
+// functions rocker-runtime's verbs call. nsexec starts each init under its own
+// rocker-monitor (front/monitor/), which holds it as subreaper, gives it
+// containerd's stdio fifos and records its exit in <bundle>/rocker-exit.json;
+// the shim watches that file. Exec processes stay children of a foreground nsexec
+// here, which reports their exit on its socket.
+import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { createContainer } from '../runtime/launch/create.js';
+import { startContainer } from '../runtime/launch/start.js';
+import { startExec } from '../runtime/launch/exec.js';
+import { killContainer } from '../runtime/launch/kill.js';
+import { deleteContainer } from '../runtime/launch/delete.js';
+import { NsexecChannel } from '../runtime/launch/channel.js';
+import { containerCgroup, pauseContainer, resumeContainer } from '../runtime/cgroups/container.js';
+import { containerDir } from '../runtime/state/container-dir.js';
+import { readState } from '../runtime/state/state-file.js';
+import { deriveStatus } from '../runtime/state/status.js';
+import { NotFoundError, StateConflictError, UsageError, SpecError } from '../runtime/errors.js';
+import type { OciProcess } from '../runtime/spec/types.js';
+import type { Logger } from '../runtime/log/logger.js';
+import { Code, RpcError, type Handler } from './ttrpc.js';
+import { any, timestamp, type Msg } from './proto.js';
+import { mountRootfs, unmountRootfs, type Mount } from './rootfs.js';
+import { metricsOf } from './metrics.js';
+import type { Publisher } from './events.js';
+
+const MONITOR = fileURLToPath(new URL('../rocker-monitor', import.meta.url));
+/** Console sockets: a path must fit in 108 bytes, which a bundle path may not leave room for. */
+export const SOCKET_DIR = '/run/rocker-shim';
+export const EXIT_FILE = 'rocker-exit.json';
+export const INIT_PID_FILE = 'rocker-init.pid';
+
+/** containerd.v1.types.Status */
+const STATUS = { created: 1, running: 2, stopped: 3, paused: 4 } as const;
+
+interface Proc {
+  execId: string;
+  pid: number;
+  stdin: string;
+  stdout: string;
+  stderr: string;
+  terminal: boolean;
+  started: boolean;
+  exit?: { status: number; at: Date };
+  waiters: (() => void)[];
+}
+
+interface ExecProc extends Proc {
+  spec: OciProcess;
+}
+
+interface Container {
+  id: string;
+  bundle: string;
+  init: Proc;
+  execs: Map<string, ExecProc>;
+  mounted: boolean;
+  watcher?: FSWatcher;
+}
+
+export interface ExitRecord {
+  exitCode: number;
+  exitedAt: string;
+}
+
+/** The monitor's record of the init's exit, if it has written it. */
+export function readExit(bundle: string): ExitRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(join(bundle, EXIT_FILE), 'utf8')) as ExitRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The runtime's errors in containerd's terms (errdefs reads the status code). */
+function rpcError(e: unknown): RpcError {
+  if (e instanceof RpcError) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  if (e instanceof NotFoundError) return new RpcError(Code.NotFound, msg);
+  if (e instanceof StateConflictError) {
+    return msg === 'container not running' ? new RpcError(Code.NotFound, 'process already finished: not found') : new RpcError(Code.FailedPrecondition, msg);
+  }
+  if (e instanceof UsageError || e instanceof SpecError) return new RpcError(Code.InvalidArgument, msg);
+  return new RpcError(Code.Unknown, msg);
+}
+
+function finish(p: Proc, status: number, at: Date): void {
+  if (p.exit) return;
+  p.exit = { status, at };
+  for (const w of p.waiters.splice(0)) w();
+}
+
+export class TaskService {
+  private readonly containers = new Map<string, Container>();
+
+  constructor(
+    private readonly namespace: string,
+    /** The runtime's --root for this namespace. */
+    private readonly root: string,
+    private readonly events: Publisher,
+    private readonly logger: Logger,
+    /** Called when Shutdown finds no container left. */
+    private readonly onIdle: () => void,
+  ) {}
+
+  get size(): number {
+    return this.containers.size;
+  }
+
+  private container(id: string): Container {
+    const c = this.containers.get(id);
+    if (!c) throw new RpcError(Code.NotFound, `container ${id}: not found`);
+    return c;
+  }
+
+  private proc(c: Container, execId: string): Proc {
+    if (!execId) return c.init;
+    const p = c.execs.get(execId);
+    if (!p) throw new RpcError(Code.NotFound, `process ${execId} of ${c.id}: not found`);
+    return p;
+  }
+
+  private publish(event: Parameters<Publisher['publish']>[1], body: Msg): void {
+    this.events.publish(this.namespace, event, body);
+  }
+
+  /** Every method, errors mapped; the server decodes and encodes around them. */
+  handlers(): Record<string, Handler> {
+    const methods: Record<string, (req: Msg) => Promise<Msg>> = {
+      Create: (r) => this.create(r),
+      Start: (r) => this.start(r),
+      Delete: (r) => this.delete(r),
+      Exec: (r) => this.exec(r),
+      State: (r) => this.state(r),
+      Wait: (r) => this.wait(r),
+      Kill: (r) => this.kill(r),
+      Pause: (r) => this.pause(r),
+      Resume: (r) => this.resume(r),
+      Pids: (r) => this.pids(r),
+      Stats: (r) => this.stats(r),
+      Connect: (r) => this.connect(r),
+      Shutdown: () => this.shutdown(),
+      ResizePty: (r) => this.resizePty(r),
+      CloseIO: (r) => this.closeIO(r),
+      Update: () => Promise.reject(new RpcError(Code.Unimplemented, 'update of a running container is not supported by containerd-shim-rocker-v2 yet')),
+      Checkpoint: () => Promise.reject(new RpcError(Code.Unimplemented, 'checkpoint is not supported by rocker')),
+    };
+    return Object.fromEntries(
+      Object.entries(methods).map(([name, fn]) => [
+        name,
+        async (req: Msg) => {
+          try {
+            return await fn(req);
+          } catch (e) {
+            throw rpcError(e);
+          }
+        },
+      ]),
+    );
+  }
+
+  private async create(r: Msg): Promise<Msg> {
+    const id = String(r.id);
+    const bundle = String(r.bundle);
+    if (this.containers.has(id)) throw new RpcError(Code.AlreadyExists, `container ${id}: already exists`);
+    if (r.checkpoint) throw new RpcError(Code.Unimplemented, 'restore from a checkpoint is not supported by rocker');
+    const init: Proc = {
+      execId: '',
+      pid: 0,
+      stdin: String(r.stdin ?? ''),
+      stdout: String(r.stdout ?? ''),
+      stderr: String(r.stderr ?? ''),
+      terminal: Boolean(r.terminal),
+      started: false,
+      waiters: [],
+    };
+    const c: Container = { id, bundle, init, execs: new Map(), mounted: false };
+    // Reserved now: a second Create of the id while this one works is refused.
+    this.containers.set(id, c);
+    const pidFile = join(bundle, INIT_PID_FILE);
+    let consoleSocket: string | undefined;
+    try {
+      const mounts = (r.rootfs as Mount[] | undefined) ?? [];
+      if (mounts.length) {
+        await mountRootfs(bundle, mounts);
+        c.mounted = true;
+      }
+      if (init.terminal) {
+        mkdirSync(SOCKET_DIR, { recursive: true, mode: 0o700 });
+        consoleSocket = join(SOCKET_DIR, `${randomBytes(8).toString('hex')}.console`);
+      }
+      // nsexec's socket is its fd 3 (no preserved fds); the monitor keeps no copy of it.
+      const via = [MONITOR, '--pid-file', pidFile, '--exit-file', join(bundle, EXIT_FILE), '--await-pid-file', '--pass-fd', '3'];
+      if (init.stdin) via.push('--stdin-fifo', init.stdin);
+      if (init.stdout) via.push('--stdout-fifo', init.stdout);
+      if (init.stderr && !init.terminal) via.push('--stderr-fifo', init.stderr);
+      if (consoleSocket) via.push('--console-socket', consoleSocket);
+      via.push('--');
+      // The exit file is watched before the init can exist, so no exit is missed.
+      c.watcher = watch(bundle, () => this.checkExit(c));
+      const created = await createContainer({
+        root: this.root,
+        id,
+        bundle,
+        pidFile,
+        consoleSocket,
+        noPivot: false,
+        noNewKeyring: false,
+        preserveFds: 0,
+        systemdCgroup: false,
+        foreground: false,
+        startRightAway: false,
+        logger: this.logger,
+        launch: { via },
+      });
+      created.channel.close();
+      init.pid = created.state.pid;
+    } catch (e) {
+      // An empty pid file tells the waiting monitor that no init is coming.
+      if (!existsSync(pidFile)) writeFileSync(pidFile, '');
+      c.watcher?.close();
+      if (c.mounted) await unmountRootfs(bundle);
+      this.containers.delete(id);
+      throw e;
+    }
+    this.publish('TaskCreate', {
+      containerId: id,
+      bundle,
+      rootfs: r.rootfs,
+      io: { stdin: init.stdin, stdout: init.stdout, stderr: init.stderr, terminal: init.terminal },
+      pid: init.pid,
+    });
+    this.checkExit(c);
+    return { pid: init.pid };
+  }
+
+  private checkExit(c: Container): void {
+    if (c.init.exit) return;
+    const rec = readExit(c.bundle);
+    if (!rec) return;
+    c.watcher?.close();
+    c.watcher = undefined;
+    const at = new Date(rec.exitedAt);
+    finish(c.init, rec.exitCode, at);
+    this.publish('TaskExit', { containerId: c.id, id: c.id, pid: c.init.pid, exitStatus: rec.exitCode, exitedAt: timestamp(at) });
+  }
+
+  private async start(r: Msg): Promise<Msg> {
+    const c = this.container(String(r.id));
+    const execId = String(r.execId ?? '');
+    if (!execId) {
+      await startContainer(this.root, c.id, this.logger);
+      c.init.started = true;
+      this.publish('TaskStart', { containerId: c.id, pid: c.init.pid });
+      return { pid: c.init.pid };
+    }
+    const p = this.proc(c, execId) as ExecProc;
+    if (p.started) throw new RpcError(Code.FailedPrecondition, `process ${execId} already started`);
+    p.started = true;
+    const fds = await this.execStdio(p);
+    const channel = NsexecChannel.spawn(0, { stdio: fds });
+    // nsexec has its copies (the spawn is synchronous).
+    for (const fd of new Set(fds)) closeSync(fd);
+    try {
+      const cd = containerDir(this.root, c.id);
+      const started = await startExec(
+        { channel, cd, state: readState(cd), process: p.spec, detach: false, preserveFds: 0, ignorePaused: false, subCgroups: {} },
+        null,
+        Boolean(p.spec.terminal),
+      );
+      p.pid = started.pid;
+      started.exited!.then(
+        (status) => this.execExited(c, p, status),
+        () => this.execExited(c, p, 255),
+      );
+    } catch (e) {
+      channel.abort();
+      finish(p, 255, new Date());
+      throw e;
+    }
+    this.publish('TaskExecStarted', { containerId: c.id, execId, pid: p.pid });
+    return { pid: p.pid };
+  }
+
+  private execExited(c: Container, p: ExecProc, status: number): void {
+    const at = new Date();
+    finish(p, status, at);
+    this.publish('TaskExit', { containerId: c.id, id: p.execId, pid: p.pid, exitStatus: status, exitedAt: timestamp(at) });
+  }
+
+  /** An exec's fds 0-2: containerd's fifos (the output ones read-write, so no reader is needed), else /dev/null. */
+  private async execStdio(p: ExecProc): Promise<[number, number, number]> {
+    const out = p.stdout ? openSync(p.stdout, 'r+') : openSync('/dev/null', 'r+');
+    const err = p.stderr && !p.terminal ? openSync(p.stderr, 'r+') : out;
+    // Opening for reading waits for the writer, which containerd's client has pending.
+    const inp = p.stdin ? (await open(p.stdin, 'r')).fd : openSync('/dev/null', 'r');
+    return [inp, out, err];
+  }
+
+  private async exec(r: Msg): Promise<Msg> {
+    const c = this.container(String(r.id));
+    const execId = String(r.execId);
+    if (c.execs.has(execId)) throw new RpcError(Code.AlreadyExists, `process ${execId}: already exists`);
+    const spec = r.spec as { value?: Uint8Array } | undefined;
+    let proc: OciProcess;
+    try {
+      proc = JSON.parse(Buffer.from(spec?.value ?? []).toString('utf8')) as OciProcess;
+    } catch {
+      throw new RpcError(Code.InvalidArgument, `process ${execId}: the spec is not an OCI process`);
+    }
+    proc.terminal = Boolean(r.terminal);
+    c.execs.set(execId, {
+      execId,
+      pid: 0,
+      stdin: String(r.stdin ?? ''),
+      stdout: String(r.stdout ?? ''),
+      stderr: String(r.stderr ?? ''),
+      terminal: Boolean(r.terminal),
+      started: false,
+      waiters: [],
+      spec: proc,
+    });
+    this.publish('TaskExecAdded', { containerId: c.id, execId });
+    return {};
+  }
+
+  private async state(r: Msg): Promise<Msg> {
+    const c = this.container(String(r.id));
+    const p = this.proc(c, String(r.execId ?? ''));
+    let status: number = p.exit ? STATUS.stopped : p.started ? STATUS.running : STATUS.created;
+    if (!p.exit && p === c.init) {
+      const cd = containerDir(this.root, c.id);
+      const st = deriveStatus(cd, readState(cd));
+      status = st === 'creating' ? STATUS.created : STATUS[st];
+    }
+    return {
+      id: p.execId || c.id,
+      bundle: c.bundle,
+      pid: p.pid,
+      status,
+      stdin: p.stdin,
+      stdout: p.stdout,
+      stderr: p.stderr,
+      terminal: p.terminal,
+      exitStatus: p.exit?.status ?? 0,
+      exitedAt: p.exit ? timestamp(p.exit.at) : undefined,
+      execId: p.execId,
+    };
+  }
+
+  private async wait(r: Msg): Promise<Msg> {
+    const p = this.proc(this.container(String(r.id)), String(r.execId ?? ''));
+    if (!p.exit) await new Promise<void>((res) => p.waiters.push(res));
+    return { exitStatus: p.exit!.status, exitedAt: timestamp(p.exit!.at) };
+  }
+
+  private async kill(r: Msg): Promise<Msg> {
+    const c = this.container(String(r.id));
+    const execId = String(r.execId ?? '');
+    const signal = Number(r.signal);
+    if (!execId) {
+      await killContainer(this.root, c.id, signal, Boolean(r.all), this.logger);
+      return {};
+    }
+    const p = this.proc(c, execId);
+    if (!p.pid || p.exit) throw new RpcError(Code.NotFound, `process ${execId}: process already finished: not found`);
+    process.kill(p.pid, signal);
+    return {};
+  }
+
+  private async delete(r: Msg): Promise<Msg> {
+    const c = this.container(String(r.id));
+    const execId = String(r.execId ?? '');
+    const p = this.proc(c, execId);
+    if (execId) {
+      if (p.started && !p.exit) throw new RpcError(Code.FailedPrecondition, `cannot delete running process ${execId}`);
+      c.execs.delete(execId);
+      return { pid: p.pid, exitStatus: p.exit?.status ?? 0, exitedAt: timestamp(p.exit?.at ?? new Date()) };
+    }
+    const cd = containerDir(this.root, c.id);
+    const status = existsSync(cd.stateFile) ? deriveStatus(cd, readState(cd)) : 'stopped';
+    if (status === 'running' || status === 'paused') throw new RpcError(Code.FailedPrecondition, `cannot delete container ${c.id} that is ${status}`);
+    // A created init that never started is killed (runc's delete lets it go the same way).
+    await deleteContainer(this.root, c.id, true, false, this.logger);
+    if (c.mounted) await unmountRootfs(c.bundle);
+    // Its exit file, if the monitor had not written it yet, arrives with the kill.
+    this.checkExit(c);
+    c.watcher?.close();
+    const exit = c.init.exit ?? { status: 137, at: new Date() };
+    finish(c.init, exit.status, exit.at);
+    this.containers.delete(c.id);
+    rmSync(join(c.bundle, INIT_PID_FILE), { force: true });
+    this.publish('TaskDelete', { containerId: c.id, pid: c.init.pid, exitStatus: exit.status, exitedAt: timestamp(exit.at), id: c.id });
+    return { pid: c.init.pid, exitStatus: exit.status, exitedAt: timestamp(exit.at) };
+  }
+
+  private async pause(r: Msg): Promise<Msg> {
+    const c = this.container(String(r.id));
+    await pauseContainer(this.root, c.id);
+    this.publish('TaskPaused', { containerId: c.id });
+    return {};
+  }
+
+  private async resume(r: Msg): Promise<Msg> {
+    const c = this.container(String(r.id));
+    await resumeContainer(this.root, c.id);
+    this.publish('TaskResumed', { containerId: c.id });
+    return {};
+  }
+
+  private async pids(r: Msg): Promise<Msg> {
+    const c = this.container(String(r.id));
+    const cg = await containerCgroup(this.root, c.id);
+    return { processes: (await cg.cg.pids()).map((pid) => ({ pid })) };
+  }
+
+  private async stats(r: Msg): Promise<Msg> {
+    const c = this.container(String(r.id));
+    const cg = await containerCgroup(this.root, c.id);
+    return { stats: any('io.containerd.cgroups.v1.Metrics', metricsOf(await cg.cg.stats())) };
+  }
+
+  private async connect(r: Msg): Promise<Msg> {
+    const c = this.containers.get(String(r.id));
+    return { shimPid: process.pid, taskPid: c?.init.pid ?? 0 };
+  }
+
+  private async shutdown(): Promise<Msg> {
+    // One shim serves many containers: it goes only when the last one has.
+    if (this.containers.size === 0) setImmediate(this.onIdle);
+    return {};
+  }
+
+  private async resizePty(r: Msg): Promise<Msg> {
+    // The terminal master is the monitor's (init) or nsexec's (exec): the size stays as created.
+    this.proc(this.container(String(r.id)), String(r.execId ?? ''));
+    return {};
+  }
+
+  private async closeIO(r: Msg): Promise<Msg> {
+    // containerd closes its end of the stdin fifo first; the monitor (init) or the
+    // process itself (exec) sees the fifo's EOF, so there is nothing to do here.
+    this.proc(this.container(String(r.id)), String(r.execId ?? ''));
+    return {};
+  }
+}
