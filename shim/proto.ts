@@ -38,7 +38,7 @@ export function methodTypes(service: string, method: string): { request: string;
 
 /** google.protobuf.Any of a message, with the type URL containerd's typeurl gives it (the message's name). */
 export function any(type: string, value: Msg): Msg {
-  return { typeUrl: type, value: encode(type, value) };
+  return { type_url: type, value: encode(type, value) };
 }
 
 export function timestamp(d: Date): Msg {

@@ -7,7 +7,6 @@
 // the shim watches that file. Exec processes stay children of a foreground nsexec
 // here, which reports their exit on its socket.
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -75,6 +74,22 @@ export function readExit(bundle: string): ExitRecord | undefined {
     return JSON.parse(readFileSync(join(bundle, EXIT_FILE), 'utf8')) as ExitRecord;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * A blocking read end of a stdin fifo, without waiting for a writer: a plain open
+ * would wait (in a pool thread, forever if containerd's client gave up). With our
+ * read-write end held meanwhile the open returns at once; the client's writer, whose
+ * open is pending since before the Exec call, already counts. If there is none,
+ * the process reads EOF, as it should.
+ */
+function openStdinFifo(path: string): number {
+  const held = openSync(path, 'r+');
+  try {
+    return openSync(path, 'r');
+  } finally {
+    closeSync(held);
   }
 }
 
@@ -263,7 +278,7 @@ export class TaskService {
     const p = this.proc(c, execId) as ExecProc;
     if (p.started) throw new RpcError(Code.FailedPrecondition, `process ${execId} already started`);
     p.started = true;
-    const fds = await this.execStdio(p);
+    const fds = this.execStdio(p);
     const channel = NsexecChannel.spawn(0, { stdio: fds });
     // nsexec has its copies (the spawn is synchronous).
     for (const fd of new Set(fds)) closeSync(fd);
@@ -273,6 +288,7 @@ export class TaskService {
         { channel, cd, state: readState(cd), process: p.spec, detach: false, preserveFds: 0, ignorePaused: false, subCgroups: {} },
         null,
         Boolean(p.spec.terminal),
+        true,
       );
       p.pid = started.pid;
       started.exited!.then(
@@ -295,12 +311,10 @@ export class TaskService {
   }
 
   /** An exec's fds 0-2: containerd's fifos (the output ones read-write, so no reader is needed), else /dev/null. */
-  private async execStdio(p: ExecProc): Promise<[number, number, number]> {
-    const out = p.stdout ? openSync(p.stdout, 'r+') : openSync('/dev/null', 'r+');
+  private execStdio(p: ExecProc): [number, number, number] {
+    const out = openSync(p.stdout || '/dev/null', 'r+');
     const err = p.stderr && !p.terminal ? openSync(p.stderr, 'r+') : out;
-    // Opening for reading waits for the writer, which containerd's client has pending.
-    const inp = p.stdin ? (await open(p.stdin, 'r')).fd : openSync('/dev/null', 'r');
-    return [inp, out, err];
+    return [p.stdin ? openStdinFifo(p.stdin) : openSync('/dev/null', 'r'), out, err];
   }
 
   private async exec(r: Msg): Promise<Msg> {

@@ -54,8 +54,10 @@ export interface StartedExec {
  * Starts the process and returns once it runs: the CLI waits on `exited` with its
  * signals forwarded, the containerd shim (`signals` null) keeps it as a task's process.
  * `relayTerminal`: nsexec copies its fds 0 and 1 to and from the process's terminal.
+ * `untilRunning`: a foreground exec returns only once its program was exec'd, so a
+ * failure to get there (a missing binary...) is this call's error, not an exit status.
  */
-export async function startExec(req: ExecRequest, signals: SignalForwarder | null, relayTerminal: boolean): Promise<StartedExec> {
+export async function startExec(req: ExecRequest, signals: SignalForwarder | null, relayTerminal: boolean, untilRunning = false): Promise<StartedExec> {
   const { cd, state: st, channel } = req;
   const status = deriveStatus(cd, st);
   if (status === 'stopped') throw new StateConflictError('cannot exec in a stopped container');
@@ -80,6 +82,7 @@ export async function startExec(req: ExecRequest, signals: SignalForwarder | nul
   const { pid } = await channel.expect('pid');
   if (!req.detach) {
     if (req.pidFile) writePidFile(req.pidFile, pid);
+    if (untilRunning) await channel.expect('running');
     return { pid, exited: waitForeground(channel, pid, relayTerminal, signals) };
   }
   // A detached exec succeeded when the socket closes with no error: execve closed the child's end.
