@@ -10,10 +10,8 @@
 import { spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Logger } from '../runtime/log/logger.js';
-import { lockFileByte } from '../runtime/state/file-lock.js';
 
 /** Where containerd 1.6's own shims put their sockets. */
 const SOCKET_DIR = '/run/containerd/s';
@@ -78,15 +76,18 @@ function alive(path: string): Promise<boolean> {
 async function start(f: Flags): Promise<void> {
   const path = socketPath(f);
   mkdirSync(SOCKET_DIR, { recursive: true, mode: 0o711 });
-  // Two containers created at once must not start two shims for one socket.
-  const lock = await lockFileByte(`${path}.lock`, 0);
-  try {
-    if (!(await alive(path))) {
-      rmSync(path, { force: true });
-      await spawnServer(f);
+  if (!(await alive(path))) {
+    // Two containers created at once must not start two shims for one socket.
+    const { lockFileByte } = await import('../runtime/state/file-lock.js');
+    const lock = await lockFileByte(`${path}.lock`, 0);
+    try {
+      if (!(await alive(path))) {
+        rmSync(path, { force: true });
+        await spawnServer(f);
+      }
+    } finally {
+      lock.release();
     }
-  } finally {
-    lock.release();
   }
   const address = `unix://${path}`;
   // containerd reads it back (with the bundle) when it restarts and reconnects.
@@ -120,6 +121,7 @@ function spawnServer(f: Flags): Promise<void> {
 async function serveMain(f: Flags): Promise<void> {
   const root = runtimeRoot(f.namespace);
   mkdirSync(root, { recursive: true, mode: 0o711 });
+  const { Logger } = await import('../runtime/log/logger.js');
   const logger = new Logger({ file: join(root, 'shim.log'), format: 'json' });
   const { serve } = await import('./ttrpc.js');
   const { TaskService } = await import('./task-service.js');
@@ -155,10 +157,11 @@ async function serveMain(f: Flags): Promise<void> {
 
 async function deleteMain(f: Flags): Promise<void> {
   const bundle = f.bundle || process.cwd();
+  const { Logger } = await import('../runtime/log/logger.js');
   const logger = new Logger({ format: 'json' });
   const { deleteContainer } = await import('../runtime/launch/delete.js');
   const { unmountRootfs } = await import('./rootfs.js');
-  const { readExit, INIT_PID_FILE } = await import('./task-service.js');
+  const { readExit, readInitPid } = await import('./files.js');
   const { encode, timestamp } = await import('./proto.js');
   try {
     await deleteContainer(runtimeRoot(f.namespace), f.id, true, false, logger);
@@ -172,17 +175,12 @@ async function deleteMain(f: Flags): Promise<void> {
     await new Promise((r) => setTimeout(r, 50));
     exit = readExit(bundle);
   }
-  let pid = 0;
-  try {
-    pid = Number(readFileSync(join(bundle, INIT_PID_FILE), 'utf8')) || 0;
-  } catch {
-    // never created
-  }
+  const pid = readInitPid(bundle);
   const at = exit ? new Date(exit.exitedAt) : new Date();
   process.stdout.write(encode('containerd.task.v2.DeleteResponse', { pid, exitStatus: exit?.exitCode ?? 137, exitedAt: timestamp(at) }));
 }
 
-export async function main(argv: string[]): Promise<void> {
+async function main(argv: string[]): Promise<void> {
   let f: Flags;
   try {
     f = parseFlags(argv);
@@ -195,3 +193,5 @@ export async function main(argv: string[]): Promise<void> {
     process.exitCode = 1;
   }
 }
+
+void main(process.argv.slice(2));

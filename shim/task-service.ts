@@ -6,7 +6,7 @@
 // containerd's stdio fifos and records its exit in <bundle>/rocker-exit.json;
 // the shim watches that file. Exec processes stay children of a foreground nsexec
 // here, which reports their exit on its socket.
-import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { existsSync, mkdirSync, openSync, closeSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -27,13 +27,12 @@ import { Code, RpcError, type Handler } from './ttrpc.js';
 import { any, timestamp, type Msg } from './proto.js';
 import { mountRootfs, unmountRootfs, type Mount } from './rootfs.js';
 import { metricsOf } from './metrics.js';
+import { EXIT_FILE, INIT_PID_FILE, readExit } from './files.js';
 import type { Publisher } from './events.js';
 
 const MONITOR = fileURLToPath(new URL('../rocker-monitor', import.meta.url));
 /** Console sockets: a path must fit in 108 bytes, which a bundle path may not leave room for. */
 export const SOCKET_DIR = '/run/rocker-shim';
-export const EXIT_FILE = 'rocker-exit.json';
-export const INIT_PID_FILE = 'rocker-init.pid';
 
 /** containerd.v1.types.Status */
 const STATUS = { created: 1, running: 2, stopped: 3, paused: 4 } as const;
@@ -61,20 +60,6 @@ interface Container {
   execs: Map<string, ExecProc>;
   mounted: boolean;
   watcher?: FSWatcher;
-}
-
-export interface ExitRecord {
-  exitCode: number;
-  exitedAt: string;
-}
-
-/** The monitor's record of the init's exit, if it has written it. */
-export function readExit(bundle: string): ExitRecord | undefined {
-  try {
-    return JSON.parse(readFileSync(join(bundle, EXIT_FILE), 'utf8')) as ExitRecord;
-  } catch {
-    return undefined;
-  }
 }
 
 /**

@@ -1,0 +1,30 @@
+// What the shim keeps in a container's bundle (containerd's directory, removed by
+// containerd after the task): the monitor's exit record and the init's pid file.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const EXIT_FILE = 'rocker-exit.json';
+export const INIT_PID_FILE = 'rocker-init.pid';
+
+export interface ExitRecord {
+  exitCode: number;
+  exitedAt: string;
+}
+
+/** The monitor's record of the init's exit, if it has written it. */
+export function readExit(bundle: string): ExitRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(join(bundle, EXIT_FILE), 'utf8')) as ExitRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The init's pid, 0 when none was recorded. */
+export function readInitPid(bundle: string): number {
+  try {
+    return Number(readFileSync(join(bundle, INIT_PID_FILE), 'utf8')) || 0;
+  } catch {
+    return 0;
+  }
+}
