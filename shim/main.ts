@@ -18,6 +18,8 @@ const SOCKET_DIR = '/run/containerd/s';
 /** The runtime's --root per namespace, beside the runc shim's /run/containerd/runc/<ns>. */
 const RUNTIME_ROOT = '/run/containerd/rocker';
 const READY_TIMEOUT_MS = 30_000;
+/** How long a shim serving no container waits for a new one before it exits. */
+const IDLE_EXIT_MS = 10_000;
 
 interface Flags {
   namespace: string;
@@ -130,15 +132,16 @@ async function serveMain(f: Flags): Promise<void> {
   const events = new Publisher((process.env.TTRPC_ADDRESS ?? `${f.address}.ttrpc`).replace(/^unix:\/\//, ''), logger);
   let lastConnection = Date.now();
   const tasks = new TaskService(f.namespace, root, events, logger, () => {
-    // containerd connects right after a `start` that found this shim: a connection since
-    // the Shutdown (or a container since) keeps it.
+    // containerd connects right after a `start` that found this shim, and the next
+    // `ctr run --rm` of a script often comes a moment after the last one's Shutdown: a
+    // connection within IDLE_EXIT_MS (or a container since) keeps the shim.
     const asked = Date.now();
     setTimeout(() => {
       if (tasks.size > 0 || lastConnection >= asked) return;
       server.close();
       rmSync(path, { force: true });
       process.exit(0);
-    }, 1000);
+    }, IDLE_EXIT_MS);
   });
   const server = serve(path, 'containerd.task.v2.Task', tasks.handlers(), () => (lastConnection = Date.now()));
   server.once('listening', () => {
