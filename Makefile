@@ -4,7 +4,7 @@ NODE_BIN := node_modules/.bin
 COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 VERSION := $(shell node -p "require('./package.json').version")
 
-.PHONY: all deps ts bundle validators protos nsexec fsops cgroup-helpers lock monitor check test test-cgroup2 bench demo clean
+.PHONY: all deps install ts bundle validators protos nsexec fsops cgroup-helpers lock monitor check test test-cgroup2 bench demo clean
 
 # Debian packages the build, the tests and the benchmarks use (run as root).
 APT_PACKAGES := build-essential cmake ninja-build pkg-config libjson-c-dev libseccomp-dev \
@@ -20,6 +20,13 @@ deps:
 	DEBIAN_FRONTEND=noninteractive apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES)
 	npm ci
+
+# The bins on PATH (containerd finds containerd-shim-rocker-v2 there), as links into
+# this tree: each bin finds dist/ beside itself.
+PREFIX ?= /usr/local
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	for b in rocker rocker-runtime rocker-image containerd-shim-rocker-v2; do ln -sf $(CURDIR)/bin/$$b $(DESTDIR)$(PREFIX)/bin/$$b; done
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci
