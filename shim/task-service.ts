@@ -17,6 +17,7 @@ import { killContainer } from '../runtime/launch/kill.js';
 import { deleteContainer } from '../runtime/launch/delete.js';
 import { NsexecChannel } from '../runtime/launch/channel.js';
 import { containerCgroup, pauseContainer, resumeContainer } from '../runtime/cgroups/container.js';
+import { watchOomKills } from '../runtime/cgroups/oom-watch.js';
 import { containerDir } from '../runtime/state/container-dir.js';
 import { readState } from '../runtime/state/state-file.js';
 import { deriveStatus } from '../runtime/state/status.js';
@@ -60,6 +61,8 @@ interface Container {
   execs: Map<string, ExecProc>;
   mounted: boolean;
   watcher?: FSWatcher;
+  /** Ends the OOM watch, reporting kills not seen yet. */
+  stopOom?: () => void;
 }
 
 /**
@@ -221,6 +224,10 @@ export class TaskService {
       });
       created.channel.close();
       init.pid = created.state.pid;
+      c.stopOom = await watchOomKills(created.state.cgroupPaths, () => this.publish('TaskOOM', { containerId: id })).catch((e: Error) => {
+        this.logger.warn(`OOM events of ${id}: ${e.message}`);
+        return undefined;
+      });
     } catch (e) {
       // An empty pid file tells the waiting monitor that no init is coming.
       if (!existsSync(pidFile)) writeFileSync(pidFile, '');
@@ -246,6 +253,9 @@ export class TaskService {
     if (!rec) return;
     c.watcher?.close();
     c.watcher = undefined;
+    // An OOM kill is told before the exit it caused (the CRI reports it as the reason).
+    c.stopOom?.();
+    c.stopOom = undefined;
     const at = new Date(rec.exitedAt);
     finish(c.init, rec.exitCode, at);
     this.publish('TaskExit', { containerId: c.id, id: c.id, pid: c.init.pid, exitStatus: rec.exitCode, exitedAt: timestamp(at) });
@@ -391,6 +401,7 @@ export class TaskService {
     // Its exit file, if the monitor had not written it yet, arrives with the kill.
     this.checkExit(c);
     c.watcher?.close();
+    c.stopOom?.();
     const exit = c.init.exit ?? { status: 137, at: new Date() };
     finish(c.init, exit.status, exit.at);
     this.containers.delete(c.id);

@@ -241,6 +241,21 @@ describe('containerd with containerd-shim-rocker-v2', { timeout: 300_000 }, () =
     assert.match(out, /\/tasks\/exit .*"exit_status":9/, out);
   });
 
+  test('an OOM kill is published as /tasks/oom before the exit', async () => {
+    const events = ctr.background(['events']);
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      // A shell variable doubling until the limit kills the shell.
+      const r = await ctr.run(['run', ...RUNTIME, '--rm', '--memory-limit', '16777216', BUSYBOX_REF, 'oom', 'sh', '-c', 'x=a; while :; do x=$x$x; done']);
+      assert.equal(r.code, 137, describeResult(r));
+      await events.waitFor(/\/tasks\/delete.*"oom"/);
+    } finally {
+      events.child.kill();
+    }
+    const out = (await events.done).stdout;
+    assert.match(out, /\/tasks\/oom .*"oom"[\s\S]*\/tasks\/exit .*"oom"/, out);
+  });
+
   test('a SIGKILLed shim leaves its containers running until containerd cleans them up through `delete`', async () => {
     const r = await ctr.run(['run', ...RUNTIME, '-d', BUSYBOX_REF, 'crash', ...IDLE]);
     assert.equal(r.code, 0, describeResult(r));
