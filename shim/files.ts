@@ -5,6 +5,8 @@ import { join } from 'node:path';
 
 export const EXIT_FILE = 'rocker-exit.json';
 export const INIT_PID_FILE = 'rocker-init.pid';
+/** The monitor's control fifo ("resize ROWS COLS" lines). */
+export const CONTROL_FIFO = 'rocker-control';
 
 export interface ExitRecord {
   exitCode: number;

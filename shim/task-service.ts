@@ -6,7 +6,7 @@
 // containerd's stdio fifos and records its exit in <bundle>/rocker-exit.json;
 // the shim watches that file. Exec processes stay children of a foreground nsexec
 // here, which reports their exit on its socket.
-import { existsSync, mkdirSync, openSync, closeSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { constants, existsSync, mkdirSync, openSync, closeSync, rmSync, watch, writeFileSync, writeSync, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -28,7 +28,7 @@ import { Code, RpcError, type Handler } from './ttrpc.js';
 import { any, timestamp, type Msg } from './proto.js';
 import { mountRootfs, unmountRootfs, type Mount } from './rootfs.js';
 import { metricsOf } from './metrics.js';
-import { EXIT_FILE, INIT_PID_FILE, readExit } from './files.js';
+import { CONTROL_FIFO, EXIT_FILE, INIT_PID_FILE, readExit } from './files.js';
 import type { Publisher } from './events.js';
 
 const MONITOR = fileURLToPath(new URL('../rocker-monitor', import.meta.url));
@@ -203,7 +203,7 @@ export class TaskService {
       if (init.stdin) via.push('--stdin-fifo', init.stdin);
       if (init.stdout) via.push('--stdout-fifo', init.stdout);
       if (init.stderr && !init.terminal) via.push('--stderr-fifo', init.stderr);
-      if (consoleSocket) via.push('--console-socket', consoleSocket);
+      if (consoleSocket) via.push('--console-socket', consoleSocket, '--control-fifo', join(bundle, CONTROL_FIFO));
       via.push('--');
       // The exit file is watched before the init can exist, so no exit is missed.
       c.watcher = watch(bundle, () => this.checkExit(c));
@@ -448,8 +448,23 @@ export class TaskService {
   }
 
   private async resizePty(r: Msg): Promise<Msg> {
-    // The terminal master is the monitor's (init) or nsexec's (exec): the size stays as created.
-    this.proc(this.container(String(r.id)), String(r.execId ?? ''));
+    const c = this.container(String(r.id));
+    const p = this.proc(c, String(r.execId ?? ''));
+    // An exec's terminal is relayed by its nsexec, which takes no resize: its size stays.
+    if (p !== c.init || !p.terminal || p.exit) return {};
+    // The init's terminal master is its monitor's, which takes one line per resize on its
+    // control fifo (a write below PIPE_BUF is atomic; non-blocking: a gone monitor is ENXIO).
+    let fd: number;
+    try {
+      fd = openSync(join(c.bundle, CONTROL_FIFO), constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch {
+      return {};
+    }
+    try {
+      writeSync(fd, `resize ${Number(r.height)} ${Number(r.width)}\n`);
+    } finally {
+      closeSync(fd);
+    }
     return {};
   }
 

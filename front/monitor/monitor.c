@@ -31,6 +31,8 @@
  * and copied to the container's input (the terminal, or a stdin pipe closed when the fifo's last
  * writer closes). --log is then optional. --pass-fd N: fd N goes to the command only (the monitor
  * closes its copy), e.g. the socket of a protocol the caller speaks with the command.
+ * --control-fifo PATH: made by the monitor (0600); a line "resize ROWS COLS" written there sets
+ * the terminal's window size (a containerd shim's ResizePty).
  * --await-pid-file: the command may exit before the pid file is written (a caller that writes it
  * itself); the monitor waits for it up to AWAIT_PID_MS, and an empty one means no init is coming.
  */
@@ -43,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -240,14 +243,14 @@ static void plain_signals(const sigset_t *mask) {
 }
 
 static void usage(void) {
-  static const char msg[] = "usage: rocker-monitor [--log FILE] [--log-max BYTES] --pid-file FILE --exit-file FILE [--sync-fd N] [--stdin] [--console-socket PATH] [--attach-socket PATH] [--on-exit ARG]... [--stdin-fifo PATH] [--stdout-fifo PATH] [--stderr-fifo PATH] [--pass-fd N] [--await-pid-file] -- RUNTIME ARGS...\n";
+  static const char msg[] = "usage: rocker-monitor [--log FILE] [--log-max BYTES] --pid-file FILE --exit-file FILE [--sync-fd N] [--stdin] [--console-socket PATH] [--attach-socket PATH] [--on-exit ARG]... [--stdin-fifo PATH] [--stdout-fifo PATH] [--stderr-fifo PATH] [--pass-fd N] [--control-fifo PATH] [--await-pid-file] -- RUNTIME ARGS...\n";
   write_all(2, msg, sizeof msg - 1);
   _exit(2);
 }
 
 int main(int argc, char **argv) {
   const char *console_path = NULL, *attach_path = NULL;
-  const char *stdin_fifo = NULL, *stdout_fifo = NULL, *stderr_fifo = NULL;
+  const char *stdin_fifo = NULL, *stdout_fifo = NULL, *stderr_fifo = NULL, *control_path = NULL;
   int want_stdin = 0, pass_fd = -1, await_pid = 0;
   int i = 1;
   for (; i < argc; i++) {
@@ -267,12 +270,14 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--stdout-fifo")) stdout_fifo = argv[++i];
     else if (!strcmp(argv[i], "--stderr-fifo")) stderr_fifo = argv[++i];
     else if (!strcmp(argv[i], "--pass-fd")) pass_fd = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--control-fifo")) control_path = argv[++i];
     else usage();
   }
   /* Absolute paths: the monitor leaves the caller's directory (it may be unmounted). */
   if (!pid_file || !exit_file || i >= argc || log_max <= 0) usage();
   if ((log_path && log_path[0] != '/') || pid_file[0] != '/' || exit_file[0] != '/') usage();
   if ((stdin_fifo && stdin_fifo[0] != '/') || (stdout_fifo && stdout_fifo[0] != '/') || (stderr_fifo && stderr_fifo[0] != '/')) usage();
+  if (control_path && control_path[0] != '/') usage();
   if (stdin_fifo) want_stdin = 1;
   if ((console_path && console_path[0] != '/') || (attach_path && attach_path[0] != '/')) usage();
   if (sync_fd >= 0 && fcntl(sync_fd, F_SETFD, FD_CLOEXEC) < 0) sync_fd = -1;
@@ -309,7 +314,12 @@ int main(int argc, char **argv) {
   if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0) die("pipe");
   /* Fifo mode: read-write opens never wait for the other side. The container's output
      goes straight to the fifos in place of the pipes' write ends. */
-  int fifo_in = -1;
+  int fifo_in = -1, control = -1;
+  /* Read-write: the fifo never reports EOF between two writers. */
+  if (control_path) {
+    unlink(control_path);
+    if (mkfifo(control_path, 0600) < 0 || (control = open(control_path, O_RDWR | O_NONBLOCK | O_CLOEXEC)) < 0) die(control_path);
+  }
   if (stdin_fifo && (fifo_in = open(stdin_fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) die(stdin_fifo);
   if (stdout_fifo) {
     int fd = open(stdout_fifo, O_RDWR | O_CLOEXEC);
@@ -354,10 +364,11 @@ int main(int argc, char **argv) {
   /* --await-pid-file: the command exited before its caller wrote the pid file. */
   int awaiting_pid = 0, awaited_ms = 0;
   for (;;) {
-    enum { N = 8 + MAX_CLIENTS };
+    enum { N = 9 + MAX_CLIENTS };
     struct pollfd fds[N] = {{sfd, POLLIN, 0}, {out.fd, POLLIN, 0}, {err.fd, POLLIN, 0}, {tty.fd, POLLIN, 0},
-                            {console_l, POLLIN, 0}, {console_c, POLLIN, 0}, {attach_l, POLLIN, 0}, {fifo_in, POLLIN, 0}};
-    for (int c = 0; c < MAX_CLIENTS; c++) fds[8 + c] = (struct pollfd){clients[c], POLLIN, 0};
+                            {console_l, POLLIN, 0}, {console_c, POLLIN, 0}, {attach_l, POLLIN, 0}, {fifo_in, POLLIN, 0},
+                            {control, POLLIN, 0}};
+    for (int c = 0; c < MAX_CLIENTS; c++) fds[9 + c] = (struct pollfd){clients[c], POLLIN, 0};
     if (init_done && out.fd < 0 && err.fd < 0 && tty.fd < 0) break;
     int r = poll(fds, N, init_done ? DRAIN_MS : awaiting_pid ? AWAIT_PID_STEP_MS : -1);
     if (r < 0 && errno == EINTR) continue;
@@ -414,8 +425,23 @@ int main(int argc, char **argv) {
         if (clients[k] < 0) { clients[k] = c; c = -1; }
       if (c >= 0) close(c);
     }
+    if (fds[8].revents) {
+      /* Whole lines: each writer sends one short line in a single write (atomic below PIPE_BUF). */
+      char cmd[256];
+      ssize_t n = read(control, cmd, sizeof cmd - 1);
+      cmd[n > 0 ? n : 0] = 0;
+      for (char *line = cmd, *next; n > 0 && line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next) *next++ = 0;
+        unsigned rows, cols;
+        if (tty.fd >= 0 && sscanf(line, "resize %u %u", &rows, &cols) == 2) {
+          struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
+          ioctl(tty.fd, TIOCSWINSZ, &ws);
+        }
+      }
+    }
     for (int k = 0; k < MAX_CLIENTS; k++) {
-      if (!fds[8 + k].revents || clients[k] < 0) continue;
+      if (!fds[9 + k].revents || clients[k] < 0) continue;
       char in[4096];
       ssize_t n = read(clients[k], in, sizeof in);
       if (n > 0) {
@@ -466,6 +492,7 @@ int main(int argc, char **argv) {
   if (exit_file) write_exit_file(init_status);
   /* Attached clients see EOF only now: the exit file is there when they look. */
   if (attach_path) unlink(attach_path);
+  if (control_path) unlink(control_path);
   /* Only for a container that ran (an exit file): a failed create is its caller's to clean up. */
   if (exit_file && on_exit_argc > 0 && fork() == 0) {
     plain_signals(&mask);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { spawn } from 'node:child_process';
 import { ContainerdDaemon } from '../clients/lib/containerd-daemon.mjs';
 import { buildBusyboxArchive, BUSYBOX_REF } from '../clients/lib/busybox-image.mjs';
-import { describeResult } from '../clients/lib/proc.mjs';
+import { describeResult, runWithPty } from '../clients/lib/proc.mjs';
 import { existingCgroups, pidsWithCmdline, killPids } from '../clients/lib/cleanup.mjs';
 import { uniqueName } from '../clients/lib/runtimes.mjs';
 import { frozen, pathsOf } from '../cgroups/layout.mjs';
@@ -133,6 +133,15 @@ describe('containerd with containerd-shim-rocker-v2', { timeout: 300_000 }, () =
     assert.equal(r.code, 5, describeResult(r));
     assert.match(r.stdout, /\/dev\/pts\/\d+/);
     assertGone('tty');
+  });
+
+  test('the terminal takes the size of ctr\'s own (ResizePty through the monitor)', async () => {
+    // script(1) gives sh a pty; stty sets its size, then sh becomes ctr, which sends that size.
+    const wait = 'i=0; while [ $i -lt 100 ] && [ "$(busybox stty size)" != "33 77" ]; do sleep 0.1; i=$((i+1)); done; busybox stty size';
+    const argv = daemon.ctrArgv(ns, ['run', ...RUNTIME, '--rm', '-t', BUSYBOX_REF, 'size', 'sh', '-c', wait]);
+    const r = await runWithPty(['sh', '-c', 'stty rows 33 cols 77; exec "$0" "$@"', ...argv]);
+    assert.equal(r.code, 0, describeResult(r));
+    assert.match(r.stdout, /^33 77\r?$/m, describeResult(r));
   });
 
   describe('detached container', () => {
