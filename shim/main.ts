@@ -81,7 +81,9 @@ async function start(f: Flags): Promise<void> {
   if (!(await alive(path))) {
     // Two containers created at once must not start two shims for one socket.
     const { lockFileByte } = await import('../runtime/state/file-lock.js');
-    const lock = await lockFileByte(`${path}.lock`, 0);
+    const root = runtimeRoot(f.namespace);
+    mkdirSync(root, { recursive: true, mode: 0o711 });
+    const lock = await lockFileByte(join(root, 'shim.lock'), 0);
     try {
       if (!(await alive(path))) {
         rmSync(path, { force: true });

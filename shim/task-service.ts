@@ -93,6 +93,20 @@ function rpcError(e: unknown): RpcError {
   return new RpcError(Code.Unknown, msg);
 }
 
+/** A process as a Create or Exec request describes it (its stdio fifos, a terminal or not). */
+function newProc(execId: string, r: Msg): Proc {
+  return {
+    execId,
+    pid: 0,
+    stdin: String(r.stdin ?? ''),
+    stdout: String(r.stdout ?? ''),
+    stderr: String(r.stderr ?? ''),
+    terminal: Boolean(r.terminal),
+    started: false,
+    waiters: [],
+  };
+}
+
 function finish(p: Proc, status: number, at: Date): void {
   if (p.exit) return;
   p.exit = { status, at };
@@ -173,16 +187,7 @@ export class TaskService {
     const bundle = String(r.bundle);
     if (this.containers.has(id)) throw new RpcError(Code.AlreadyExists, `container ${id}: already exists`);
     if (r.checkpoint) throw new RpcError(Code.Unimplemented, 'restore from a checkpoint is not supported by rocker');
-    const init: Proc = {
-      execId: '',
-      pid: 0,
-      stdin: String(r.stdin ?? ''),
-      stdout: String(r.stdout ?? ''),
-      stderr: String(r.stderr ?? ''),
-      terminal: Boolean(r.terminal),
-      started: false,
-      waiters: [],
-    };
+    const init = newProc('', r);
     const c: Container = { id, bundle, init, execs: new Map(), mounted: false };
     // Reserved now: a second Create of the id while this one works is refused.
     this.containers.set(id, c);
@@ -324,17 +329,7 @@ export class TaskService {
       throw new RpcError(Code.InvalidArgument, `process ${execId}: the spec is not an OCI process`);
     }
     proc.terminal = Boolean(r.terminal);
-    c.execs.set(execId, {
-      execId,
-      pid: 0,
-      stdin: String(r.stdin ?? ''),
-      stdout: String(r.stdout ?? ''),
-      stderr: String(r.stderr ?? ''),
-      terminal: Boolean(r.terminal),
-      started: false,
-      waiters: [],
-      spec: proc,
-    });
+    c.execs.set(execId, { ...newProc(execId, r), spec: proc });
     this.publish('TaskExecAdded', { containerId: c.id, execId });
     return {};
   }

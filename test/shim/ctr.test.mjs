@@ -19,12 +19,15 @@ const BIN = new URL('../../bin/', import.meta.url).pathname;
 const RUNTIME = ['--runtime', 'io.containerd.rocker.v2'];
 const IDLE = ['sleep', '100000'];
 const STATE_ROOT = '/run/containerd/rocker';
+const CONSOLE_SOCKETS = '/run/rocker-shim';
 
 let workDir;
 let archive;
 let daemon;
 const ns = uniqueName('shim');
 let ctr;
+/** The shim's socket (from a bundle's `address`): a SIGKILLed shim leaves it behind. */
+const shimSockets = new Set();
 
 /** The shim processes serving this daemon (their argv names its socket and `serve`). */
 function shimPids() {
@@ -81,11 +84,15 @@ after(async () => {
   await daemon?.stop();
   // Monitors of containers a failed test left: their argv names a bundle under the daemon's dir.
   if (daemon) killPids(pidsWithCmdline(daemon.dir));
+  for (const path of shimSockets) rmSync(path, { force: true });
   rmSync(join(STATE_ROOT, ns), { recursive: true, force: true });
-  try {
-    if (readdirSync(STATE_ROOT).length === 0) rmSync(STATE_ROOT, { recursive: true });
-  } catch {
-    // another run's
+  // Left when empty: another run may be using them.
+  for (const dir of [STATE_ROOT, CONSOLE_SOCKETS]) {
+    try {
+      if (readdirSync(dir).length === 0) rmSync(dir, { recursive: true });
+    } catch {
+      // gone already
+    }
   }
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
@@ -154,6 +161,9 @@ describe('containerd with containerd-shim-rocker-v2', { timeout: 300_000 }, () =
       const info = await taskInfo(id);
       assert.equal(info?.status, 'RUNNING');
       initPid = info.pid;
+      const address = readFileSync(join(daemon.dir, 'state', 'io.containerd.runtime.v2.task', ns, id, 'address'), 'utf8');
+      assert.match(address, /^unix:\/\/\/run\/containerd\/s\/[0-9a-f]{64}$/);
+      shimSockets.add(address.slice('unix://'.length));
       const paths = pathsOf(`/${ns}/${id}`);
       for (const [key, dir] of Object.entries(paths)) assert.ok(readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').includes(String(initPid)), key || 'cgroup2');
     });
