@@ -5,6 +5,8 @@ import { join } from 'node:path';
 
 export const EXIT_FILE = 'rocker-exit.json';
 export const INIT_PID_FILE = 'rocker-init.pid';
+/** Left by the shim's Delete: containerd's `delete` call that follows is answered without Node (shim/start/start.c). */
+export const DELETED_MARKER = 'rocker-deleted';
 /** The monitor's control fifo ("resize ROWS COLS" lines). */
 export const CONTROL_FIFO = 'rocker-control';
 

@@ -1,5 +1,6 @@
 // containerd-shim-rocker-v2: the shim v2 binary containerd runs for the runtime
-// `io.containerd.rocker.v2` (docs/shim.md).
+// `io.containerd.rocker.v2` (docs/shim.md); its C front (shim/start/) answers `start`
+// when the namespace's shim runs and execs this (bin/containerd-shim-rocker-v2-node) otherwise.
 //   -namespace NS -address ADDR -publish-binary BIN [-id ID] [-bundle DIR] [-debug] start|delete
 // `start` (cwd: the bundle) prints the ttrpc address of the shim process serving
 // the namespace, starting that process first if none runs: one long-lived shim
@@ -10,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Where containerd 1.6's own shims put their sockets. */
@@ -140,13 +141,18 @@ async function serveMain(f: Flags): Promise<void> {
     const asked = Date.now();
     setTimeout(() => {
       if (tasks.size > 0 || lastConnection >= asked) return;
+      rmSync(record, { force: true });
       server.close();
       rmSync(path, { force: true });
       process.exit(0);
     }, IDLE_EXIT_MS);
   });
   const server = serve(path, 'containerd.task.v2.Task', tasks.handlers(), () => (lastConnection = Date.now()));
+  // The C front (shim/start/start.c) answers `start` from this record while the socket answers.
+  const record = join(root, 'shim.address');
   server.once('listening', () => {
+    writeFileSync(`${record}.tmp`, `${path}\n${f.address}\n`);
+    renameSync(`${record}.tmp`, record);
     writeFileSync(3, 'ok\n');
     closeSync(3);
   });

@@ -28,7 +28,7 @@ import { Code, RpcError, type Handler } from './ttrpc.js';
 import { any, timestamp, type Msg } from './proto.js';
 import { mountRootfs, unmountRootfs, type Mount } from './rootfs.js';
 import { metricsOf } from './metrics.js';
-import { CONTROL_FIFO, EXIT_FILE, INIT_PID_FILE, readExit } from './files.js';
+import { CONTROL_FIFO, DELETED_MARKER, EXIT_FILE, INIT_PID_FILE, readExit } from './files.js';
 import type { Publisher } from './events.js';
 
 const MONITOR = fileURLToPath(new URL('../rocker-monitor', import.meta.url));
@@ -401,6 +401,7 @@ export class TaskService {
     finish(c.init, exit.status, exit.at);
     this.containers.delete(c.id);
     rmSync(join(c.bundle, INIT_PID_FILE), { force: true });
+    writeFileSync(join(c.bundle, DELETED_MARKER), '');
     this.publish('TaskDelete', { containerId: c.id, pid: c.init.pid, exitStatus: exit.status, exitedAt: timestamp(exit.at), id: c.id });
     return { pid: c.init.pid, exitStatus: exit.status, exitedAt: timestamp(exit.at) };
   }
