@@ -137,6 +137,9 @@ export async function start(containers: Containers, c: ContainerRecord, beforeSt
 async function removeBundleDir(bundle: string): Promise<void> {
   if (!(await stat(bundle).catch(() => null))) return;
   const { removeBundle } = await import('../imagetool/bundle/unbundle.js');
+  const { bundleUsers } = await import('../imagetool/bundle/in-use.js');
+  // Processes of a container whose monitor was gone (nothing waited for them) may still be exiting.
+  for (const end = Date.now() + 10000; (await bundleUsers(bundle)).length && Date.now() < end; ) await sleep(100);
   const { unmount } = await import('../imagetool/bundle/overlay-mount.js');
   await removeBundle(bundle).catch(async (err) => {
     // A bundle cut short by a crash has no record: its rootfs may still be mounted.

@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { RockerError } from '../runtime/errors.js';
+import { readLog } from './logs.js';
 import { createError } from './runtime.js';
 import { SOCKET_DIR, type Containers, type ContainerRecord } from './state.js';
 
@@ -29,6 +30,13 @@ export async function startMonitor(containers: Containers, c: ContainerRecord, o
   // The monitor, not this command, sees the exit: it runs the rm.
   const onExit = c.autoRemove ? [ROCKER, '--root', dirname(containers.dir), 'rm', '-f', c.id].flatMap((w) => ['--on-exit', w]) : [];
   const args = [...onExit, '--log', p.log, '--log-max', String(LOG_MAX_BYTES), '--pid-file', p.pid, '--exit-file', p.exit, '--sync-fd', '3', '--attach-socket', p.attach, ...terminal, ...(o.stdin ? ['--stdin'] : []), '--', ...create];
+  // The runtime's stderr goes to the container's log: its records from now on are this create's.
+  const since = new Date().toISOString();
+  const stderr = async () => {
+    const lines: string[] = [];
+    await readLog(p.log, { write: (r) => void (r.stream === 'stderr' && lines.push(r.text)) }, { since });
+    return lines.join('\n');
+  };
   return new Promise((resolve, reject) => {
     // fd 3 is the sync pipe; the monitor's own stdio goes nowhere (it detaches).
     const child = spawn(MONITOR, args, { stdio: ['ignore', 'ignore', 'inherit', 'pipe'], detached: true });
@@ -41,7 +49,7 @@ export async function startMonitor(containers: Containers, c: ContainerRecord, o
       const [word, a, b, ...said] = text.trim().split(' ');
       if (word === 'created') return resolve({ initPid: Number(a), monitorPid: Number(b) });
       // "failed <status> <pid>": the runtime's reason is in its log; the monitor's own follows the pid.
-      const why = word !== 'failed' ? `the monitor ended without a report (${text.trim() || 'nothing'})` : said.length ? said.join(' ') : `${await createError(p.runtimeLog)} (status ${a})`;
+      const why = word !== 'failed' ? `the monitor ended without a report (${text.trim() || 'nothing'})` : said.length ? said.join(' ') : `${await createError(p.runtimeLog, stderr)} (status ${a})`;
       reject(new RockerError(`creating the container: ${why}`));
     });
   });

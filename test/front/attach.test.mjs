@@ -18,6 +18,15 @@ async function until(what, check, ms = 30000) {
   assert.fail(`timed out waiting for ${what}`);
 }
 
+/** `rocker attach ARGS` with pipes: its output so far in `out` and `err`, `exited` its exit code. */
+function attach(...args) {
+  const a = { child: f.spawn('attach', ...args), out: '', err: '' };
+  a.child.stdout.on('data', (d) => (a.out += d));
+  a.child.stderr.on('data', (d) => (a.err += d));
+  a.exited = new Promise((resolve) => a.child.on('exit', resolve));
+  return a;
+}
+
 test('attach to run -dit: our input and its terminal, ctrl-p ctrl-q detaches and leaves it running, its exit code is ours', { timeout: 120000 }, async () => {
   const name = uniqueName('attach-tty');
   await f.ok('run', '-dit', '--name', name, f.image, `test -t 0 && echo has-a-terminal; ${ECHO}`);
@@ -73,21 +82,16 @@ test('attach without a terminal: stdout and stderr apart, from now on; our stdin
   await f.ok('run', '-d', '-i', '--name', name, f.image, `echo before; ${ECHO.replace('echo "got $line"', 'echo "got $line"; echo "err $line" >&2')}`);
   try {
     await until('its first line', async () => (await f.ok('logs', name)).includes('before'));
-    const child = f.spawn('attach', name);
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    const exited = new Promise((resolve) => child.on('exit', resolve));
+    const a = attach(name);
     // attach has connected once its first line comes back.
-    for (let i = 0; !out.includes('got a') && i < 300; i++) {
-      if (i % 20 === 0) child.stdin.write('a\n');
+    for (let i = 0; !a.out.includes('got a') && i < 300; i++) {
+      if (i % 20 === 0) a.child.stdin.write('a\n');
       await sleep(100);
     }
-    child.stdin.write('bye 5\n');
-    assert.equal(await exited, 5, err);
-    assert.match(out, /^(got a\n)+$/, 'only output from after attaching, stdout apart');
-    assert.match(err, /^(err a\n)+$/);
+    a.child.stdin.write('bye 5\n');
+    assert.equal(await a.exited, 5, a.err);
+    assert.match(a.out, /^(got a\n)+$/, 'only output from after attaching, stdout apart');
+    assert.match(a.err, /^(err a\n)+$/);
   } finally {
     await f.rocker('rm', '-f', name);
   }
@@ -97,14 +101,11 @@ test('attach --no-stdin: output only; a stopped container is refused with a clea
   const name = uniqueName('attach-nostdin');
   await f.ok('run', '-d', '--name', name, f.image, 'trap "echo bye; exit 3" TERM; while true; do echo tick; sleep 0.2; done');
   try {
-    const child = f.spawn('attach', '--no-stdin', name);
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    const exited = new Promise((resolve) => child.on('exit', resolve));
-    await until('attach to show a tick', () => out.includes('tick\n'));
+    const a = attach('--no-stdin', name);
+    await until('attach to show a tick', () => a.out.includes('tick\n'));
     await f.ok('kill', '-s', 'TERM', name);
-    assert.equal(await exited, 3);
-    assert.match(out, /^(tick\n)+bye\n$/);
+    assert.equal(await a.exited, 3);
+    assert.match(a.out, /^(tick\n)+bye\n$/);
     const refused = await f.rocker('attach', name);
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /^rocker: cannot attach to container .*: it is not running \(start it first\)\n$/);
