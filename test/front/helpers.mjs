@@ -11,7 +11,7 @@ import { pushImage } from '../helpers/images.mjs';
 import { buildAppImage } from '../bundle/busybox-image.mjs';
 import { hierarchyMounts } from '../cgroups/layout.mjs';
 
-export const ROCKER = fileURLToPath(new URL('../../bin/rocker', import.meta.url));
+const ROCKER = fileURLToPath(new URL('../../bin/rocker', import.meta.url));
 
 /** A registry on 127.0.0.1 holding the busybox app image (StopSignal SIGINT, Entrypoint sh -c), and a rocker root. */
 export async function frontFixture() {
