@@ -15,6 +15,7 @@ import { startContainer } from '../runtime/launch/start.js';
 import { startExec } from '../runtime/launch/exec.js';
 import { killContainer } from '../runtime/launch/kill.js';
 import { deleteContainer } from '../runtime/launch/delete.js';
+import { parseResources, updateContainer } from '../runtime/launch/update.js';
 import { NsexecChannel } from '../runtime/launch/channel.js';
 import { containerCgroup, pauseContainer, resumeContainer } from '../runtime/cgroups/container.js';
 import { watchOomKills } from '../runtime/cgroups/oom-watch.js';
@@ -165,7 +166,7 @@ export class TaskService {
       Shutdown: () => this.shutdown(),
       ResizePty: (r) => this.resizePty(r),
       CloseIO: (r) => this.closeIO(r),
-      Update: () => Promise.reject(new RpcError(Code.Unimplemented, 'update of a running container is not supported by containerd-shim-rocker-v2 yet')),
+      Update: (r) => this.update(r),
       Checkpoint: () => Promise.reject(new RpcError(Code.Unimplemented, 'checkpoint is not supported by rocker')),
     };
     return Object.fromEntries(
@@ -404,6 +405,15 @@ export class TaskService {
     writeFileSync(join(c.bundle, DELETED_MARKER), '');
     this.publish('TaskDelete', { containerId: c.id, pid: c.init.pid, exitStatus: exit.status, exitedAt: timestamp(exit.at), id: c.id });
     return { pid: c.init.pid, exitStatus: exit.status, exitedAt: timestamp(exit.at) };
+  }
+
+  /** New resource limits: a LinuxResources JSON document (containerd's typeurl of runtime-spec types is JSON). */
+  private async update(r: Msg): Promise<Msg> {
+    const c = this.container(String(r.id));
+    const any = r.resources as { value?: Uint8Array } | undefined;
+    const resources = parseResources(Buffer.from(any?.value ?? []).toString('utf8') || '{}', 'UpdateTaskRequest.resources');
+    await updateContainer(this.root, c.id, resources, { file: 'UpdateTaskRequest.resources', prefix: '' }, (m) => this.logger.warn(m));
+    return {};
   }
 
   private async pause(r: Msg): Promise<Msg> {

@@ -14,6 +14,7 @@ import { describeResult, runWithPty } from '../clients/lib/proc.mjs';
 import { existingCgroups, pidsWithCmdline, killPids } from '../clients/lib/cleanup.mjs';
 import { uniqueName } from '../clients/lib/runtimes.mjs';
 import { frozen, pathsOf } from '../cgroups/layout.mjs';
+import { assertLimits } from '../cgroups/helpers.mjs';
 
 const BIN = new URL('../../bin/', import.meta.url).pathname;
 const RUNTIME = ['--runtime', 'io.containerd.rocker.v2'];
@@ -212,6 +213,21 @@ describe('containerd with containerd-shim-rocker-v2', { timeout: 300_000 }, () =
       await ctr.ok(['task', 'resume', id]);
       assert.equal((await taskInfo(id))?.status, 'RUNNING');
       assert.equal(frozen(paths), false);
+    });
+
+    test('Update changes the limits of the running container (the CRI\'s UpdateContainerResources; ctr 1.6 has no verb)', async () => {
+      const { Client } = await import('../../dist/shim/ttrpc.js');
+      const client = new Client([...shimSockets][0]);
+      try {
+        const resources = { memory: { limit: 33554432 } };
+        await client.call('containerd.task.v2.Task', 'Update', {
+          id,
+          resources: { type_url: 'types.containerd.io/opencontainers/runtime-spec/1/LinuxResources', value: Buffer.from(JSON.stringify(resources)) },
+        });
+      } finally {
+        client.close();
+      }
+      assertLimits(pathsOf(`/${ns}/${id}`), { memory: { limit: 33554432 } });
     });
 
     test('task metrics reads the container cgroups', async () => {

@@ -2,12 +2,10 @@
 // flags or from a LinuxResources JSON document (-r FILE, or - for stdin, as
 // containerd sends it). The new values are also kept in state.json.
 import { readFileSync } from 'node:fs';
-import { requireRunning, withLockedCgroup } from '../../cgroups/container.js';
 import type { Resources } from '../../cgroups/types.js';
 import type { ResourceSource } from '../../cgroups/fs-manager.js';
-import { writeState } from '../../state/state-file.js';
-import { SpecError, SystemError, UsageError } from '../../errors.js';
-import { assertNesting } from '../../spec/validate.js';
+import { parseResources, updateContainer } from '../../launch/update.js';
+import { SystemError, UsageError } from '../../errors.js';
 import type { CommandSpec, FlagSpec, ParsedArgs } from '../args.js';
 import type { CommandContext } from '../context.js';
 
@@ -99,29 +97,7 @@ function readResources(file: string): Resources {
   } catch (e) {
     throw new SystemError('open', file, e as Error);
   }
-  assertNesting(text, file === '-' ? 'stdin' : file);
-  let value: unknown;
-  try {
-    // Go clients may send null for an unset field; it means the same as absent.
-    value = JSON.parse(text, (_k, v: unknown) => (v === null ? undefined : v));
-  } catch (e) {
-    throw new SpecError(file === '-' ? 'stdin' : file, '', `invalid JSON: ${(e as Error).message}`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new SpecError(file === '-' ? 'stdin' : file, '', 'expected a LinuxResources object');
-  }
-  return value as Resources;
-}
-
-/** Merges `update` into the stored resources section by section. */
-function merge(stored: Record<string, unknown>, update: Resources): Record<string, unknown> {
-  const out = { ...stored };
-  for (const [k, v] of Object.entries(update)) {
-    const prev = out[k];
-    const bothObjects = [prev, v].every((x) => typeof x === 'object' && x !== null && !Array.isArray(x));
-    out[k] = bothObjects ? { ...(prev as object), ...(v as object) } : v;
-  }
-  return out;
+  return parseResources(text, file === '-' ? 'stdin' : file);
 }
 
 export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<number> {
@@ -129,17 +105,6 @@ export async function run(ctx: CommandContext, parsed: ParsedArgs): Promise<numb
   const file = parsed.flags.resources as string | undefined;
   const resources = file !== undefined ? readResources(file) : resourcesFromFlags(parsed.flags);
   const source: ResourceSource = file !== undefined ? { file: file === '-' ? 'stdin' : file, prefix: '' } : { file: 'update', prefix: '' };
-  await withLockedCgroup(
-    ctx.global.root,
-    id,
-    async (c) => {
-      requireRunning(c);
-      await c.cg.update(resources, source);
-      const linux = (c.st.config.linux ??= {}) as { resources?: Record<string, unknown> };
-      linux.resources = merge(linux.resources ?? {}, resources);
-      writeState(c.cd, c.st);
-    },
-    (m) => ctx.logger.warn(m),
-  );
+  await updateContainer(ctx.global.root, id, resources, source, (m) => ctx.logger.warn(m));
   return 0;
 }
