@@ -18,7 +18,7 @@ import { deleteContainer } from '../runtime/launch/delete.js';
 import { parseResources, updateContainer } from '../runtime/launch/update.js';
 import { NsexecChannel } from '../runtime/launch/channel.js';
 import { containerCgroup, pauseContainer, resumeContainer } from '../runtime/cgroups/container.js';
-import { watchOomKills } from '../runtime/cgroups/oom-watch.js';
+import { oomKillCount } from '../runtime/cgroups/stats.js';
 import { containerDir } from '../runtime/state/container-dir.js';
 import { readState } from '../runtime/state/state-file.js';
 import { deriveStatus } from '../runtime/state/status.js';
@@ -62,8 +62,8 @@ interface Container {
   execs: Map<string, ExecProc>;
   mounted: boolean;
   watcher?: FSWatcher;
-  /** Ends the OOM watch, reporting kills not seen yet. */
-  stopOom?: () => void;
+  /** The container's cgroup paths, whose OOM kill count is read when the init exits. */
+  cgroupPaths: Record<string, string>;
 }
 
 /**
@@ -189,7 +189,7 @@ export class TaskService {
     if (this.containers.has(id)) throw new RpcError(Code.AlreadyExists, `container ${id}: already exists`);
     if (r.checkpoint) throw new RpcError(Code.Unimplemented, 'restore from a checkpoint is not supported by rocker');
     const init = newProc('', r);
-    const c: Container = { id, bundle, init, execs: new Map(), mounted: false };
+    const c: Container = { id, bundle, init, execs: new Map(), mounted: false, cgroupPaths: {} };
     // Reserved now: a second Create of the id while this one works is refused.
     this.containers.set(id, c);
     const pidFile = join(bundle, INIT_PID_FILE);
@@ -230,10 +230,7 @@ export class TaskService {
       });
       created.channel.close();
       init.pid = created.state.pid;
-      c.stopOom = await watchOomKills(created.state.cgroupPaths, () => this.publish('TaskOOM', { containerId: id })).catch((e: Error) => {
-        this.logger.warn(`OOM events of ${id}: ${e.message}`);
-        return undefined;
-      });
+      c.cgroupPaths = created.state.cgroupPaths;
     } catch (e) {
       // An empty pid file tells the waiting monitor that no init is coming.
       if (!existsSync(pidFile)) writeFileSync(pidFile, '');
@@ -253,15 +250,23 @@ export class TaskService {
     return { pid: init.pid };
   }
 
+  private oomKills(c: Container): number {
+    try {
+      return oomKillCount(c.cgroupPaths);
+    } catch {
+      return 0; // no memory controller, or the cgroup is gone
+    }
+  }
+
   private checkExit(c: Container): void {
     if (c.init.exit) return;
     const rec = readExit(c.bundle);
     if (!rec) return;
     c.watcher?.close();
     c.watcher = undefined;
-    // An OOM kill is told before the exit it caused (the CRI reports it as the reason).
-    c.stopOom?.();
-    c.stopOom = undefined;
+    // An OOM kill is told before the exit it caused (the CRI reports it as the reason). Read
+    // at the exit rather than watched: a v1 watch costs a helper process per container.
+    if (this.oomKills(c) > 0) this.publish('TaskOOM', { containerId: c.id });
     const at = new Date(rec.exitedAt);
     finish(c.init, rec.exitCode, at);
     this.publish('TaskExit', { containerId: c.id, id: c.id, pid: c.init.pid, exitStatus: rec.exitCode, exitedAt: timestamp(at) });
@@ -397,7 +402,6 @@ export class TaskService {
     // Its exit file, if the monitor had not written it yet, arrives with the kill.
     this.checkExit(c);
     c.watcher?.close();
-    c.stopOom?.();
     const exit = c.init.exit ?? { status: 137, at: new Date() };
     finish(c.init, exit.status, exit.at);
     this.containers.delete(c.id);

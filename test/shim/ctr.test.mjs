@@ -276,7 +276,7 @@ describe('containerd with containerd-shim-rocker-v2', { timeout: 300_000 }, () =
     assert.match(out, /\/tasks\/exit .*"exit_status":9/, out);
   });
 
-  test('an OOM kill is published as /tasks/oom before the exit', async () => {
+  test('an OOM kill of the init is published as /tasks/oom before its exit', async () => {
     const events = ctr.background(['events']);
     try {
       await new Promise((r) => setTimeout(r, 300));
