@@ -34,7 +34,7 @@ import type { Publisher } from './events.js';
 
 const MONITOR = fileURLToPath(new URL('../rocker-monitor', import.meta.url));
 /** Console sockets: a path must fit in 108 bytes, which a bundle path may not leave room for. */
-export const SOCKET_DIR = '/run/rocker-shim';
+const SOCKET_DIR = '/run/rocker-shim';
 
 /** containerd.v1.types.Status */
 const STATUS = { created: 1, running: 2, stopped: 3, paused: 4 } as const;
