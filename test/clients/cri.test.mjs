@@ -29,7 +29,7 @@ const pods = new Set();
 
 before(async () => {
   workDir = mkdtempSync(join(tmpdir(), 'rocker-clients-cri-'));
-  daemon = await startCriDaemon(workDir, criHandlers());
+  ({ daemon } = await startCriDaemon(workDir, criHandlers()));
   cri = criClient(daemon.socket);
 });
 

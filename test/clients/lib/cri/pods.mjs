@@ -30,7 +30,11 @@ export function criHandlers() {
   return all.filter((h) => only.includes(h.name));
 }
 
-/** A containerd with CRI for handlers, the busybox and pause images in its CRI namespace. */
+/**
+ * A containerd with CRI for handlers, the busybox and pause images in its CRI namespace;
+ * and the busybox archive, for ctr in other namespaces.
+ * @returns {Promise<{daemon: ContainerdDaemon, archive: string}>}
+ */
 export async function startCriDaemon(workDir, handlers) {
   const archives = [await buildBusyboxArchive(workDir), await buildBusyboxArchive(workDir, PAUSE_REF)];
   const daemon = await ContainerdDaemon.start({ cri: { sandboxImage: PAUSE_REF, handlers } });
@@ -40,7 +44,7 @@ export async function startCriDaemon(workDir, handlers) {
     await daemon.stop();
     throw e;
   }
-  return daemon;
+  return { daemon, archive: archives[0] };
 }
 
 // NamespaceMode: the pod shares the host's network (no CNI); each container has its own pid namespace.
