@@ -132,9 +132,14 @@ export class ContainerdDaemon {
     for (const id of containers.stdout.split('\n').filter(Boolean)) await ctr(['container', 'delete', id]);
   }
 
+  /** Where the runc-shim CRI handlers' runtimes keep state: every runtime call names it. */
+  get runtimeRoots() {
+    return runtimeRootsOf(this.dir);
+  }
+
   /** Where a runc-shim CRI handler's runtime keeps its containers' state dirs. */
   runtimeRoot(handler) {
-    return join(runtimeRoots(this.dir), handler, CRI_NAMESPACE);
+    return join(this.runtimeRoots, handler, CRI_NAMESPACE);
   }
 
   async stop() {
@@ -162,7 +167,7 @@ export class ContainerdDaemon {
   }
 }
 
-const runtimeRoots = (dir) => join(dir, 'runtime');
+const runtimeRootsOf = (dir) => join(dir, 'runtime');
 
 /** The CRI plugin's section of the config: no CNI (conf dir empty), a stream server on a free port. */
 function criConfig(dir, { sandboxImage, handlers }) {
@@ -183,7 +188,7 @@ function criConfig(dir, { sandboxImage, handlers }) {
     ...handlers.flatMap(({ name, type, binary }) => [
       `${runtimes}.${name}]`,
       `  runtime_type = "${type}"`,
-      ...(type === RUNC_SHIM ? [`${runtimes}.${name}.options]`, `  BinaryName = "${binary}"`, `  Root = "${join(runtimeRoots(dir), name)}"`] : []),
+      ...(type === RUNC_SHIM ? [`${runtimes}.${name}.options]`, `  BinaryName = "${binary}"`, `  Root = "${join(runtimeRootsOf(dir), name)}"`] : []),
     ]),
   ];
 }
