@@ -4,14 +4,14 @@
 // namespace, events, and containerd's cleanup after the shim is SIGKILLed.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { spawn } from 'node:child_process';
 import { ContainerdDaemon } from '../clients/lib/containerd-daemon.mjs';
 import { buildBusyboxArchive, BUSYBOX_REF } from '../clients/lib/busybox-image.mjs';
 import { describeResult, runWithPty } from '../clients/lib/proc.mjs';
-import { existingCgroups, pidsWithCmdline, killPids } from '../clients/lib/cleanup.mjs';
+import { existingCgroups, pidsWithCmdline, killPids, rmdirQuiet } from '../clients/lib/cleanup.mjs';
 import { uniqueName } from '../clients/lib/runtimes.mjs';
 import { frozen, pathsOf } from '../cgroups/layout.mjs';
 import { assertLimits } from '../cgroups/helpers.mjs';
@@ -86,15 +86,8 @@ after(async () => {
   // Monitors of containers a failed test left: their argv names a bundle under the daemon's dir.
   if (daemon) killPids(pidsWithCmdline(daemon.dir));
   for (const path of shimSockets) rmSync(path, { force: true });
-  rmSync(join(STATE_ROOT, ns), { recursive: true, force: true });
-  // Left when empty: another run may be using them.
-  for (const dir of [STATE_ROOT, CONSOLE_SOCKETS]) {
-    try {
-      if (readdirSync(dir).length === 0) rmSync(dir, { recursive: true });
-    } catch {
-      // gone already
-    }
-  }
+  // Left when not empty: another run may be using it.
+  rmdirQuiet(CONSOLE_SOCKETS);
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 

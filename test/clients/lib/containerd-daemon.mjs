@@ -13,6 +13,9 @@ import { unmountUnder, pidsWithCmdline, killPids, removeCgroupTree, rmdirQuiet }
 const START_TIMEOUT_MS = 30_000;
 // Where the runc v2 shim points every runtime's --root: /run/containerd/runc/<namespace>.
 const SHIM_RUNTIME_ROOT = '/run/containerd/runc';
+// containerd-shim-rocker-v2's runtime root per namespace (shim/main.ts); CRI's k8s.io one is
+// shared with other daemons, and its containers' dirs go with their deletion.
+const ROCKER_SHIM_ROOT = '/run/containerd/rocker';
 // The namespace the CRI plugin keeps its pods, containers and images in.
 export const CRI_NAMESPACE = 'k8s.io';
 export const RUNC_SHIM = 'io.containerd.runc.v2';
@@ -160,8 +163,9 @@ export class ContainerdDaemon {
     for (const ns of this.namespaces) {
       await removeCgroupTree(`/${ns}`);
       rmSync(join(SHIM_RUNTIME_ROOT, ns), { recursive: true, force: true });
+      rmSync(join(ROCKER_SHIM_ROOT, ns), { recursive: true, force: true });
     }
-    for (const d of [SHIM_RUNTIME_ROOT, '/run/containerd/s', '/run/containerd/fifo', '/run/containerd']) rmdirQuiet(d);
+    for (const d of [SHIM_RUNTIME_ROOT, ROCKER_SHIM_ROOT, '/run/containerd/s', '/run/containerd/fifo', '/run/containerd']) rmdirQuiet(d);
     await unmountUnder(this.dir);
     rmSync(this.dir, { recursive: true, force: true });
   }
