@@ -302,4 +302,10 @@ describe('containerd with containerd-shim-rocker-v2', { timeout: 300_000 }, () =
     const again = await ctr.run(['run', ...RUNTIME, '--rm', BUSYBOX_REF, 'after', 'sh', '-c', 'exit 4']);
     assert.equal(again.code, 4, describeResult(again));
   });
+
+  test('the shim exits once it has served no container for a while', async () => {
+    assert.equal((await ctr.ok(['task', 'ls', '-q'])).stdout.trim(), '', 'tasks left by earlier tests');
+    assert.ok(shimPids().length > 0, 'no shim running');
+    await until('the shim exited', () => shimPids().length === 0, 30_000);
+  });
 });
