@@ -4,8 +4,9 @@
 // rename) and in an order that leaves every crash point readable: the record is
 // written before anything else exists, so `ps` and `rm -f` find any leftover.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, readlink, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, readlink, rm, symlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../imagetool/store/fsutil.js';
 import { RockerError, UsageError } from '../runtime/errors.js';
 
 export interface ContainerRecord {
@@ -99,8 +100,7 @@ export class Containers {
 
   async save(record: ContainerRecord): Promise<void> {
     const path = this.paths(record.id).record;
-    await writeFile(`${path}.tmp`, JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
-    await rename(`${path}.tmp`, path);
+    await writeFileAtomic(path, JSON.stringify(record, null, 2) + '\n', { mode: 0o600, durable: false });
   }
 
   async load(id: string): Promise<ContainerRecord> {

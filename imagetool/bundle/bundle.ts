@@ -3,12 +3,13 @@
 // (or, --flat, one plain directory); config.json is the runtime's default spec
 // with the image config and the run flags applied.
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { RockerError } from '../../runtime/errors.js';
 import { defaultSpec } from '../../runtime/spec/default-spec.js';
 import type { OciConfig, OciMount } from '../../runtime/spec/types.js';
 import { FsOps } from '../fsops/client.js';
+import { writeFileAtomic } from '../store/fsutil.js';
 import type { ResolvedImage, Store } from '../store/index.js';
 import { DEFAULT_LAYER_LIMITS, type LayerLimits } from '../unpack/limits.js';
 import { layerBlobs, SnapshotStore } from '../unpack/snapshots.js';
@@ -127,7 +128,9 @@ export async function createBundle(store: Store, imageName: string, dir: string,
     const lowerdirs = await makeRootfs(store, image, dir, o.flat ?? false, o.limits ?? DEFAULT_LAYER_LIMITS);
     mounted = lowerdirs !== undefined;
     const spec = await makeConfig(image, dir, o);
-    await writeFile(paths.config, JSON.stringify(spec, null, '\t') + '\n', { mode: 0o600 });
+    // Both whole or absent, so whatever finds a bundle cut short by a kill can still read or remove it;
+    // the record, written last, marks a finished bundle.
+    await writeFileAtomic(paths.config, JSON.stringify(spec, null, '\t') + '\n', { mode: 0o600, durable: false });
     const record: BundleRecord = {
       image: image.name ?? imageName,
       manifest: image.manifestDescriptor.digest,
@@ -136,7 +139,7 @@ export async function createBundle(store: Store, imageName: string, dir: string,
       mode: o.flat ? 'flat' : 'overlay',
       ...(lowerdirs ? { lowerdirs } : {}),
     };
-    await writeFile(paths.record, JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
+    await writeFileAtomic(paths.record, JSON.stringify(record, null, 2) + '\n', { mode: 0o600, durable: false });
     return record;
   } catch (err) {
     // Leave nothing behind: a failed bundle is no bundle.

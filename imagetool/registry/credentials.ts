@@ -7,11 +7,12 @@
 // docker-credential-NAME program that is asked instead.
 // login/logout rewrite docker's file atomically with mode 0600, keeping other keys.
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { RockerError } from '../../runtime/errors.js';
 import { DEFAULT_DOMAIN } from '../reference/index.js';
+import { writeFileAtomic } from '../store/fsutil.js';
 
 export interface Credentials {
   username: string;
@@ -123,9 +124,7 @@ export async function lookupCredentials(host: string): Promise<Credentials | und
 async function writeConfig(cfg: DockerConfig): Promise<void> {
   const path = dockerConfigPath();
   await mkdir(join(path, '..'), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(cfg, null, '\t') + '\n', { mode: 0o600 });
-  await rename(tmp, path);
+  await writeFileAtomic(path, JSON.stringify(cfg, null, '\t') + '\n', { mode: 0o600 });
 }
 
 const configKey = (host: string): string => (host === DEFAULT_DOMAIN || isHub(host) ? HUB_KEY : host);

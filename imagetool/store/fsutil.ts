@@ -19,10 +19,18 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** `durable: false` skips the fsyncs, for files that mean nothing after a crash (leases). */
-export async function writeFileAtomic(target: string, data: string | Buffer, tmpDir: string, durable = true): Promise<void> {
-  const tmp = tempPath(tmpDir);
-  const fh = await open(tmp, 'wx', 0o644);
+export interface AtomicWriteOptions {
+  /** Where the temp file goes (same filesystem as the target); the target's directory by default. */
+  tmpDir?: string;
+  /** false skips the fsyncs, for files that mean nothing after a power loss (leases, bundles). */
+  durable?: boolean;
+  mode?: number;
+}
+
+export async function writeFileAtomic(target: string, data: string | Buffer, o: AtomicWriteOptions = {}): Promise<void> {
+  const durable = o.durable ?? true;
+  const tmp = tempPath(o.tmpDir ?? dirname(target));
+  const fh = await open(tmp, 'wx', o.mode ?? 0o644);
   try {
     await fh.writeFile(data);
     if (durable) await fh.sync();

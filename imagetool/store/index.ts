@@ -113,7 +113,7 @@ export class Store {
   private async repair(): Promise<void> {
     const layoutPath = join(this.root, 'oci-layout');
     const layoutOk = await readFile(layoutPath, 'utf8').then((t) => JSON.parse(t).imageLayoutVersion === '1.0.0', () => false);
-    if (!layoutOk) await writeFileAtomic(layoutPath, LAYOUT, this.tmpDir);
+    if (!layoutOk) await writeFileAtomic(layoutPath, LAYOUT, { tmpDir: this.tmpDir });
     // index.json is only ever replaced by rename, so a crash cannot damage it; one
     // that is damaged anyway is reported by readIndex, never silently emptied.
     const hasIndex = await stat(this.indexPath).then(() => true, () => false);
@@ -209,7 +209,7 @@ export class Store {
     return this.withLock(async () => {
       const idx = await this.readIndex();
       await fn(idx);
-      await writeFileAtomic(this.indexPath, JSON.stringify(idx), this.tmpDir);
+      await writeFileAtomic(this.indexPath, JSON.stringify(idx), { tmpDir: this.tmpDir });
     });
   }
 

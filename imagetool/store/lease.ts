@@ -33,7 +33,7 @@ export class Lease {
   private save(): Promise<void> {
     const doc: LeaseFile = { since: this.since, digests: [...this.digests] };
     // A lease only matters while its process lives, so it need not survive a crash.
-    return writeFileAtomic(this.path, JSON.stringify(doc), this.tmpDir, false);
+    return writeFileAtomic(this.path, JSON.stringify(doc), { tmpDir: this.tmpDir, durable: false });
   }
 
   async add(digests: string[]): Promise<void> {
