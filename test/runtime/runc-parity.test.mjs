@@ -3,7 +3,7 @@
 // runc behaves the same on this host, against runc too with the same code.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, rmdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, rmSync, rmdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostPath, layout } from '../cgroups/layout.mjs';
 import { rt, rtDetached, runCmd, runDetached, tempDir, uniqueId, suiteFixture, waitStatus } from './helpers.mjs';
@@ -323,3 +323,21 @@ test('the container process still loads its filter last: waiting for a startCont
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, 'yes\n');
 });
+
+for (const { name, call } of runtimes) {
+  test(`${name}: proc and sysfs reached through a symlink in the rootfs are refused, dangling or not`, opts, async () => {
+    // runc checks sysfs after cgroup set-up on v1 and may fail there first: its words only for proc
+    for (const [dir, target] of [['proc', '/nowhere'], ['proc', '/tmp'], ['sys', '/nowhere']]) {
+      const id = uniqueId('kfslink');
+      const b = bundle(['true']);
+      rmSync(join(b, 'rootfs', dir), { recursive: true, force: true });
+      symlinkSync(target, join(b, 'rootfs', dir));
+      const r = await call(['run', '-b', b, id]);
+      await call(['delete', '-f', id]);
+      assert.notEqual(r.code, 0, `${dir} -> ${target}`);
+      if (dir === 'proc' || name === 'rocker') assert.match(r.stderr, /must be mounted on ordinary directory/, `${dir} -> ${target}`);
+      if (name === 'rocker') assert.match(r.stderr, new RegExp(`/${dir} is reached through a symlink`));
+      assert.equal(existsSync(join(b, 'rootfs/nowhere')), false, 'nothing made at the link target');
+    }
+  });
+}
