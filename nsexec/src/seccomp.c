@@ -343,7 +343,7 @@ static int connect_listener(const char *path, struct nsx_error *e)
 		int err = errno;
 
 		close(fd);
-		return nsx_fail(e, "seccomp", "connect", err, path, "connecting to seccomp listenerPath");
+		return nsx_fail(e, "seccomp", "connect", err, path, "failed to connect with seccomp agent at listenerPath %s", path);
 	}
 	return fd;
 }

@@ -341,3 +341,19 @@ for (const { name, call } of runtimes) {
     }
   });
 }
+
+for (const { name, call } of runtimes) {
+  test(`${name}: SCMP_ACT_NOTIFY with no agent at listenerPath fails run, saying so`, opts, async () => {
+    const id = uniqueId('noagent');
+    const sock = join(tempDir('noagent'), 'agent.sock');
+    const b = bundle(['sh', '-c', 'echo ran'], (c) => {
+      c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: sock, syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] };
+    });
+    const r = await call(['run', '-b', b, id]);
+    await call(['delete', '-f', id]);
+    assert.notEqual(r.code, 0);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /failed to connect with seccomp agent/);
+    if (name === 'rocker') assert.match(r.stderr, new RegExp(`listenerPath ${sock}: no such file or directory`));
+  });
+}
