@@ -345,7 +345,9 @@ for (const { name, call } of runtimes) {
 for (const { name, call } of runtimes) {
   test(`${name}: SCMP_ACT_NOTIFY with no agent at listenerPath fails run, saying so`, opts, async () => {
     const id = uniqueId('noagent');
-    const sock = join(tempDir('noagent'), 'agent.sock');
+    const dir = tempDir('noagent');
+    dirs.push(dir);
+    const sock = join(dir, 'agent.sock');
     const b = bundle(['sh', '-c', 'echo ran'], (c) => {
       c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: sock, syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] };
     });
