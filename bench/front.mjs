@@ -12,14 +12,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startRegistry } from '../test/helpers/registry.mjs';
 import { pushImage } from '../test/helpers/images.mjs';
 import { buildAppImage } from '../test/bundle/busybox-image.mjs';
-import { median } from './lib/stats.mjs';
+import { median, rssKiB } from './lib/stats.mjs';
 
 const ROCKER = fileURLToPath(new URL('../bin/rocker', import.meta.url));
 const ROCKER_RUNTIME = fileURLToPath(new URL('../bin/rocker-runtime', import.meta.url));
 // The image's entrypoint is `sh -c`: one line, then idle.
 const SCRIPT = 'echo ready; exec sleep 1000';
 
-const rssKiB = (pid) => Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
 const nonEmpty = (path) => existsSync(path) && statSync(path).size > 0;
 
 /** Runs `argv` and polls `logged()` every 2 ms; resolves the ms from spawn to the first log line, and the command's stdout. */

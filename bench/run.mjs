@@ -9,6 +9,7 @@ import { sample, timeOnce } from './lib/stats.mjs';
 import { makeBusyboxBundle } from '../test/helpers/busybox-bundle.mjs';
 import { benchImages } from './images.mjs';
 import { benchFront } from './front.mjs';
+import { benchShim, shimTable } from './shim.mjs';
 import { lifecycleCheck } from '../test/helpers/lifecycles.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -17,6 +18,8 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const IMAGE_RUNS = Number(process.env.BENCH_IMAGE_RUNS ?? 3);
 const LIFECYCLES = Number(process.env.BENCH_LIFECYCLES ?? 1000);
 const FRONT_RUNS = Number(process.env.BENCH_FRONT_RUNS ?? 5);
+const SHIM_RUNS = Number(process.env.BENCH_SHIM_RUNS ?? 7);
+const SHIM_PARALLEL_RUNS = Number(process.env.BENCH_SHIM_PARALLEL_RUNS ?? 3);
 const rocker = ['node', join(repo, 'bin/rocker-runtime')];
 
 function lifecycle(name, runtime, { hybridFree = false } = {}) {
@@ -81,6 +84,7 @@ function lifecycles() {
 const sequential = lifecycles();
 const images = await benchImages(IMAGE_RUNS);
 const front = await benchFront(FRONT_RUNS);
+const shim = await benchShim(SHIM_RUNS, SHIM_PARALLEL_RUNS);
 
 const ops = ['run', 'create', 'start', 'state', 'kill', 'delete', 'exec'];
 const byName = Object.fromEntries(runtimes.map((r) => [r.name, r]));
@@ -140,6 +144,8 @@ lines.push(
   ...['rocker', 'podman (runc)', 'podman (rocker-runtime)'].map((n) => `| ${n} | ${fmt(front[n]?.firstLogMs)} | ${front[n]?.monitorRssKiB ?? 'n/a'} |`),
   ...(front.error ? [`front: FAILED: ${front.error}`] : []),
   '',
+  ...shimTable(shim, SHIM_RUNS, SHIM_PARALLEL_RUNS),
+  '',
   `1 MiB memory limit, run of echo: rocker ${memory.rocker.ok ? 'runs' : `FAILS (${memory.rocker.error})`}; runc ${memory.runc.ok ? 'runs' : `fails (${memory.runc.error})`}.`,
   sequential.error
     ? `${sequential.n} sequential lifecycles: FAILED: ${sequential.error}`
@@ -152,7 +158,7 @@ process.stdout.write(table + '\n');
 
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 mkdirSync(join(here, 'results'), { recursive: true });
-writeFileSync(join(here, 'results', `${stamp}.json`), JSON.stringify({ machine, runs: RUNS, nodeFloor, runtimes, memory, sequential, images }, null, 2));
+writeFileSync(join(here, 'results', `${stamp}.json`), JSON.stringify({ machine, runs: RUNS, nodeFloor, runtimes, memory, sequential, images, shim }, null, 2));
 const doc = join(repo, 'docs', 'benchmarks.md');
 const intro = readFileSync(doc, 'utf8').split('<!-- results -->')[0];
 writeFileSync(

@@ -4,7 +4,7 @@ import { readFile, rm, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { constants } from 'node:os';
 import { RockerError } from '../runtime/errors.js';
-import { monitorAlive, startMonitor } from './monitor.js';
+import { monitorOf, startMonitor, workersOf } from './monitor.js';
 import { runtime, runtimeOk, runtimeStatus } from './runtime.js';
 import type { Containers, ContainerRecord, ExitRecord } from './state.js';
 
@@ -17,7 +17,7 @@ export type Status =
 export async function statusOf(containers: Containers, c: ContainerRecord | undefined, id: string): Promise<Status> {
   const exit = await containers.exit(id);
   if (exit) return { state: 'exited', exit };
-  if (!c?.monitorPid || !monitorAlive(c.monitorPid)) return { state: 'dead' };
+  if (!c || !monitorOf(containers.paths(id), c.monitorPid)) return { state: 'dead' };
   const s = await runtimeStatus(c);
   return s === 'created' || s === 'running' || s === 'paused' ? { state: s } : { state: 'dead' };
 }
@@ -28,7 +28,7 @@ export async function waitExit(containers: Containers, c: ContainerRecord, ms = 
   for (;;) {
     const exit = await containers.exit(c.id);
     if (exit) return exit;
-    if (!monitorAlive(c.monitorPid) || Date.now() >= until) return undefined;
+    if (!monitorOf(containers.paths(c.id), c.monitorPid) || Date.now() >= until) return undefined;
     await sleep(50);
   }
 }
@@ -36,6 +36,11 @@ export async function waitExit(containers: Containers, c: ContainerRecord, ms = 
 /** The parts of the bundle's config.json read here; empty when there is no bundle. */
 async function bundleConfig(containers: Containers, c: ContainerRecord): Promise<{ annotations?: Record<string, string>; process?: { terminal?: boolean } }> {
   return JSON.parse(await readFile(`${containers.paths(c.id).bundle}/config.json`, 'utf8').catch(() => '{}'));
+}
+
+/** The container has a terminal (run -t): its config says so. */
+export async function hasTerminal(containers: Containers, c: ContainerRecord): Promise<boolean> {
+  return Boolean((await bundleConfig(containers, c)).process?.terminal);
 }
 
 /** The image's StopSignal (an annotation of the bundle), else SIGTERM. */
@@ -63,7 +68,7 @@ export async function stop(containers: Containers, c: ContainerRecord, timeoutSe
   await runtime(c, ['kill', c.id, signalName(await stopSignal(containers, c))]);
   if (await waitExit(containers, c, timeoutSec * 1000)) return;
   await runtime(c, ['kill', c.id, 'SIGKILL']);
-  if (!(await waitExit(containers, c, 30000)) && monitorAlive(c.monitorPid)) {
+  if (!(await waitExit(containers, c, 30000)) && monitorOf(containers.paths(c.id), c.monitorPid)) {
     throw new RockerError(`container ${c.name} did not stop after SIGKILL`);
   }
 }
@@ -82,42 +87,59 @@ export async function remove(containers: Containers, id: string, force: boolean)
       await runtime(c, ['kill', c.id, 'SIGKILL']);
       await waitExit(containers, c, 10000);
     }
-    await endRun(c);
+    await endRun(containers, c);
   }
   await removeBundleDir(containers.paths(id).bundle);
   await containers.remove(id);
 }
 
-/** The last run's runtime container and monitor, gone (either may be gone already). */
-async function endRun(c: ContainerRecord): Promise<void> {
+/**
+ * The last run's runtime container and monitor, gone (either may be gone
+ * already). A runtime `create` still at work (its `rocker` or monitor killed)
+ * is let finish first: a container it made after the delete would be left.
+ */
+async function endRun(containers: Containers, c: ContainerRecord): Promise<void> {
+  const p = containers.paths(c.id);
+  for (const end = Date.now() + 60000; workersOf(p).creates.length && Date.now() < end; ) await sleep(50);
   const del = await runtime(c, ['delete', '--force', c.id]);
   if (del.code !== 0 && (await runtimeStatus(c)) !== undefined) throw new RockerError(`removing ${c.name}: ${del.stderr.trim()}`);
   // A monitor still there (no init ever reported, or output still held) has nothing left to watch.
-  if (monitorAlive(c.monitorPid)) process.kill(c.monitorPid!, 'SIGKILL');
+  for (const pid of workersOf(p).monitors) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* it ended meanwhile */
+    }
+  }
 }
 
 /**
  * start: a created container is started; an exited (or dead) one gets a new run
  * of the same bundle with a new monitor, which appends to the same log. Between
  * the exit file's removal and the new pids being saved, `ps` shows it Dead and
- * `rm -f` removes it.
+ * `rm -f` removes it. `beforeStart` (start -a: attaching) runs once the monitor
+ * is there, before the runtime's start; false when it was running already.
  */
-export async function start(containers: Containers, c: ContainerRecord): Promise<void> {
+export async function start(containers: Containers, c: ContainerRecord, beforeStart?: () => Promise<void>): Promise<boolean> {
   const s = await statusOf(containers, c, c.id);
-  if (s.state === 'running' || s.state === 'paused') return;
+  if (s.state === 'running' || s.state === 'paused') return false;
   if (s.state !== 'created') {
-    await endRun(c);
+    await endRun(containers, c);
     await rm(containers.paths(c.id).exit, { force: true });
-    const tty = Boolean((await bundleConfig(containers, c)).process?.terminal);
-    Object.assign(c, await startMonitor(containers, c, { tty }));
+    Object.assign(c, await startMonitor(containers, c, { tty: await hasTerminal(containers, c), stdin: c.stdin }));
     await containers.save(c);
   }
+  await beforeStart?.();
   await runtimeOk(c, ['start', c.id]);
+  return true;
 }
 
 async function removeBundleDir(bundle: string): Promise<void> {
   if (!(await stat(bundle).catch(() => null))) return;
   const { removeBundle } = await import('../imagetool/bundle/unbundle.js');
+  const { bundleUsers } = await import('../imagetool/bundle/in-use.js');
+  // Processes of a container whose monitor was gone (nothing waited for them) may still be exiting.
+  for (const end = Date.now() + 10000; (await bundleUsers(bundle)).length && Date.now() < end; ) await sleep(100);
   const { unmount } = await import('../imagetool/bundle/overlay-mount.js');
   await removeBundle(bundle).catch(async (err) => {
     // A bundle cut short by a crash has no record: its rootfs may still be mounted.

@@ -37,11 +37,20 @@ function lastLines(records: LogRecord[], tail: number | undefined): LogRecord[] 
   return records;
 }
 
+/** A CRI or ISO time as a string that sorts in time order (9 fraction digits). */
+const timeKey = (t: string): string => {
+  const [whole, frac = ''] = t.replace(/Z$/, '').split('.');
+  return `${whole}.${frac.padEnd(9, '0')}`;
+};
+
 /**
- * Writes the log to `out`; with `follow`, goes on until `done()` says the
- * container has finished and everything written before that has been read.
+ * Writes the log to `out` (only records from `since` on, when given); with
+ * `follow`, goes on until `done()` says the container has finished and
+ * everything written before that has been read.
  */
-export async function readLog(path: string, out: Output, o: { tail?: number; follow?: boolean; done?: () => Promise<boolean> }): Promise<void> {
+export async function readLog(path: string, out: Output, o: { tail?: number; since?: string; follow?: boolean; done?: () => Promise<boolean> }): Promise<void> {
+  const from = o.since === undefined ? undefined : timeKey(o.since);
+  const write = from === undefined ? (r: LogRecord) => out.write(r) : (r: LogRecord) => void (timeKey(r.time) >= from && out.write(r));
   const old = await readFile(`${path}.1`, 'utf8').catch(() => '');
   let fh: FileHandle | undefined = await open(path, 'r').catch(() => undefined);
   let offset = 0;
@@ -61,13 +70,13 @@ export async function readLog(path: string, out: Output, o: { tail?: number; fol
     return s.records;
   };
   const first = [...split(old).records, ...(await readMore())];
-  for (const r of lastLines(first, o.tail)) out.write(r);
+  for (const r of lastLines(first, o.tail)) write(r);
   if (!o.follow) return void (await fh?.close());
   try {
     for (;;) {
       // Read `done` before the file: what the container wrote before it ended is then all in the file.
       const finished = await o.done!();
-      for (const r of await readMore()) out.write(r);
+      for (const r of await readMore()) write(r);
       const current = await stat(path).catch(() => undefined);
       const rotated = current && (!fh || (await fh.stat()).ino !== current.ino);
       if (rotated) {

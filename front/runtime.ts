@@ -34,6 +34,8 @@ export async function runtimeOk(c: Pick<ContainerRecord, 'runtime' | 'runtimeRoo
   return r.stdout;
 }
 
+const NO_MESSAGE = 'failed (no error message)';
+
 /** The message of the last error line a runc-compatible runtime wrote (text or JSON log format). */
 export function lastError(text: string): string {
   const lines = text.trim().split('\n').filter(Boolean);
@@ -52,12 +54,13 @@ export function lastError(text: string): string {
     if (m) return m[1].replace(/\\"/g, '"');
     return l;
   }
-  return 'failed (no error message)';
+  return NO_MESSAGE;
 }
 
-/** The runtime's error for a failed create, from its --log file. */
-export async function createError(runtimeLog: string): Promise<string> {
-  return lastError(await readFile(runtimeLog, 'utf8').catch(() => ''));
+/** The runtime's error for a failed create, from its --log file, else from what it wrote on stderr. */
+export async function createError(runtimeLog: string, stderr: () => Promise<string>): Promise<string> {
+  const logged = lastError(await readFile(runtimeLog, 'utf8').catch(() => ''));
+  return logged === NO_MESSAGE ? lastError(await stderr()) : logged;
 }
 
 /** `state`: the runtime's status, or undefined when it knows no such container. */

@@ -23,6 +23,8 @@ export interface ContainerRecord {
   runtimeRoot: string;
   /** run -d --rm: the monitor removes the container when it exits (rocker need not be there). */
   autoRemove?: boolean;
+  /** run -i: the container's stdin is a pipe its monitor holds, written by attached clients. */
+  stdin?: boolean;
   /** Set once the monitor reported the container created. */
   monitorPid?: number;
   initPid?: number;

@@ -1,4 +1,5 @@
-// Timing helpers for the benchmarks: wall-clock samples of whole commands, medians, ratios.
+// Measuring helpers for the benchmarks: wall-clock samples of whole commands, medians,
+// a process's resident memory.
 import { spawnSync } from 'node:child_process';
 import { openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,3 +38,6 @@ export function sample(runs, step, warmup = 2) {
   for (let i = 0; i < runs; i++) xs.push(step(i));
   return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), runs };
 }
+
+/** A process's resident set in KiB, from /proc/<pid>/status. */
+export const rssKiB = (pid) => Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);

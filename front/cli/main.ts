@@ -18,8 +18,9 @@ import pause, { unpause } from './commands/pause.js';
 import top from './commands/top.js';
 import start, { restart } from './commands/start.js';
 import commit from './commands/commit.js';
+import attach from './commands/attach.js';
 
-const COMMANDS: FrontCommand[] = [run, exec, ps, logs, stop, kill, rm, wait, inspect, pause, unpause, top, start, restart, commit];
+const COMMANDS: FrontCommand[] = [run, attach, exec, ps, logs, stop, kill, rm, wait, inspect, pause, unpause, top, start, restart, commit];
 
 /** Verbs whose operand (IMAGE, CONTAINER) is followed by a command: what comes after it is never rocker's. */
 const COMMAND_VERBS = new Map<string, FrontCommand>([['run', run], ['exec', exec], ['top', top]]);

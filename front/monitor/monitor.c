@@ -19,8 +19,8 @@
  * runtime sends (the caller passes the same path to the runtime's create); its
  * output is logged as stdout. --attach-socket: clients connecting there get the
  * container's output as it comes and what they send is the container's input
- * (the terminal, or with --stdin a pipe that is closed when a client shuts down
- * its sending side). --on-exit: the words of a command run (not waited for) once
+ * (the terminal, or with --stdin a pipe that is closed when a client ends its
+ * input; such a client gets output until it closes). --on-exit: the words of a command run (not waited for) once
  * the exit file is written, e.g. a `rm` of the container. Starting the container (`runtime start`) is left to the
  * caller, so that it can attach or follow the log first. Nothing here knows about rocker's own state: a
  * shim can drive it with the same arguments.
@@ -66,6 +66,8 @@ static int on_exit_argc;
 /* Attached clients (rocker run -it, attach); a slow one loses output rather than stall the monitor. */
 #define MAX_CLIENTS 4
 static int clients[MAX_CLIENTS] = {-1, -1, -1, -1};
+/* A client that ended its input (shutdown of its sending side) still gets output until it closes. */
+static int client_reads[MAX_CLIENTS];
 
 static void die(const char *what) {
   char msg[256];
@@ -309,7 +311,8 @@ int main(int argc, char **argv) {
     enum { N = 7 + MAX_CLIENTS };
     struct pollfd fds[N] = {{sfd, POLLIN, 0}, {out.fd, POLLIN, 0}, {err.fd, POLLIN, 0}, {tty.fd, POLLIN, 0},
                             {console_l, POLLIN, 0}, {console_c, POLLIN, 0}, {attach_l, POLLIN, 0}};
-    for (int c = 0; c < MAX_CLIENTS; c++) fds[7 + c] = (struct pollfd){clients[c], POLLIN, 0};
+    /* With no events asked, a client is still reported (POLLHUP) when it closes. */
+    for (int c = 0; c < MAX_CLIENTS; c++) fds[7 + c] = (struct pollfd){clients[c], client_reads[c] ? POLLIN : 0, 0};
     if (init_done && out.fd < 0 && err.fd < 0 && tty.fd < 0) break;
     int r = poll(fds, N, init_done ? DRAIN_MS : -1);
     if (r < 0 && errno == EINTR) continue;
@@ -331,21 +334,25 @@ int main(int argc, char **argv) {
     if (fds[6].revents) {
       int c = accept4(attach_l, NULL, NULL, SOCK_CLOEXEC);
       for (int k = 0; c >= 0 && k < MAX_CLIENTS; k++)
-        if (clients[k] < 0) { clients[k] = c; c = -1; }
+        if (clients[k] < 0) { clients[k] = c; client_reads[k] = 1; c = -1; }
       if (c >= 0) close(c);
     }
     for (int k = 0; k < MAX_CLIENTS; k++) {
       if (!fds[7 + k].revents || clients[k] < 0) continue;
       char in[4096];
-      ssize_t n = read(clients[k], in, sizeof in);
+      ssize_t n = client_reads[k] && (fds[7 + k].revents & POLLIN) ? read(clients[k], in, sizeof in) : -1;
       if (n > 0) {
         if (input >= 0) write_all(input, in, (size_t)n);
         continue;
       }
+      if (n == 0) {
+        /* The end of a client's input ends the container's stdin (not a terminal's). */
+        client_reads[k] = 0;
+        if (input >= 0 && input == pi[1]) { close(pi[1]); input = pi[1] = -1; }
+        continue;
+      }
       close(clients[k]);
       clients[k] = -1;
-      /* A client that shut down its input ends the container's stdin (not a terminal's). */
-      if (input >= 0 && input == pi[1]) { close(pi[1]); input = pi[1] = -1; }
     }
     if (!(fds[0].revents & POLLIN)) continue;
     struct signalfd_siginfo si;

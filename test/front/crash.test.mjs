@@ -1,5 +1,6 @@
 // `rocker run -d` SIGKILLed at each step of its work (record, bundle, monitor,
-// container created, pids saved before start): ps -a, logs and rm -f must handle what it left.
+// container created, pids saved before start), and the container's monitor
+// SIGKILLed at each step from its start: ps -a, logs and rm -f must handle what is left.
 // Each step is reached by polling for its artefact and killing then, so the
 // kill lands at that step or a little after it, never before.
 import { test } from 'node:test';
@@ -32,6 +33,14 @@ const STEPS = {
   created: (dir) => existsSync(join(dir, 'init.pid')),
   // The monitor's pids are saved: the next step is `runtime start`.
   'before start': (dir) => Boolean(readJson(join(dir, 'container.json'))?.monitorPid),
+  // The container runs (its first line is logged).
+  started: (dir) => existsSync(join(dir, 'container.log')) && readFileSync(join(dir, 'container.log'), 'utf8').includes('started'),
+};
+
+/** What is killed, and at which steps (a monitor is there from the "monitor" step; `run -d` is over once it started). */
+const VICTIMS = {
+  rocker: ['record', 'bundle', 'monitor', 'created', 'before start'],
+  monitor: ['monitor', 'created', 'before start', 'started'],
 };
 
 /** Live rocker-monitor processes whose command line names container `id`. */
@@ -46,30 +55,55 @@ function monitorsOf(id) {
   });
 }
 
-/** Starts `rocker run -d`, SIGKILLs it once `step`'s artefact appears; resolves the new container's id. */
-async function killAt(step, name) {
+/**
+ * Starts `rocker run -d` and SIGKILLs `victim` (the command or the container's
+ * monitor) once `step`'s artefact appears; resolves the new container's id and
+ * how `rocker run` ended.
+ */
+async function killAt(victim, step, name) {
   const known = new Set(ids());
   const child = f.spawn('run', '-d', '--name', name, f.image, 'echo started; while true; do sleep 1; done');
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   let done = false;
   exited.then(() => (done = true));
   let id;
-  for (const end = Date.now() + 60000; Date.now() < end && !done; await sleep(2)) {
+  let seen = false;
+  // The command's steps are seen before it ends; the monitor's last one ("started") after.
+  for (const end = Date.now() + 60000; Date.now() < end && !seen && !(done && victim === 'rocker'); await sleep(2)) {
     id ??= ids().find((i) => !known.has(i));
-    if (id && STEPS[step](join(containersDir(), id))) break;
+    seen = Boolean(id) && STEPS[step](join(containersDir(), id));
   }
-  child.kill('SIGKILL');
-  const { signal } = await exited;
-  assert.equal(signal, 'SIGKILL', `rocker run finished before the "${step}" step was seen`);
-  return id;
+  if (victim === 'rocker') {
+    child.kill('SIGKILL');
+    const { signal } = await exited;
+    assert.equal(signal, 'SIGKILL', `rocker run finished before the "${step}" step was seen`);
+    return { id };
+  }
+  assert.ok(seen, `the "${step}" step was not seen (rocker run ${done ? 'ended' : 'still at work'}: ${stderr})`);
+  const monitors = monitorsOf(id);
+  assert.notDeepEqual(monitors, [], 'a monitor to kill');
+  for (const pid of monitors) process.kill(Number(pid), 'SIGKILL');
+  return { id, run: { ...(await exited), stderr } };
 }
 
-for (const step of Object.keys(STEPS)) {
-  test(`rocker run -d killed after the ${step} step: ps -a, logs and rm -f handle what is left`, { timeout: 180000 }, async () => {
+for (const [victim, steps] of Object.entries(VICTIMS)) for (const step of steps) {
+  test(`${victim === 'rocker' ? 'rocker run -d' : 'the monitor'} killed after the ${step} step: ps -a, logs and rm -f handle what is left`, { timeout: 180000 }, async () => {
     for (let trial = 0; trial < 3; trial++) {
       const name = uniqueName(step.replace(' ', '-'));
-      const id = await killAt(step, name);
+      const { id, run } = await killAt(victim, step, name);
       assert.ok(id, 'the container directory was made');
+      if (run) {
+        // Without its monitor, `run` fails with a clear error and removes what it made, or the container runs on without it.
+        if (run.code !== 0) assert.match(run.stderr, /^rocker: .+\n$/);
+        else assert.equal(existsSync(join(containersDir(), id)), true);
+      }
+      if (!existsSync(join(containersDir(), id))) {
+        assert.notEqual(run?.code, 0, 'the container was removed by a run that succeeded');
+        await assertNothingLeft(id, name);
+        continue;
+      }
 
       // Every other trial runs rm -f at once, while what the killed command started may still be at work.
       if (trial % 2 === 0) {
@@ -85,20 +119,25 @@ for (const step of Object.keys(STEPS)) {
 
       const rm = await f.rocker('rm', '-f', id.slice(0, 12));
       assert.equal(rm.code, 0, rm.stderr);
-      assert.equal(existsSync(join(containersDir(), id)), false, 'the container directory is left');
-      assert.equal(existsSync(join(containersDir(), '.names', name)), false, 'the name is left');
-      assert.equal(readFileSync('/proc/self/mountinfo', 'utf8').includes(id), false, 'a mount is left');
-      assert.equal(existsSync(join(f.runtimeRoot, id)), false, "the runtime's state is left");
-      assert.deepEqual(readdirSync('/run/rocker-front/sockets').filter((s) => s.startsWith(id)), [], 'a socket is left');
-      assert.deepEqual(monitorsOf(id), [], 'a monitor is left');
-      for (const base of hierarchyMounts()) assert.deepEqual(cgroupsNamed(base, id), [], `${base} still has a cgroup of ${id}`);
-      // Whatever the killed command had started is over: nothing comes back.
-      await sleep(1000);
-      assert.equal(existsSync(join(f.runtimeRoot, id)), false, "the runtime's state came back");
-      assert.deepEqual(monitorsOf(id), [], 'a monitor is still there');
-      // The name is free again.
-      await f.ok('run', '-d', '--name', name, f.image, 'true');
-      await f.ok('rm', '-f', name);
+      await assertNothingLeft(id, name);
     }
   });
+}
+
+/** Nothing of container `id` is left, nothing comes back, and its name is free again. */
+async function assertNothingLeft(id, name) {
+  assert.equal(existsSync(join(containersDir(), id)), false, 'the container directory is left');
+  assert.equal(existsSync(join(containersDir(), '.names', name)), false, 'the name is left');
+  assert.equal(readFileSync('/proc/self/mountinfo', 'utf8').includes(id), false, 'a mount is left');
+  assert.equal(existsSync(join(f.runtimeRoot, id)), false, "the runtime's state is left");
+  assert.deepEqual(readdirSync('/run/rocker-front/sockets').filter((s) => s.startsWith(id)), [], 'a socket is left');
+  assert.deepEqual(monitorsOf(id), [], 'a monitor is left');
+  for (const base of hierarchyMounts()) assert.deepEqual(cgroupsNamed(base, id), [], `${base} still has a cgroup of ${id}`);
+  // Whatever the killed command had started is over: nothing comes back.
+  await sleep(1000);
+  assert.equal(existsSync(join(f.runtimeRoot, id)), false, "the runtime's state came back");
+  assert.deepEqual(monitorsOf(id), [], 'a monitor is still there');
+  // The name is free again.
+  await f.ok('run', '-d', '--name', name, f.image, 'true');
+  await f.ok('rm', '-f', name);
 }

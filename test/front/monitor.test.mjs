@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 const MONITOR = fileURLToPath(new URL('../../dist/rocker-monitor', import.meta.url));
@@ -74,6 +75,31 @@ test('--on-exit runs its command after the exit file is written, with no signal 
     const [exit, sigblk] = readFileSync(hook, 'utf8').split('\n');
     assert.equal(JSON.parse(exit).exitCode, 2);
     assert.match(sigblk, /^SigBlk:\s+0+$/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--stdin and --attach-socket: a client that ends its input ends the stdin pipe and still gets the output', { timeout: 30000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rocker-monitor-'));
+  try {
+    const p = { log: join(dir, 'log'), pid: join(dir, 'pid'), exit: join(dir, 'exit.json'), attach: join(dir, 'attach') };
+    // A non-interactive shell gives a background job /dev/null as stdin unless told otherwise.
+    const create = ['/bin/sh', '-c', `exec 3<&0; /bin/sh -c 'cat; echo after-eof; sleep 0.3; echo later' <&3 & echo $! > ${p.pid}`];
+    const child = spawn(MONITOR, ['--stdin', '--attach-socket', p.attach, '--log', p.log, '--pid-file', p.pid, '--exit-file', p.exit, '--sync-fd', '3', '--', ...create], { stdio: ['ignore', 'ignore', 'inherit', 'pipe'] });
+    let sync = '';
+    child.stdio[3].on('data', (d) => (sync += d));
+    await new Promise((resolve) => child.stdio[3].on('end', resolve));
+    assert.match(sync, /^created \d+ \d+\n$/);
+    const client = connect(p.attach);
+    let got = '';
+    client.on('data', (d) => (got += d));
+    const closed = new Promise((resolve) => client.on('close', resolve));
+    await new Promise((resolve) => client.on('connect', resolve));
+    client.end('typed\n');
+    await closed;
+    assert.equal(got, 'typed\nafter-eof\nlater\n');
+    assert.equal(JSON.parse(readFileSync(p.exit, 'utf8')).exitCode, 0);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

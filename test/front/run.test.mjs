@@ -1,12 +1,11 @@
 // rocker run/ps/logs/stop/rm driven as the origin project's users did.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chainHash, freePort, freeSubnet, keepIpForward } from '../network/helpers.mjs';
-import { ROCKER, cgroupsNamed, uniqueName, suiteFront } from './helpers.mjs';
-import { hierarchyMounts } from '../cgroups/layout.mjs';
+import { uniqueName, suiteFront } from './helpers.mjs';
 
 const f = suiteFront();
 
@@ -91,23 +90,8 @@ test('run -d --name -e -v: ps lists it, logs -f follows new lines, stop uses Sto
   assert.match(again.stderr, /already in use/);
 
   await f.ok('rm', '-f', name);
-  await assertGone(id, info);
+  await f.assertGone(id, info);
 });
-
-/** No record, log, bundle mount, runtime state or cgroup is left of the container. */
-async function assertGone(id, info) {
-  assert.equal(existsSync(join(f.root, 'containers', id)), false);
-  assert.equal(readFileSync('/proc/self/mountinfo', 'utf8').includes(id), false, 'a mount is left');
-  assert.equal(existsSync(join(f.runtimeRoot, id)), false);
-  assert.equal(existsSync(`/proc/${info.monitorPid}`) && readFileSync(`/proc/${info.monitorPid}/cmdline`, 'utf8').includes('rocker-monitor'), false);
-  // CNI's portmap and bridge rules carry the container id in their comments; netns names hold it too.
-  assert.equal(execFileSync('iptables-save', { encoding: 'utf8' }).includes(id), false, 'an iptables rule is left');
-  assert.equal(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).includes(id.slice(0, 12)), false, 'a netns is left');
-  for (const base of hierarchyMounts()) {
-    const found = cgroupsNamed(base, id);
-    assert.deepEqual(found, [], `${base} still has ${found}`);
-  }
-}
 
 test('stop waits the grace period, then kills; rm -f of a running container removes everything', { timeout: 120000 }, async () => {
   const name = uniqueName('stubborn');
@@ -126,8 +110,8 @@ test('stop waits the grace period, then kills; rm -f of a running container remo
   assert.notEqual(refused.code, 0);
   assert.match(refused.stderr, /is running/);
   await f.ok('rm', '-f', name2, name);
-  await assertGone(id2, info2);
-  await assertGone(id, info);
+  await f.assertGone(id2, info2);
+  await f.assertGone(id, info);
 });
 
 test('run -d --network -p: the published port answers on 127.0.0.1; rm -f leaves no rule, lease or netns', { timeout: 120000 }, async () => {
@@ -147,7 +131,7 @@ test('run -d --network -p: the published port answers on 127.0.0.1; rm -f leaves
     }
     assert.equal(body, 'hello-front\n');
     await f.ok('rm', '-f', name);
-    await assertGone(id, info);
+    await f.assertGone(id, info);
     assert.equal(execFileSync('iptables-save', { encoding: 'utf8' }).includes(chainHash(net, id)), false, 'a CNI chain is left');
     assert.deepEqual(readdirSync(join(f.dir, 'net-state'), { recursive: true }).filter((p) => String(p).includes(id)), []);
   } finally {
@@ -172,7 +156,7 @@ test('a killed monitor or a crash right after mkdir leaves containers that ps -a
   mkdirSync(join(f.root, 'containers', halfId));
   assert.ok((await f.ok('ps', '-a', '-q')).split('\n').includes(halfId.slice(0, 12)));
   await f.ok('rm', '-f', name, halfId.slice(0, 16));
-  await assertGone(id, info);
+  await f.assertGone(id, info);
   assert.equal(existsSync(join(f.root, 'containers', halfId)), false);
 });
 
@@ -190,15 +174,9 @@ test('exec: -e, -u by name, -w, the exit code; -it under a real pty (script)', {
     assert.equal(r.code, 6, r.stderr);
     assert.equal(r.stdout, '1 1000:1001 /tmp\n');
     // -it: `script` gives rocker a real terminal; the process sees one and reads our input.
-    const cmd = [ROCKER, '--root', f.root, '--runtime-root', f.runtimeRoot, 'exec', '-it', id.slice(0, 12), 'sh', '-c', 'test -t 0 && test -t 1 && read line && echo "got $line"; exit 2'];
-    const quoted = cmd.map((s) => `'${s.replaceAll("'", "'\\''")}'`).join(' ');
-    const out = await new Promise((resolve) => {
-      const child = spawn('script', ['-qec', quoted, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: f.env });
-      let text = '';
-      child.stdout.on('data', (d) => (text += d));
-      child.stdin.write('hello\n');
-      child.on('exit', (code) => resolve({ code, text }));
-    });
+    const session = f.pty('exec', '-it', id.slice(0, 12), 'sh', '-c', 'test -t 0 && test -t 1 && read line && echo "got $line"; exit 2');
+    session.write('hello\n');
+    const out = await session.exited;
     assert.match(out.text, /got hello/);
     assert.equal(out.code, 2);
   } finally {
@@ -208,14 +186,9 @@ test('exec: -e, -u by name, -w, the exit code; -it under a real pty (script)', {
 
 /** Runs rocker under script(1) (a real pty), feeding `input`; resolves { code, text }. */
 function underPty(args, input) {
-  const cmd = [ROCKER, '--root', f.root, '--runtime-root', f.runtimeRoot, ...args].map((s) => `'${s.replaceAll("'", "'\\''")}'`).join(' ');
-  return new Promise((resolve) => {
-    const child = spawn('script', ['-qec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: f.env });
-    let text = '';
-    child.stdout.on('data', (d) => (text += d));
-    if (input) child.stdin.write(input);
-    child.on('exit', (code) => resolve({ code, text }));
-  });
+  const session = f.pty(...args);
+  if (input) session.write(input);
+  return session.exited;
 }
 
 test('run --rm -it: a terminal inside, our input reaches it, its exit code is ours', { timeout: 120000 }, async () => {
@@ -230,7 +203,7 @@ test('run --rm -it: a terminal inside, our input reaches it, its exit code is ou
 test('run -i without -t: stdin is a pipe that ends when ours does', { timeout: 60000 }, async () => {
   const out = await new Promise((resolve) => {
     const child = f.spawn('run', '--rm', '-i', f.image, 'cat; echo done; exit 4');
-    child.stdio[0]?.end?.();
+    child.stdin.end();
     let text = '';
     child.stdout.on('data', (d) => (text += d));
     child.on('exit', (code) => resolve({ code, text }));

@@ -1,17 +1,17 @@
 // rocker logs [-f] [--tail N] [--timestamps] CONTAINER
-import { monitorAlive } from '../../monitor.js';
+import { monitorOf } from '../../monitor.js';
 import { readLog, type LogRecord } from '../../logs.js';
 import type { Containers, ContainerRecord } from '../../state.js';
 import type { FrontCommand } from '../context.js';
 
-/** The container's log to our stdout/stderr; with `follow`, until the monitor has recorded the exit. */
-export async function follow(containers: Containers, c: ContainerRecord, o: { follow?: boolean; tail?: number; timestamps?: boolean }): Promise<void> {
+/** The container's log to our stdout/stderr (from `since` on); with `follow`, until the monitor has recorded the exit. */
+export async function follow(containers: Containers, c: ContainerRecord, o: { follow?: boolean; tail?: number; since?: string; timestamps?: boolean }): Promise<void> {
   const write = (r: LogRecord) => {
     const stream = r.stream === 'stdout' ? process.stdout : process.stderr;
     stream.write(`${o.timestamps ? `${r.time} ` : ''}${r.text}${r.partial ? '' : '\n'}`);
   };
-  const done = async () => (await containers.exit(c.id)) !== undefined || !monitorAlive(c.monitorPid);
-  await readLog(containers.paths(c.id).log, { write }, { follow: o.follow, tail: o.tail, done });
+  const done = async () => (await containers.exit(c.id)) !== undefined || !monitorOf(containers.paths(c.id), c.monitorPid);
+  await readLog(containers.paths(c.id).log, { write }, { follow: o.follow, tail: o.tail, since: o.since, done });
 }
 
 const command: FrontCommand = {

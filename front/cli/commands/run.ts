@@ -4,13 +4,13 @@
 import { readFile } from 'node:fs/promises';
 import { bundleFlags, bundleOptions, resolveOrPull } from '../../../imagetool/cli/commands/bundle.js';
 import { UsageError } from '../../../runtime/errors.js';
-import { remove, waitExit } from '../../lifecycle.js';
+import { remove } from '../../lifecycle.js';
 import { startMonitor } from '../../monitor.js';
 import { runtimeOk } from '../../runtime.js';
-import type { FrontCommand } from '../context.js';
-import { follow } from './logs.js';
-import { connectAttach, relay } from '../../attach.js';
-import type { Socket } from 'node:net';
+import { parseDetachKeys } from '../../attach.js';
+import type { Argv } from 'yargs';
+import type { FrontArgs, FrontCommand } from '../context.js';
+import { attachTo, detachKeysFlag, type Attached } from './attach.js';
 
 const list = (v: unknown): string[] => (v === undefined ? [] : (Array.isArray(v) ? v : [v]).map(String));
 
@@ -26,51 +26,43 @@ const command: FrontCommand = {
   command: 'run <image> [args..]',
   describe: 'run a command in a new container',
   builder: (y) =>
-    bundleFlags(y)
+    detachKeysFlag(bundleFlags(y))
       .option('detach', { alias: 'd', type: 'boolean', describe: 'run in the background and print the container id' })
       .option('interactive', { alias: 'i', type: 'boolean', describe: 'keep stdin attached' })
       .option('name', { type: 'string', describe: 'the container name (unique)' })
       .option('rm', { type: 'boolean', describe: 'remove the container when it exits (with -d, its monitor does)' })
-      .option('env-file', { type: 'string', describe: 'read environment variables from a file (repeatable)' }),
+      .option('env-file', { type: 'string', describe: 'read environment variables from a file (repeatable)' }) as unknown as Argv<FrontArgs>,
   async run(ctx, a) {
     const image = String(a.image);
     const args = list(a.args);
+    // With --rm, detaching would leave a container nothing removes: the keys go to it instead.
+    const detachKeys = a.rm ? [] : parseDetachKeys(String(a['detach-keys']));
     const env = [...(await Promise.all(list(a['env-file']).map(envFile))).flat(), ...list(a.env)];
     const imageCtx = ctx.image();
     const store = await imageCtx.openStore();
     const resolved = await resolveOrPull(imageCtx, store, image);
     const options = { ...(await bundleOptions({ ...a, env })), limits: imageCtx.layerLimits(), args: args.length ? args : undefined };
     const { containers } = ctx;
-    let socket: Socket | undefined;
-    let relayed: Promise<void> | undefined;
-    const c = await containers.create({ name: a.name === undefined ? undefined : String(a.name), image, command: args, ports: list(a.publish), autoRemove: Boolean(a.rm && a.detach) || undefined, ...ctx.runtime });
+    let attached: Attached | undefined;
+    const c = await containers.create({ name: a.name === undefined ? undefined : String(a.name), image, command: args, ports: list(a.publish), autoRemove: Boolean(a.rm && a.detach) || undefined, stdin: Boolean(a.interactive) || undefined, ...ctx.runtime });
     try {
       const { createBundle } = await import('../../../imagetool/bundle/bundle.js');
       await createBundle(store, image, containers.paths(c.id).bundle, options, resolved);
-      Object.assign(c, await startMonitor(containers, c, { tty: Boolean(a.tty), stdin: Boolean(a.interactive) }));
+      Object.assign(c, await startMonitor(containers, c, { tty: Boolean(a.tty), stdin: c.stdin }));
       await containers.save(c);
-      // Attached before start: nothing the container says or reads is missed.
-      // The relay starts at once: a container that exits right away closes the socket during `start`.
-      if (!a.detach && (a.tty || a.interactive)) {
-        socket = await connectAttach(containers.paths(c.id).attach);
-        relayed = relay(socket, { tty: Boolean(a.tty), stdin: Boolean(a.interactive) });
-      }
+      if (!a.detach) attached = await attachTo(containers, c, { tty: Boolean(a.tty), stdin: Boolean(a.interactive), detachKeys });
       await runtimeOk(c, ['start', c.id]);
     } catch (err) {
-      socket?.destroy();
+      attached?.close();
       // A container that never ran is no container (nothing is left behind).
       await remove(containers, c.id, true).catch(() => {});
       throw err;
     }
-    if (a.detach) return ctx.out(c.id);
-    // Attached: signals go to the container, its output to ours.
-    const forward = (sig: NodeJS.Signals) => void runtimeOk(c, ['kill', c.id, sig]).catch(() => {});
-    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, forward);
-    if (!a.tty) await follow(containers, c, { follow: true });
-    await relayed;
-    const exit = await waitExit(containers, c);
+    if (!attached) return ctx.out(c.id);
+    const r = await attached.finish();
+    if (r === 'detached') return 0;
     if (a.rm) await remove(containers, c.id, true);
-    return exit ? exit.exitCode : 125;
+    return r;
   },
 };
 export default command;

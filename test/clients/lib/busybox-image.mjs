@@ -6,21 +6,26 @@ import { join } from 'node:path';
 import { runOk } from './proc.mjs';
 
 export const BUSYBOX_REF = 'localhost/rocker-clients/busybox:test';
+// The same with a command that idles until killed: a CRI sandbox ("pause") image.
+export const PAUSE_REF = 'localhost/rocker-clients/pause:test';
+const PAUSE_CMD = ['sleep', '2147483647'];
 
-/** Builds the archive under workDir and returns its path. */
-export async function buildBusyboxArchive(workDir) {
-  const layout = join(workDir, 'oci');
-  const bundle = join(workDir, 'unpacked');
+/** Builds the archive of ref (BUSYBOX_REF or PAUSE_REF) under workDir and returns its path. */
+export async function buildBusyboxArchive(workDir, ref = BUSYBOX_REF) {
+  const name = ref === PAUSE_REF ? 'pause' : 'busybox';
+  const cmd = ref === PAUSE_REF ? PAUSE_CMD : ['sh'];
+  const layout = join(workDir, `${name}-oci`);
+  const bundle = join(workDir, `${name}-unpacked`);
   const image = `${layout}:test`;
   await runOk('umoci', ['init', '--layout', layout]);
   await runOk('umoci', ['new', '--image', image]);
   await runOk('umoci', ['unpack', '--image', image, bundle]);
   populateRootfs(join(bundle, 'rootfs'));
   await runOk('umoci', ['repack', '--image', image, bundle]);
-  await runOk('umoci', ['config', '--image', image, '--config.cmd', 'sh',
+  await runOk('umoci', ['config', '--image', image, ...cmd.flatMap((arg) => ['--config.cmd', arg]),
     '--config.env', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin']);
-  const archive = join(workDir, 'busybox.tar');
-  await runOk('skopeo', ['copy', '--quiet', `oci:${image}`, `docker-archive:${archive}:${BUSYBOX_REF}`]);
+  const archive = join(workDir, `${name}.tar`);
+  await runOk('skopeo', ['copy', '--quiet', `oci:${image}`, `docker-archive:${archive}:${ref}`]);
   return archive;
 }
 

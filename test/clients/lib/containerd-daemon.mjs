@@ -1,35 +1,51 @@
 // A private containerd for one suite: its own config, root, state and socket in a
 // temp dir, started in the background and torn down with everything it made.
+// With `cri`, its CRI plugin serves host-network pods (no CNI) with the given runtime
+// handlers, each runc-shim handler keeping its runtime's state under the temp dir.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync, existsSync, watch, rmSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, existsSync, watch, rmSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { run, runOk, startBackground, runWithPty } from './proc.mjs';
 import { unmountUnder, pidsWithCmdline, killPids, removeCgroupTree, rmdirQuiet } from './cleanup.mjs';
 
 const START_TIMEOUT_MS = 30_000;
 // Where the runc v2 shim points every runtime's --root: /run/containerd/runc/<namespace>.
 const SHIM_RUNTIME_ROOT = '/run/containerd/runc';
+// The namespace the CRI plugin keeps its pods, containers and images in.
+export const CRI_NAMESPACE = 'k8s.io';
+export const RUNC_SHIM = 'io.containerd.runc.v2';
+// containerd finds a shim by runtime type on its PATH: the repo's bin/ is appended to
+// it so that a shim built there (containerd-shim-rocker-v2) is found, shadowing nothing.
+const REPO_BIN = fileURLToPath(new URL('../../../bin', import.meta.url));
 
 export class ContainerdDaemon {
   /** @param {string} dir @param {import('node:child_process').ChildProcess} child */
-  constructor(dir, child) {
+  constructor(dir, child, cri) {
     this.dir = dir;
     this.child = child;
+    this.cri = cri;
     this.socket = join(dir, 'containerd.sock');
     this.logFile = join(dir, 'containerd.log');
     this.namespaces = new Set();
   }
 
-  static async start() {
+  /**
+   * @param {{cri?: CriConfig}} [options] without cri, the CRI plugin is disabled (ctr
+   *   needs none of it).
+   * @typedef {{name: string, type: string, binary?: string}} CriHandler a runtime
+   *   handler: its shim's runtime type and, for the runc shim, the runtime binary
+   * @typedef {{sandboxImage: string, handlers: CriHandler[]}} CriConfig
+   */
+  static async start({ cri } = {}) {
     const dir = mkdtempSync(join(tmpdir(), 'rocker-clients-containerd-'));
     const config = join(dir, 'config.toml');
     writeFileSync(config, [
       'version = 2',
       `root = "${dir}/root"`,
       `state = "${dir}/state"`,
-      // CRI would want CNI and a sandbox image; ctr needs none of it.
-      'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+      ...(cri ? criConfig(dir, cri) : ['disabled_plugins = ["io.containerd.grpc.v1.cri"]']),
       '[grpc]',
       `  address = "${dir}/containerd.sock"`,
       '[ttrpc]',
@@ -39,9 +55,10 @@ export class ContainerdDaemon {
       '',
     ].join('\n'));
     const log = openSync(join(dir, 'containerd.log'), 'a');
-    const child = spawn('containerd', ['--config', config], { stdio: ['ignore', log, log] });
+    const env = { ...process.env, PATH: `${process.env.PATH}:${REPO_BIN}` };
+    const child = spawn('containerd', ['--config', config], { stdio: ['ignore', log, log], env });
     closeSync(log);
-    const daemon = new ContainerdDaemon(dir, child);
+    const daemon = new ContainerdDaemon(dir, child, cri);
     try {
       await daemon.#waitForSocket();
       await runOk('ctr', ['--address', daemon.socket, 'version']);
@@ -115,8 +132,20 @@ export class ContainerdDaemon {
     for (const id of containers.stdout.split('\n').filter(Boolean)) await ctr(['container', 'delete', id]);
   }
 
+  /** Where the runc-shim CRI handlers' runtimes keep state: every runtime call names it. */
+  get runtimeRoots() {
+    return runtimeRootsOf(this.dir);
+  }
+
+  /** Where a runc-shim CRI handler's runtime keeps its containers' state dirs. */
+  runtimeRoot(handler) {
+    return join(this.runtimeRoots, handler, CRI_NAMESPACE);
+  }
+
   async stop() {
-    for (const ns of this.namespaces) {
+    // CRI's namespace has no global runtime root or cgroup of its own to remove.
+    const purged = this.cri ? [...this.namespaces, CRI_NAMESPACE] : this.namespaces;
+    for (const ns of purged) {
       if (this.child.exitCode === null) await this.purgeNamespace(ns).catch(() => {});
     }
     if (this.child.exitCode === null && this.child.signalCode === null) {
@@ -136,4 +165,30 @@ export class ContainerdDaemon {
     await unmountUnder(this.dir);
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+const runtimeRootsOf = (dir) => join(dir, 'runtime');
+
+/** The CRI plugin's section of the config: no CNI (conf dir empty), a stream server on a free port. */
+function criConfig(dir, { sandboxImage, handlers }) {
+  mkdirSync(join(dir, 'cni'));
+  const cri = '[plugins."io.containerd.grpc.v1.cri"]';
+  const runtimes = `[plugins."io.containerd.grpc.v1.cri".containerd.runtimes`;
+  return [
+    cri,
+    `  sandbox_image = "${sandboxImage}"`,
+    '  stream_server_address = "127.0.0.1"',
+    '  stream_server_port = "0"',
+    // Sandboxes ask for -998; lowering the score needs CAP_SYS_RESOURCE, which this host may withhold.
+    '  restrict_oom_score_adj = true',
+    `${cri.slice(0, -1)}.cni]`,
+    `  conf_dir = "${dir}/cni"`,
+    `${cri.slice(0, -1)}.containerd]`,
+    `  default_runtime_name = "${handlers[0].name}"`,
+    ...handlers.flatMap(({ name, type, binary }) => [
+      `${runtimes}.${name}]`,
+      `  runtime_type = "${type}"`,
+      ...(type === RUNC_SHIM ? [`${runtimes}.${name}.options]`, `  BinaryName = "${binary}"`, `  Root = "${join(runtimeRootsOf(dir), name)}"`] : []),
+    ]),
+  ];
 }
