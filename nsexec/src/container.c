@@ -83,6 +83,7 @@ static bool seccomp_early(const struct nsx_ctx *ctx, bool nnp, const struct nsx_
 int nsx_container_finish(struct nsx_ctx *ctx, struct nsx_error *e)
 {
 	struct nsx_caps caps;
+	struct nsx_seccomp *hook_filter;
 	bool nnp = false, cwd_retry = false;
 	json_object *args = NULL, *env = NULL;
 	char **argv = NULL, **envp = NULL, path[PATH_MAX];
@@ -121,7 +122,10 @@ int nsx_container_finish(struct nsx_ctx *ctx, struct nsx_error *e)
 		ctx->fifo_fd = -1;
 		if (ctx->start_on_continue && nsx_sync_wait_continue(ctx->sync_fd, NULL, e))
 			return -1;
-		if (nsx_run_hooks(ctx->hooks, "startContainer", ctx->state, e))
+		/* the hooks run under the filter: inherited when it is already in, else loaded by each hook's process */
+		hook_filter = seccomp_early(ctx, nnp, &caps) ? NULL : ctx->seccomp;
+		if (nsx_seccomp_for_hooks(hook_filter, e) ||
+		    nsx_run_hooks(ctx->hooks, "startContainer", ctx->state, hook_filter, e))
 			return -1;
 	}
 	if (!seccomp_early(ctx, nnp, &caps) && ctx->seccomp && nsx_seccomp_load(ctx->seccomp, ctx->state, ctx->host_pid, e))

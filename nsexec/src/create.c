@@ -92,7 +92,7 @@ static int child(struct nsx_ctx *ctx, bool in_userns, struct nsx_error *e)
 	/* createContainer hooks start in the rootfs (runc's cwd for them: "./lib" is the container's) */
 	if (fchdir(ctx->rootfs_fd) < 0)
 		return nsx_fail(e, "hooks", "fchdir", errno, ctx->rootfs_real, "enter the rootfs");
-	if (nsx_run_hooks(ctx->hooks, "createContainer", ctx->state, e))
+	if (nsx_run_hooks(ctx->hooks, "createContainer", ctx->state, NULL, e))
 		return -1;
 	if (nsx_pivot(ctx->rootfs_fd, ctx->rootfs_real,
 		      !ctx->ns.listed[NSX_NS_MNT] ? NSX_ROOT_CHROOT : ctx->no_pivot ? NSX_ROOT_MOVE_CHROOT : NSX_ROOT_PIVOT, e))

@@ -127,6 +127,17 @@ static int hook_failed(struct nsx_error *e, const char *name, size_t index, cons
 			index, path, why, so, se);
 }
 
+/* How runc words a signal ("bad system call"): strsignal's text, lowercase unless
+ * it starts with an acronym ("CPU time limit exceeded", "I/O possible"). */
+static void signal_text(int sig, char *out, size_t size)
+{
+	const char *s = strsignal(sig);
+
+	snprintf(out, size, "signal: %s", s);
+	if (s[0] && s[1] && !isupper((unsigned char)s[1]) && s[1] != '/')
+		out[strlen("signal: ")] = (char)tolower((unsigned char)s[0]);
+}
+
 static void close_all(int *fds, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -134,14 +145,18 @@ static void close_all(int *fds, size_t n)
 			close(fds[i]);
 }
 
-static int run_hook(json_object *hook, const char *name, size_t index, const char *state, struct nsx_error *e)
+/* What the hook's process reports on the exec-error pipe when it fails before its program runs. */
+enum { FAILED_SECCOMP = 1, FAILED_EXECVE };
+
+static int run_hook(json_object *hook, const char *name, size_t index, const char *state,
+		    const struct nsx_seccomp *filter, struct nsx_error *e)
 {
 	const char *path = NULL;
 	json_object *args = NULL, *env = NULL;
 	char **argv = NULL, **envp = NULL, *fallback[2], why[64];
 	int64_t timeout = 0;
 	/* stdin pipe, exec-error pipe (close-on-exec: EOF when execve succeeded), stdout and stderr memfds */
-	int fds[6] = { -1, -1, -1, -1, -1, -1 }, status = 0, err, exec_err = 0, rc;
+	int fds[6] = { -1, -1, -1, -1, -1, -1 }, status = 0, err, failed[2] = { 0, 0 }, rc;
 	int *stdin_pipe = fds, *exec_pipe = fds + 2, *out = fds + 4, *err_out = fds + 5;
 	pid_t pid;
 
@@ -172,9 +187,16 @@ static int run_hook(json_object *hook, const char *name, size_t index, const cha
 	if (pid == 0) {
 		if (dup2(stdin_pipe[0], 0) < 0 || (*out >= 0 && dup2(*out, 1) < 0) || (*err_out >= 0 && dup2(*err_out, 2) < 0))
 			_exit(127);
-		execve(path, argv[0] ? argv : fallback, envp);
-		err = errno;
-		if (write(exec_pipe[1], &err, sizeof(err)) < 0)
+		/* the filter last, as for the container process */
+		failed[1] = filter ? nsx_seccomp_load_copy(filter) : 0;
+		if (failed[1]) {
+			failed[0] = FAILED_SECCOMP;
+		} else {
+			execve(path, argv[0] ? argv : fallback, envp);
+			failed[0] = FAILED_EXECVE;
+			failed[1] = errno;
+		}
+		if (write(exec_pipe[1], failed, sizeof(failed)) < 0)
 			_exit(127);
 		_exit(127);
 	}
@@ -190,13 +212,16 @@ static int run_hook(json_object *hook, const char *name, size_t index, const cha
 	}
 	err = feed_and_wait(pid, stdin_pipe[1], state, timeout, &status);
 	stdin_pipe[1] = -1; /* closed there */
-	while ((rc = (int)read(exec_pipe[0], &exec_err, sizeof(exec_err))) < 0 && errno == EINTR)
+	while ((rc = (int)read(exec_pipe[0], failed, sizeof(failed))) < 0 && errno == EINTR)
 		;
-	if (rc != (int)sizeof(exec_err))
-		exec_err = 0;
+	if (rc != (int)sizeof(failed))
+		failed[0] = 0;
 	rc = 0;
-	if (exec_err)
-		rc = nsx_fail(e, "hooks", "execve", exec_err, path, "%s hook #%zu (%s): error running hook: exec", name, index,
+	if (failed[0] == FAILED_SECCOMP)
+		rc = nsx_fail(e, "hooks", "seccomp", failed[1], path,
+			      "%s hook #%zu (%s): error running hook: loading the seccomp filter", name, index, path);
+	else if (failed[0])
+		rc = nsx_fail(e, "hooks", "execve", failed[1], path, "%s hook #%zu (%s): error running hook: exec", name, index,
 			      path);
 	else if (err == ETIMEDOUT) {
 		snprintf(why, sizeof(why), "timeout after %lld seconds", (long long)timeout);
@@ -204,7 +229,7 @@ static int run_hook(json_object *hook, const char *name, size_t index, const cha
 	} else if (err)
 		rc = nsx_fail(e, "hooks", "waitpid", err, path, "%s hook #%zu (%s): error running hook", name, index, path);
 	else if (WIFSIGNALED(status)) {
-		snprintf(why, sizeof(why), "signal: %s", strsignal(WTERMSIG(status)));
+		signal_text(WTERMSIG(status), why, sizeof(why));
 		rc = hook_failed(e, name, index, path, why, *out, *err_out);
 	} else if (WEXITSTATUS(status)) {
 		snprintf(why, sizeof(why), "exit status %d", WEXITSTATUS(status));
@@ -214,7 +239,8 @@ static int run_hook(json_object *hook, const char *name, size_t index, const cha
 	return rc;
 }
 
-int nsx_run_hooks(json_object *hooks, const char *name, const char *state, struct nsx_error *e)
+int nsx_run_hooks(json_object *hooks, const char *name, const char *state, const struct nsx_seccomp *filter,
+		  struct nsx_error *e)
 {
 	json_object *list = NULL;
 	size_t n;
@@ -223,7 +249,7 @@ int nsx_run_hooks(json_object *hooks, const char *name, const char *state, struc
 		return -1;
 	n = list ? json_object_array_length(list) : 0;
 	for (size_t i = 0; i < n; i++)
-		if (run_hook(json_object_array_get_idx(list, i), name, i, state, e))
+		if (run_hook(json_object_array_get_idx(list, i), name, i, state, filter, e))
 			return -1;
 	return 0;
 }

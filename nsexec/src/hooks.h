@@ -5,8 +5,11 @@
 
 #include <json-c/json.h>
 #include "error.h"
+#include "seccomp.h"
 
-/* Runs every hook of the array `name` in order; the first failure stops. */
-int nsx_run_hooks(json_object *hooks, const char *name, const char *state, struct nsx_error *e);
+/* Runs every hook of the array `name` in order; the first failure stops. With
+ * `filter`, each hook's process loads it right before its execve (seccomp.h). */
+int nsx_run_hooks(json_object *hooks, const char *name, const char *state, const struct nsx_seccomp *filter,
+		  struct nsx_error *e);
 
 #endif

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
@@ -319,25 +320,37 @@ out:
 	return rc;
 }
 
+/* dest opened inside the root without following any symlink (-1 and errno when not) */
+static int open_no_symlinks(int rootfd, const char *dest)
+{
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC,
+				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+
+	return (int)syscall(SYS_openat2, rootfd, dest, &how, sizeof(how));
+}
+
 static int mount_fs(const struct nsx_mount_target *t, const char *type, const char *source, const char *dest,
 		    const struct mount_opts *o, struct nsx_error *e)
 {
 	char tp[32];
-	int tgt, rc = 0;
+	int tgt, rc = 0, strict, err = 0;
+	/* a kernel filesystem must land where it is named, never via a symlink: checked
+	 * before the destination is made too (making it would follow a dangling one) */
+	bool kernel_fs = !strcmp(type, "proc") || !strcmp(type, "sysfs");
 
+	if (kernel_fs && (strict = open_no_symlinks(t->rootfd, dest)) >= 0)
+		close(strict);
+	else if (kernel_fs && (err = errno) == ELOOP)
+		goto via_symlink;
 	tgt = nsx_root_ensure(t->rootfd, dest, 1, "mount", e);
 	if (tgt < 0)
 		return -1;
-	if (!strcmp(type, "proc") || !strcmp(type, "sysfs")) {
-		/* a kernel filesystem must land where it is named, never via a symlink */
-		struct open_how how = { .flags = O_PATH | O_CLOEXEC,
-					.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
-		int strict = (int)syscall(SYS_openat2, t->rootfd, dest, &how, sizeof(how));
-		if (strict < 0) {
-			close(tgt);
-			return nsx_fail(e, "mount", "openat2", errno, dest, "%s mount destination %s must not be a symlink", type, dest);
-		}
+	if (kernel_fs) {
+		strict = open_no_symlinks(t->rootfd, dest);
+		err = errno;
 		close(tgt);
+		if (strict < 0)
+			goto via_symlink;
 		tgt = strict;
 	}
 	rc = check_target(tgt, t->rootfs, dest, !strcmp(type, "proc"), e);
@@ -345,6 +358,8 @@ static int mount_fs(const struct nsx_mount_target *t, const char *type, const ch
 		rc = nsx_fail(e, "mount", "mount", errno, dest, "error mounting \"%s\" to rootfs at \"%s\"", source ? source : type, dest);
 	close(tgt);
 	return rc;
+via_symlink:
+	return nsx_fail(e, "mount", "openat2", err, dest, "%s must be mounted on ordinary directory: %s is reached through a symlink", type, dest);
 }
 
 int nsx_mount_entry(const struct nsx_mount_target *t, json_object *m, int tree, struct nsx_error *e)

@@ -343,7 +343,7 @@ static int connect_listener(const char *path, struct nsx_error *e)
 		int err = errno;
 
 		close(fd);
-		return nsx_fail(e, "seccomp", "connect", err, path, "connecting to seccomp listenerPath");
+		return nsx_fail(e, "seccomp", "connect", err, path, "failed to connect with seccomp agent at listenerPath %s", path);
 	}
 	return fd;
 }
@@ -609,6 +609,19 @@ int nsx_seccomp_load(struct nsx_seccomp *f, const char *state, int64_t host_pid,
 	close(f->listener);
 	f->listener = -1;
 	return rc;
+}
+
+int nsx_seccomp_for_hooks(struct nsx_seccomp *f, struct nsx_error *e)
+{
+	return f && !f->bpf.insns ? export_bpf(f, e) : 0;
+}
+
+int nsx_seccomp_load_copy(const struct nsx_seccomp *f)
+{
+	struct sock_fprog prog = { .len = f->bpf.len, .filter = f->bpf.insns };
+	unsigned int flags = f->bpf.flags & ~(unsigned int)SECCOMP_FILTER_FLAG_NEW_LISTENER;
+
+	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog) < 0 ? errno : 0;
 }
 
 void nsx_seccomp_free(struct nsx_seccomp *f)

@@ -26,6 +26,15 @@ int nsx_seccomp_prepare_cached(json_object *seccomp, const char *cache, struct n
  * `host_pid`, the caller's pid as the host sees it (0: the state's, i.e. the init's). */
 int nsx_seccomp_load(struct nsx_seccomp *f, const char *state, int64_t host_pid, struct nsx_error *e);
 
+/* A startContainer hook runs under the container's filter (as runc's, forked from
+ * its init after the filter is in): nsexec forks the hook before loading its own, so
+ * the hook's process loads a copy as its last step before execve. The copy has no
+ * listener: a syscall that notifies gets ENOSYS in a hook. nsx_seccomp_for_hooks
+ * (in nsexec, before the forks) makes the program the copy loads; nsx_seccomp_load_copy
+ * (in the hook's process) loads it and returns 0 or an errno. */
+int nsx_seccomp_for_hooks(struct nsx_seccomp *f, struct nsx_error *e);
+int nsx_seccomp_load_copy(const struct nsx_seccomp *f);
+
 void nsx_seccomp_free(struct nsx_seccomp *f);
 
 /* The "linux.seccomp" object of the runtime-spec features document (enabled,

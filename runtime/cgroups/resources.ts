@@ -5,7 +5,7 @@
 // honour is refused with nothing created.
 import type { ApplyContext, CgroupDir } from './apply-context.js';
 import { attachDeviceFilter } from './device-bpf.js';
-import { DEFAULT_DEVICE_RULES, devicesV1 } from './devices.js';
+import { DEFAULT_DEVICE_RULES, devicesV1, splitAccess } from './devices.js';
 import { blkioV1, cpusetWrite, cpuV1, hugetlbV1, memoryV1, netClsV1, netPrioV1, pidsWrite, rdmaWrite } from './resources-v1.js';
 import { cpuV2, hugetlbV2, ioV2, memoryV2, unifiedV2 } from './resources-v2.js';
 import type { Resources } from './types.js';
@@ -122,7 +122,12 @@ export function applyResources(r: Resources, plan: ResourcePlan, homes: Controll
 /** Device rules (with the runtime's defaults after them): the v1 devices controller, else a cgroup2 device program. */
 export function applyDevices(r: Resources, homes: ControllerHomes, ctx: ApplyContext): void {
   if (!r.devices) return;
-  const rules = [...r.devices, ...DEFAULT_DEVICE_RULES];
+  const own = r.devices.map((d, i) => {
+    const { known, other } = splitAccess(d.access);
+    if (other) ctx.warn(`${ctx.field(`devices[${i}].access`)}: ignoring ${JSON.stringify(other)} in ${JSON.stringify(d.access)} (device access is a combination of r, w and m)`);
+    return { ...d, access: known };
+  });
+  const rules = [...own, ...DEFAULT_DEVICE_RULES];
   const dev = homes.v1('devices');
   if (dev) devicesV1(dev, rules);
   else if (homes.v2) attachDeviceFilter(homes.v2.dir, rules);

@@ -1,6 +1,7 @@
 // What rocker supports, as tables the code checks configs against and
 // `features` reports: one source for both.
 import { SpecError } from '../errors.js';
+import { splitAccess } from '../cgroups/devices.js';
 import type { OciConfig } from './types.js';
 
 /** Linux capabilities by number (linux/capability.h, 0..40). */
@@ -54,8 +55,9 @@ export function checkSupported(config: OciConfig, file: string): void {
     });
   }
   ((config.linux?.resources?.devices ?? []) as { access?: string }[]).forEach((d, i) => {
-    // The kernel's form: each of r, w, m at most once (absent or empty means all three).
-    if (d.access && !/^(?!.*(.).*\1)[rwm]{1,3}$/.test(d.access)) {
+    // Other letters are dropped when the rule is applied, but a rule left with none
+    // of r, w, m would do nothing at all: surely not what was asked for.
+    if (d.access && !splitAccess(d.access).known) {
       throw new SpecError(file, `$.linux.resources.devices[${i}].access`, `invalid device access ${JSON.stringify(d.access)}: expected a combination of r, w and m`);
     }
   });

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildHarness, startAgent } from '../seccomp/harness.mjs';
-import { makeBundle, runDetached, runOnce, runtimes, uniqueId } from './lib.mjs';
+import { config, makeBundle, runDetached, runOnce, runtimes, uniqueId } from './lib.mjs';
 
 const allow = (syscalls) => ({ defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'], syscalls });
 
@@ -192,3 +192,27 @@ for (const rt of runtimes()) {
     });
   });
 }
+
+test('rocker: a startContainer hook gets the filter without the listener (ENOSYS), the container keeps the agent', async () => {
+  const rt = runtimes()[0];
+  const dir = mkdtempSync(join(tmpdir(), 'hardening-notify-hook-'));
+  const socket = join(dir, 'agent.sock');
+  const agent = await startAgent(buildHarness(dir), socket, 18);
+  const opts = {
+    args: ['sh', '-c', 'cat /tmp/hook-err; mkdir /tmp/bycontainer'],
+    linux: { seccomp: { ...allow([{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }]), listenerPath: socket } },
+  };
+  const b = makeBundle(opts);
+  b.write({ ...config(opts), hooks: { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'mkdir /tmp/byhook 2>/tmp/hook-err; exit 0'] }] } });
+  try {
+    const r = runOnce(rt, b);
+    assert.match(r.stdout, /byhook.*Function not implemented/);
+    assert.match(r.stderr, /bycontainer.*Invalid cross-device link/); // the agent's answer
+    const { lines } = await agent.done;
+    assert.match(lines[2], /"notifiedSyscall":"mkdir(at)?"/);
+  } finally {
+    agent.kill();
+    b.remove();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
