@@ -4,7 +4,7 @@
 // layout.mjs (mountinfo read by the test itself), not from the runtime.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -54,6 +54,13 @@ test('a cgroupsPath escaping the root is refused and creates nothing', async () 
   }
   assert.deepEqual(topDirs().filter(existsSync), []);
 });
+
+/** The realtime runtime (µs per period) the cpu hierarchy's root still has to give: what its children hold is taken. */
+function freeRealtimeBudget(root) {
+  const us = (dir) => Number(readFileSync(join(dir, 'cpu.rt_runtime_us'), 'utf8'));
+  const children = readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => us(join(root, e.name)));
+  return us(root) - children.reduce((a, b) => a + b, 0);
+}
 
 /** Skips, as a subtest whose name and reason say what this host lacks, a part of a test. */
 const skipPart = (t, part, reason) => t.test(part, { skip: reason }, () => {});
@@ -133,6 +140,8 @@ test('realtime CPU and disableOOMKiller on v1 (refused, naming the field, on cgr
     await assert.rejects(m.create(rt), /linux\.resources\.cpu\.realtimeRuntime: cgroup v2 has no realtime CPU bandwidth control/);
   } else if (!existsSync(join(layout.v1.get('cpu'), 'cpu.rt_runtime_us'))) {
     await skipPart(t, 'realtime CPU', 'no realtime group scheduling (cpu.rt_runtime_us)');
+  } else if (freeRealtimeBudget(layout.v1.get('cpu')) < rt.cpu.realtimeRuntime) {
+    await skipPart(t, 'realtime CPU', 'the cpu root\'s realtime budget is all given to other cgroups (cpu.rt_runtime_us)');
   } else {
     await m.create(rt);
     assert.equal(read(m.paths.cpu, 'cpu.rt_period_us'), '1000000');
