@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median, rssKiB, timeOnce } from './lib/stats.mjs';
+import { median, pssKiB, rssKiB, timeOnce } from './lib/stats.mjs';
 import { criClient } from '../test/clients/lib/cri/client.mjs';
 import { criHandlers, startCriDaemon, podConfig, containerConfig } from '../test/clients/lib/cri/pods.mjs';
 import { RUNC_SHIM } from '../test/clients/lib/containerd-daemon.mjs';
@@ -40,7 +40,7 @@ function withDescendants(pid) {
 }
 
 /**
- * The RSS (KiB) of the CRI namespace's shims and of what they started outside the
+ * The RSS and PSS (KiB) of the CRI namespace's shims and of what they started outside the
  * containers' cgroups (monitors, not container processes), and how many processes that
  * is: under load the runc shim was seen to split a pod over two shims. Whatever the
  * grouping (the runc shim's one per pod, or one per namespace), their command lines
@@ -52,17 +52,19 @@ function shimMemory(daemon, ctrNamespace, cgroupParent) {
   const others = new Set([daemon.child.pid, ...pidsWithCmdline(`-namespace ${ctrNamespace}`), ...pidsWithCmdline(daemon.runtimeRoots)]);
   const named = pidsWithCmdline(daemon.dir).filter((pid) => !others.has(pid));
   let rss = 0;
+  let pss = 0;
   let processes = 0;
   for (const pid of new Set(named.flatMap(withDescendants))) {
     try {
       if (others.has(pid) || readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(`${cgroupParent}/`)) continue;
       rss += rssKiB(pid);
+      pss += pssKiB(pid);
       processes++;
     } catch {
       // exited meanwhile
     }
   }
-  return { rss, processes };
+  return { rss, pss, processes };
 }
 
 export async function benchShim(runs, parallelRuns) {
@@ -70,7 +72,7 @@ export async function benchShim(runs, parallelRuns) {
   const work = mkdtempSync(join(tmpdir(), 'bench-shim-'));
   const cgroupParent = `/bench-shim-${process.pid}`;
   const ctrNamespace = `bench-shim-${process.pid}`;
-  const samples = Object.fromEntries(handlers.map((h) => [h.name, { ctrRun: [], sandbox: [], container: [], exec: [], rssPerPod: [], parallel: [], rssPerContainer: [], shimProcesses: [] }]));
+  const samples = Object.fromEntries(handlers.map((h) => [h.name, { ctrRun: [], sandbox: [], container: [], exec: [], rssPerPod: [], parallel: [], rssPerContainer: [], pssPerContainer: [], shimProcesses: [] }]));
   let daemon;
   let cri;
   const pods = new Set();
@@ -122,8 +124,9 @@ export async function benchShim(runs, parallelRuns) {
     const t0 = process.hrtime.bigint();
     await Promise.all(Array.from({ length: PARALLEL }, (_, k) => startContainer(pod, `p${k}`)));
     samples[h.name].parallel.push(msSince(t0));
-    const { rss, processes } = shimMemory(daemon, ctrNamespace, cgroupParent);
+    const { rss, pss, processes } = shimMemory(daemon, ctrNamespace, cgroupParent);
     samples[h.name].rssPerContainer.push(rss / PARALLEL);
+    samples[h.name].pssPerContainer.push(pss / PARALLEL);
     samples[h.name].shimProcesses.push(processes);
     await removePod(pod.id);
   }
@@ -147,6 +150,7 @@ export async function benchShim(runs, parallelRuns) {
         parallelStartMs: stats(s.parallel),
         shimRssPerPodKiB: stats(s.rssPerPod),
         shimRssPerContainerKiB: stats(s.rssPerContainer),
+        shimPssPerContainerKiB: stats(s.pssPerContainer),
         shimProcessesFor50: s.shimProcesses,
       }];
     }));
@@ -167,10 +171,10 @@ export function shimTable(result, runs, parallelRuns) {
   const label = { runc: 'runc shim + runc', 'rocker-runtime': 'runc shim + rocker-runtime', rocker: 'rocker shim' };
   if (result.error) return [`containerd shims: FAILED: ${result.error}`];
   return [
-    `| containerd 1.6 (medians: ${runs} runs, exec x3, ${parallelRuns} of the 50) | ctr run --rm true ms | CRI sandbox start ms | CRI container create+start ms | CRI exec true ms | 50 parallel container starts ms | shim RSS, 1-container pod KiB | shim RSS per container, 50 in a pod KiB (shim processes) |`,
-    '|---|---|---|---|---|---|---|---|',
+    `| containerd 1.6 (medians: ${runs} runs, exec x3, ${parallelRuns} of the 50) | ctr run --rm true ms | CRI sandbox start ms | CRI container create+start ms | CRI exec true ms | 50 parallel container starts ms | shim RSS, 1-container pod KiB | shim RSS per container, 50 in a pod KiB (shim processes) | shim PSS per container, 50 in a pod KiB |`,
+    '|---|---|---|---|---|---|---|---|---|',
     ...Object.entries(result).map(([name, r]) =>
-      `| ${label[name] ?? name} | ${fmt(r.ctrRunMs?.median)} | ${fmt(r.sandboxStartMs?.median)} | ${fmt(r.containerStartMs?.median)} | ${fmt(r.execMs?.median)} | ${fmt(r.parallelStartMs?.median)} | ${fmt(r.shimRssPerPodKiB?.median)} | ${fmt(r.shimRssPerContainerKiB?.median)} (${r.shimProcessesFor50?.join(', ') ?? 'n/a'}) |`),
+      `| ${label[name] ?? name} | ${fmt(r.ctrRunMs?.median)} | ${fmt(r.sandboxStartMs?.median)} | ${fmt(r.containerStartMs?.median)} | ${fmt(r.execMs?.median)} | ${fmt(r.parallelStartMs?.median)} | ${fmt(r.shimRssPerPodKiB?.median)} | ${fmt(r.shimRssPerContainerKiB?.median)} (${r.shimProcessesFor50?.join(', ') ?? 'n/a'}) | ${fmt(r.shimPssPerContainerKiB?.median)} |`),
   ];
 }
 

@@ -40,4 +40,6 @@ export function sample(runs, step, warmup = 2) {
 }
 
 /** A process's resident set in KiB, from /proc/<pid>/status. */
+/** Proportional set size: shared pages (one binary's code in many processes) split among their users. */
+export const pssKiB = (pid) => Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1]);
 export const rssKiB = (pid) => Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
