@@ -2,7 +2,8 @@
 # The main job: a registry on 127.0.0.1 (temporary storage) seeded with a
 # busybox image built by umoci and copied in by skopeo, standing in for Docker
 # Hub through a registries.json mirror, then
-#   rocker-image pull busybox -> rocker-image bundle (engine defaults) -> rocker-runtime run.
+#   rocker-image pull busybox -> rocker-image bundle (engine defaults) -> rocker-runtime run,
+# and the same image through the docker-style front: rocker run -d, ps, logs, rm -f.
 # Everything it starts or creates is removed on exit, also on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,10 +12,13 @@ store=$work/store
 bundle=$work/bundle
 id=rocker-demo-$$
 registry_pid=
+# The front's containers live beside the store; its runtime state under the work dir too.
+front=(node bin/rocker --root "$store" --runtime-root "$work/front-state")
 
 cleanup() {
   local status=$?
   node bin/rocker-runtime --root "$work/state" delete --force "$id" >/dev/null 2>&1 || true
+  "${front[@]}" rm -f "$id" >/dev/null 2>&1 || true
   if [ -f "$bundle/rocker-bundle.json" ]; then node bin/rocker-image --root "$store" unbundle "$bundle" || status=1; fi
   if [ -n "$registry_pid" ]; then kill "$registry_pid" 2>/dev/null || true; wait "$registry_pid" 2>/dev/null || true; fi
   rm -rf "$work"
@@ -81,3 +85,10 @@ jq '{args: .process.args, user: .process.user, capabilities: .process.capabiliti
 
 step "rocker-runtime run --bundle $bundle $id"
 node bin/rocker-runtime --root "$work/state" run --bundle "$bundle" "$id"
+
+step "rocker run -d --name $id busybox …; rocker ps; rocker logs $id; rocker rm -f $id"
+"${front[@]}" run -d --name "$id" busybox 'echo "$GREETING from a detached container"; sleep 60' >/dev/null
+for _ in $(seq 50); do "${front[@]}" logs "$id" | grep -q detached && break; sleep 0.1; done
+"${front[@]}" ps
+"${front[@]}" logs "$id"
+"${front[@]}" rm -f "$id"
