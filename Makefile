@@ -49,7 +49,8 @@ dist/schemas/containerd-proto.json: tools/proto-descriptors.mjs $(shell find sch
 # The network hook (bin/rocker-network-hook) runs twice per networked container.
 # The front (bin/rocker, front/) reuses the image tool's bundle code as a library.
 # The containerd shim's `start` and `delete` run once per container: its light first file
-# has what `start` needs, the rest is read when the server or `delete` asks for it.
+# has what `start` needs, the rest is read when the server or `delete` asks for it;
+# it shares the monitor's client (front/monitor/) with the front.
 # Then their V8 code caches (tools/code-cache.mjs), which bin/load-bundle.cjs reads.
 RUNTIME_LIGHT := runtime/cli/commands/state.js,runtime/cli/commands/kill.js,runtime/cli/commands/list.js,runtime/cli/commands/delete.js,runtime/cli/commands/start.js
 bundle: ts validators
@@ -60,7 +61,7 @@ bundle: ts validators
 	node tools/bundle.mjs build/cjs dist imagetool/cli/main.js dist/rocker-image.cjs imagetool runtime
 	node tools/bundle.mjs build/cjs dist imagetool/network/hook-main.js dist/rocker-network-hook.cjs imagetool runtime
 	node tools/bundle.mjs build/cjs dist front/cli/main.js dist/rocker.cjs front imagetool runtime
-	node tools/bundle.mjs build/cjs dist shim/main.js dist/containerd-shim-rocker-v2.cjs shim runtime
+	node tools/bundle.mjs build/cjs dist shim/main.js dist/containerd-shim-rocker-v2.cjs shim runtime front/monitor
 	node --random-seed=1 tools/code-cache.mjs dist/rocker-*.cjs dist/containerd-shim-rocker-v2*.cjs dist/schemas/validators/*.cjs
 
 dist/schemas/validators.js: schemas/compile-validators.mjs $(wildcard schemas/*/*.json) node_modules/.package-lock.json

@@ -3,12 +3,27 @@
 // with a terminal what comes back is its output.
 import { connect, type Socket } from 'node:net';
 import { UsageError } from '../runtime/errors.js';
+import { resizeTerminal } from './monitor/control.js';
 
 export function connectAttach(path: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const s = connect(path, () => resolve(s));
     s.once('error', reject);
   });
+}
+
+/**
+ * Our terminal's size onto the container's (through its monitor's control
+ * fifo) now and on every change (SIGWINCH), as docker's attach does; returns
+ * the stop. Nothing when our output is no terminal.
+ */
+export function followSize(fifo: string): () => void {
+  const out = process.stdout;
+  if (!out.isTTY) return () => {};
+  const send = () => resizeTerminal(fifo, out.rows, out.columns);
+  send();
+  out.on('resize', send);
+  return () => void out.off('resize', send);
 }
 
 /** docker's default detach sequence. */

@@ -29,7 +29,9 @@ export async function startMonitor(containers: Containers, c: ContainerRecord, o
   const create = [cmd, ...pre, '--root', c.runtimeRoot, '--log', p.runtimeLog, '--log-format', 'json', 'create', '--bundle', p.bundle, '--pid-file', p.pid, ...terminal, c.id];
   // The monitor, not this command, sees the exit: it runs the rm.
   const onExit = c.autoRemove ? [ROCKER, '--root', dirname(containers.dir), 'rm', '-f', c.id].flatMap((w) => ['--on-exit', w]) : [];
-  const args = [...onExit, '--log', p.log, '--log-max', String(LOG_MAX_BYTES), '--pid-file', p.pid, '--exit-file', p.exit, '--sync-fd', '3', '--attach-socket', p.attach, ...terminal, ...(o.stdin ? ['--stdin'] : []), '--', ...create];
+  // With a terminal, its control fifo takes the attached user's terminal size.
+  const monitorTerminal = o.tty ? [...terminal, '--control-fifo', p.control] : [];
+  const args = [...onExit, '--log', p.log, '--log-max', String(LOG_MAX_BYTES), '--pid-file', p.pid, '--exit-file', p.exit, '--sync-fd', '3', '--attach-socket', p.attach, ...monitorTerminal, ...(o.stdin ? ['--stdin'] : []), '--', ...create];
   // The runtime's stderr goes to the container's log: its records from now on are this create's.
   const since = new Date().toISOString();
   const stderr = async () => {

@@ -59,6 +59,8 @@ export class Containers {
       exit: join(dir, 'exit.json'),
       pid: join(dir, 'init.pid'),
       runtimeLog: join(dir, 'runtime.log'),
+      /** The monitor's control fifo, with a terminal: its size ("resize ROWS COLS"). */
+      control: join(dir, 'control'),
       // Unix socket paths must fit in 108 bytes: a short fixed directory, not the container's.
       attach: join(SOCKET_DIR, `${id}.attach`),
       console: join(SOCKET_DIR, `${id}.console`),

@@ -6,7 +6,7 @@
 // containerd's stdio fifos and records its exit in <bundle>/rocker-exit.json;
 // the shim watches that file. Exec processes stay children of a foreground nsexec
 // here, which reports their exit on its socket.
-import { constants, existsSync, mkdirSync, openSync, closeSync, rmSync, watch, writeFileSync, writeSync, type FSWatcher } from 'node:fs';
+import { existsSync, mkdirSync, openSync, closeSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +29,7 @@ import { Code, RpcError, type Handler } from './ttrpc.js';
 import { any, timestamp, type Msg } from './proto.js';
 import { mountRootfs, unmountRootfs, type Mount } from './rootfs.js';
 import { metricsOf } from './metrics.js';
+import { resizeTerminal } from '../front/monitor/control.js';
 import { CONTROL_FIFO, DELETED_MARKER, EXIT_FILE, INIT_PID_FILE, readExit } from './files.js';
 import type { Publisher } from './events.js';
 
@@ -462,19 +463,8 @@ export class TaskService {
     const p = this.proc(c, String(r.execId ?? ''));
     // An exec's terminal is relayed by its nsexec, which takes no resize: its size stays.
     if (p !== c.init || !p.terminal || p.exit) return {};
-    // The init's terminal master is its monitor's, which takes one line per resize on its
-    // control fifo (a write below PIPE_BUF is atomic; non-blocking: a gone monitor is ENXIO).
-    let fd: number;
-    try {
-      fd = openSync(join(c.bundle, CONTROL_FIFO), constants.O_WRONLY | constants.O_NONBLOCK);
-    } catch {
-      return {};
-    }
-    try {
-      writeSync(fd, `resize ${Number(r.height)} ${Number(r.width)}\n`);
-    } finally {
-      closeSync(fd);
-    }
+    // The init's terminal master is its monitor's, sized through its control fifo.
+    resizeTerminal(join(c.bundle, CONTROL_FIFO), Number(r.height), Number(r.width));
     return {};
   }
 

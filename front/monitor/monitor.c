@@ -32,7 +32,8 @@
  * writer closes). --log is then optional. --pass-fd N: fd N goes to the command only (the monitor
  * closes its copy), e.g. the socket of a protocol the caller speaks with the command.
  * --control-fifo PATH: made by the monitor (0600); a line "resize ROWS COLS" written there sets
- * the terminal's window size (a containerd shim's ResizePty).
+ * the terminal's window size (a containerd shim's ResizePty, rocker's attached terminal); one
+ * that comes before the terminal is applied when it comes.
  * --await-pid-file: the command may exit before the pid file is written (a caller that writes it
  * itself); the monitor waits for it up to AWAIT_PID_MS, and an empty one means no init is coming.
  */
@@ -358,6 +359,8 @@ int main(int argc, char **argv) {
   if (stdout_fifo) { close(po[0]); out.fd = -1; }
   if (stderr_fifo) { close(pe[0]); err.fd = -1; }
 
+  /* The last size asked for (0 rows: none), kept for a terminal that has not come yet. */
+  struct winsize size = {0};
   pid_t init = 0;
   int init_status = 0, init_done = 0;
   /* Children reaped before the init pid is known (a kill between create and here). */
@@ -417,6 +420,7 @@ int main(int argc, char **argv) {
       /* One terminal per container: the socket is done with once it came. */
       tty.fd = receive_fd(console_c);
       if (tty.fd >= 0) input = tty.fd;
+      if (tty.fd >= 0 && size.ws_row) ioctl(tty.fd, TIOCSWINSZ, &size);
       close(console_c);
       close(console_l);
       console_c = console_l = -1;
@@ -437,10 +441,9 @@ int main(int argc, char **argv) {
         next = strchr(line, '\n');
         if (next) *next++ = 0;
         unsigned rows, cols;
-        if (tty.fd >= 0 && sscanf(line, "resize %u %u", &rows, &cols) == 2) {
-          struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
-          ioctl(tty.fd, TIOCSWINSZ, &ws);
-        }
+        if (sscanf(line, "resize %u %u", &rows, &cols) != 2 || !rows || !cols || rows > USHRT_MAX || cols > USHRT_MAX) continue;
+        size = (struct winsize){.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
+        if (tty.fd >= 0) ioctl(tty.fd, TIOCSWINSZ, &size);
       }
     }
     for (int k = 0; k < MAX_CLIENTS; k++) {

@@ -149,3 +149,54 @@ test('start -a: this run\'s output and exit code; start -ai under a pty: a termi
     await f.rocker('rm', '-f', tty);
   }
 });
+
+// Prints its terminal's size for each "size" line, until "bye N".
+const SIZES = 'while read line; do case "$line" in size) stty size;; bye*) exit ${line#bye };; esac; done';
+
+/** Asks `s`'s container for its terminal size until it says `want` ("ROWS COLS"): a resize lands asynchronously. */
+async function seesSize(s, want) {
+  for (const end = Date.now() + 30000; Date.now() < end; ) {
+    s.write('size\r');
+    if (await Promise.race([s.waitFor(want).then(() => true, () => false), sleep(1000).then(() => false)])) return;
+  }
+  assert.fail(`the container's terminal never became ${want}`);
+}
+
+test('terminal size: run -it, attach, start -ai and exec -it give the container ours at once and on every change', { timeout: 180000 }, async () => {
+  const name = uniqueName('resize');
+  // Its first words are its size: nothing has been typed, so it is the one it started with.
+  const run = f.pty({ rows: 40, cols: 100 }, 'run', '-it', '--name', name, f.image, `echo "at start $(stty size)"; ${SIZES}`);
+  try {
+    await run.waitFor('at start 40 100');
+    run.resize(50, 120);
+    await seesSize(run, '50 120');
+    run.write(CTRL_P_Q);
+    assert.equal((await run.exited).code, 0);
+
+    const attached = f.pty({ rows: 30, cols: 90 }, 'attach', name);
+    await seesSize(attached, '30 90');
+    attached.resize(35, 95);
+    await seesSize(attached, '35 95');
+    attached.write('bye 5\r');
+    assert.equal((await attached.exited).code, 5);
+
+    const started = f.pty({ rows: 45, cols: 110 }, 'start', '-ai', name);
+    await started.waitFor('at start 45 110');
+    started.resize(20, 60);
+    await seesSize(started, '20 60');
+
+    // exec -t: the runtime's nsexec relays the terminal and follows our SIGWINCH itself.
+    const exec = f.pty({ rows: 33, cols: 77 }, 'exec', '-it', name, 'sh', '-c', `echo "at start $(stty size)"; ${SIZES}`);
+    await exec.waitFor('at start 33 77');
+    exec.resize(44, 88);
+    await seesSize(exec, '44 88');
+    exec.write('bye 0\r');
+    assert.equal((await exec.exited).code, 0);
+
+    started.write('bye 7\r');
+    assert.equal((await started.exited).code, 7);
+  } finally {
+    run.child.kill();
+    await f.rocker('rm', '-f', name);
+  }
+});

@@ -2,7 +2,7 @@ import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 // Running bin/rocker as a user would, with a temp --root and --runtime-root.
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,10 +35,14 @@ export async function frontFixture() {
       }),
     /**
      * rocker under script(1), a real pty: `write` types, `waitFor(text)` resolves the
-     * output so far once it holds `text`, `exited` resolves { code, text }.
+     * output so far once it holds `text`, `exited` resolves { code, text }. A first
+     * argument { rows, cols } is the pty's size before rocker starts; `resize(rows, cols)`
+     * changes it later (the kernel sends SIGWINCH to rocker, as a terminal window does).
      */
     pty(...args) {
-      const cmd = [ROCKER, '--root', f.root, '--runtime-root', f.runtimeRoot, ...args].map((s) => `'${s.replaceAll("'", "'\\''")}'`).join(' ');
+      const size = typeof args[0] === 'object' ? args.shift() : undefined;
+      const words = [ROCKER, '--root', f.root, '--runtime-root', f.runtimeRoot, ...args].map((s) => `'${s.replaceAll("'", "'\\''")}'`).join(' ');
+      const cmd = size ? `stty rows ${size.rows} cols ${size.cols} && exec ${words}` : words;
       const child = spawn('script', ['-qec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: f.env });
       let text = '';
       const waiters = [];
@@ -52,6 +56,11 @@ export async function frontFixture() {
         child,
         exited,
         write: (s) => child.stdin.write(s),
+        resize(rows, cols) {
+          // script's child (the shell, exec'd into rocker) has the pty's slave as its stdin.
+          const [kid] = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(' ');
+          execFileSync('stty', ['-F', readlinkSync(`/proc/${kid}/fd/0`), 'rows', String(rows), 'cols', String(cols)]);
+        },
         waitFor: (want) => (text.includes(want) ? Promise.resolve(text) : new Promise((resolve, reject) => waiters.push({ want, resolve, reject }))),
       };
     },

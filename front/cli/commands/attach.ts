@@ -4,7 +4,7 @@
 // attach the same way, before the container starts.
 import type { Argv } from 'yargs';
 import { RockerError } from '../../../runtime/errors.js';
-import { connectAttach, DEFAULT_DETACH_KEYS, parseDetachKeys, relay } from '../../attach.js';
+import { connectAttach, DEFAULT_DETACH_KEYS, followSize, parseDetachKeys, relay } from '../../attach.js';
 import { hasTerminal, statusOf, waitExit } from '../../lifecycle.js';
 import { runtimeOk } from '../../runtime.js';
 import type { Containers, ContainerRecord } from '../../state.js';
@@ -36,9 +36,13 @@ export interface AttachOptions {
  * nothing the container says or reads.
  */
 export async function attachTo(containers: Containers, c: ContainerRecord, o: AttachOptions): Promise<Attached> {
-  const socket = o.tty || o.stdin ? await connectAttach(containers.paths(c.id).attach) : undefined;
+  const p = containers.paths(c.id);
+  const socket = o.tty || o.stdin ? await connectAttach(p.attach) : undefined;
   // The relay starts at once: a container that exits right away closes the socket during `start`.
   const relayed = socket ? relay(socket, o) : undefined;
+  // Sized before `start`, so the container's first look at its terminal sees ours.
+  const stopSize = o.tty ? followSize(p.control) : undefined;
+  void relayed?.finally(stopSize);
   return {
     close: () => socket?.destroy(),
     async finish() {
