@@ -14,12 +14,15 @@ export type Status =
   /** Half-made (a crash before the monitor reported) or lost (the monitor gone, no exit recorded). */
   | { state: 'dead' };
 
+/** A runtime status with a container process to stop. */
+const live = (s: string | undefined): s is 'created' | 'running' | 'paused' => s === 'created' || s === 'running' || s === 'paused';
+
 export async function statusOf(containers: Containers, c: ContainerRecord | undefined, id: string): Promise<Status> {
   const exit = await containers.exit(id);
   if (exit) return { state: 'exited', exit };
   if (!c || !monitorOf(containers.paths(id), c.monitorPid)) return { state: 'dead' };
   const s = await runtimeStatus(c);
-  return s === 'created' || s === 'running' || s === 'paused' ? { state: s } : { state: 'dead' };
+  return live(s) ? { state: s } : { state: 'dead' };
 }
 
 /** Resolves when the monitor has written the exit file; false after `ms`, or at once when there is no monitor to write it. */
@@ -60,15 +63,29 @@ export async function kill(c: ContainerRecord, sig: string): Promise<void> {
   await runtimeOk(c, ['kill', c.id, signalName(sig)]);
 }
 
-/** stop: StopSignal, `timeout` seconds of grace, then SIGKILL. A stopped container is left as it is. */
+/**
+ * stop: StopSignal, `timeout` seconds of grace, then SIGKILL. A stopped container is left as it is.
+ * One whose monitor is gone (Dead) may still run: no exit file will come, so the runtime's state is watched.
+ */
 export async function stop(containers: Containers, c: ContainerRecord, timeoutSec: number): Promise<void> {
   const s = await statusOf(containers, c, c.id);
-  if (s.state === 'exited' || s.state === 'dead') return;
-  if (s.state === 'paused') await runtime(c, ['resume', c.id]);
+  if (s.state === 'exited') return;
+  const watched = s.state !== 'dead';
+  const state = watched ? s.state : await runtimeStatus(c);
+  if (!live(state)) return;
+  const ended = async (ms: number) => {
+    if (watched) return Boolean(await waitExit(containers, c, ms));
+    for (const until = Date.now() + ms; ; await sleep(50)) {
+      if (!live(await runtimeStatus(c))) return true;
+      if (Date.now() >= until) return false;
+    }
+  };
+  if (state === 'paused') await runtime(c, ['resume', c.id]);
   await runtime(c, ['kill', c.id, signalName(await stopSignal(containers, c))]);
-  if (await waitExit(containers, c, timeoutSec * 1000)) return;
+  if (await ended(timeoutSec * 1000)) return;
   await runtime(c, ['kill', c.id, 'SIGKILL']);
-  if (!(await waitExit(containers, c, 30000)) && monitorOf(containers.paths(c.id), c.monitorPid)) {
+  // (A monitor that died meanwhile leaves no exit to wait for: not an error of the stop.)
+  if (!(await ended(30000)) && (!watched || monitorOf(containers.paths(c.id), c.monitorPid))) {
     throw new RockerError(`container ${c.name} did not stop after SIGKILL`);
   }
 }

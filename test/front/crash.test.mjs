@@ -5,13 +5,18 @@
 // kill lands at that step or a little after it, never before.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { hierarchyMounts } from '../cgroups/layout.mjs';
 import { cgroupsNamed, uniqueName, suiteFront } from './helpers.mjs';
 
 const f = suiteFront();
+const RUNTIME = fileURLToPath(new URL('../../bin/rocker-runtime', import.meta.url));
+const execFileAsync = promisify(execFile);
 
 const containersDir = () => join(f.root, 'containers');
 const ids = () => (existsSync(containersDir()) ? readdirSync(containersDir()).filter((e) => /^[0-9a-f]{64}$/.test(e)) : []);
@@ -141,3 +146,25 @@ async function assertNothingLeft(id, name) {
   await f.ok('run', '-d', '--name', name, f.image, 'true');
   await f.ok('rm', '-f', name);
 }
+
+test('stop of a container whose monitor was killed ends its init (the stop signal, then SIGKILL after the grace period)', { timeout: 120000 }, async () => {
+  const name = uniqueName('orphan');
+  // PID 1 of its namespace without a TERM handler: SIGTERM is ignored, only the SIGKILL ends it.
+  const id = (await f.ok('run', '-d', '--name', name, f.image, 'echo started; while true; do sleep 1; done')).trim();
+  const runtimeStatus = async () => {
+    try {
+      return JSON.parse((await execFileAsync(RUNTIME, ['--root', f.runtimeRoot, 'state', id])).stdout).status;
+    } catch {
+      return undefined;
+    }
+  };
+  for (const end = Date.now() + 30000; (await runtimeStatus()) !== 'running' && Date.now() < end; ) await sleep(50);
+  for (const pid of monitorsOf(id)) process.kill(Number(pid), 'SIGKILL');
+  for (const end = Date.now() + 10000; monitorsOf(id).length && Date.now() < end; ) await sleep(50);
+  assert.equal(await runtimeStatus(), 'running', 'the init outlives its monitor');
+
+  await f.ok('stop', '-t', '1', name);
+  assert.notEqual(await runtimeStatus(), 'running', 'stop ended the init');
+  await f.ok('rm', '-f', name);
+  await assertNothingLeft(id, name);
+});
