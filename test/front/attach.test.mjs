@@ -162,12 +162,23 @@ async function seesSize(s, want) {
   assert.fail(`the container's terminal never became ${want}`);
 }
 
+/** `s`'s output comes to hold `want` within 30 s (else a failure naming it, not the test's timeout). */
+async function says(s, want) {
+  const timer = new AbortController();
+  const late = sleep(30000, undefined, { signal: timer.signal }).then(() => assert.fail(`no "${want}" within 30 s`));
+  try {
+    await Promise.race([s.waitFor(want), late]);
+  } finally {
+    timer.abort();
+  }
+}
+
 test('terminal size: run -it, attach, start -ai and exec -it give the container ours at once and on every change', { timeout: 180000 }, async () => {
   const name = uniqueName('resize');
   // Its first words are its size: nothing has been typed, so it is the one it started with.
   const run = f.pty({ rows: 40, cols: 100 }, 'run', '-it', '--name', name, f.image, `echo "at start $(stty size)"; ${SIZES}`);
   try {
-    await run.waitFor('at start 40 100');
+    await says(run, 'at start 40 100');
     run.resize(50, 120);
     await seesSize(run, '50 120');
     run.write(CTRL_P_Q);
@@ -181,13 +192,13 @@ test('terminal size: run -it, attach, start -ai and exec -it give the container 
     assert.equal((await attached.exited).code, 5);
 
     const started = f.pty({ rows: 45, cols: 110 }, 'start', '-ai', name);
-    await started.waitFor('at start 45 110');
+    await says(started, 'at start 45 110');
     started.resize(20, 60);
     await seesSize(started, '20 60');
 
     // exec -t: the runtime's nsexec relays the terminal and follows our SIGWINCH itself.
     const exec = f.pty({ rows: 33, cols: 77 }, 'exec', '-it', name, 'sh', '-c', `echo "at start $(stty size)"; ${SIZES}`);
-    await exec.waitFor('at start 33 77');
+    await says(exec, 'at start 33 77');
     exec.resize(44, 88);
     await seesSize(exec, '44 88');
     exec.write('bye 0\r');
