@@ -1,5 +1,6 @@
 // Leaving the machine as the suites found it, even after a failure: mounts under a
 // temp dir, processes that still refer to it, and cgroups the clients created.
+import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, rmdirSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { run } from './proc.mjs';
@@ -34,6 +35,13 @@ export function pidsWithCmdline(needle) {
     if (cmdline.includes(needle)) pids.push(Number(name));
   }
   return pids;
+}
+
+/** The unix socket paths processes `pids` listen on (the files outlive a SIGKILL). */
+export function listeningSockets(pids) {
+  const lines = execFileSync('ss', ['-xlpnH'], { encoding: 'utf8' }).split('\n');
+  const owned = lines.filter((l) => [...l.matchAll(/pid=(\d+)/g)].some((m) => pids.includes(Number(m[1]))));
+  return owned.map((l) => l.trim().split(/\s+/)[4]).filter((path) => path?.startsWith('/'));
 }
 
 export function killPids(pids) {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { run, runOk, startBackground, runWithPty } from './proc.mjs';
-import { unmountUnder, pidsWithCmdline, killPids, removeCgroupTree, rmdirQuiet } from './cleanup.mjs';
+import { unmountUnder, pidsWithCmdline, killPids, listeningSockets, removeCgroupTree, rmdirQuiet } from './cleanup.mjs';
 
 const START_TIMEOUT_MS = 30_000;
 // Where the runc v2 shim points every runtime's --root: /run/containerd/runc/<namespace>.
@@ -158,8 +158,11 @@ export class ContainerdDaemon {
       await exited;
       clearTimeout(timer);
     }
-    // Shims outlive containerd by design; any still serving our socket are ours.
-    killPids(pidsWithCmdline(this.socket));
+    // Shims outlive containerd by design; any still serving our socket are ours, and so are their sockets.
+    const shims = pidsWithCmdline(this.socket);
+    const sockets = listeningSockets(shims);
+    killPids(shims);
+    for (const path of sockets) rmSync(path, { force: true });
     for (const ns of this.namespaces) {
       await removeCgroupTree(`/${ns}`);
       rmSync(join(SHIM_RUNTIME_ROOT, ns), { recursive: true, force: true });
