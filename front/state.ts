@@ -7,6 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, readlink, rm, symlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../imagetool/store/fsutil.js';
+import { readExitFile, type ExitRecord } from './monitor/exit-file.js';
+export type { ExitRecord };
 import { RockerError, UsageError } from '../runtime/errors.js';
 
 export interface ContainerRecord {
@@ -28,11 +30,6 @@ export interface ContainerRecord {
   /** Set once the monitor reported the container created. */
   monitorPid?: number;
   initPid?: number;
-}
-
-export interface ExitRecord {
-  exitCode: number;
-  exitedAt: string;
 }
 
 /** docker's name rule; names are file names here, so it also keeps them path-safe. */
@@ -113,8 +110,7 @@ export class Containers {
   }
 
   async exit(id: string): Promise<ExitRecord | undefined> {
-    const text = await readFile(this.paths(id).exit, 'utf8').catch(() => undefined);
-    return text ? (JSON.parse(text) as ExitRecord) : undefined;
+    return readExitFile(this.paths(id).exit);
   }
 
   /** Every container id with a directory (including half-made ones: a record may be missing). */

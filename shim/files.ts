@@ -2,6 +2,7 @@
 // containerd after the task): the monitor's exit record and the init's pid file.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readExitFile, type ExitRecord } from '../front/monitor/exit-file.js';
 
 export const EXIT_FILE = 'rocker-exit.json';
 export const INIT_PID_FILE = 'rocker-init.pid';
@@ -10,19 +11,8 @@ export const DELETED_MARKER = 'rocker-deleted';
 /** The monitor's control fifo ("resize ROWS COLS" lines). */
 export const CONTROL_FIFO = 'rocker-control';
 
-export interface ExitRecord {
-  exitCode: number;
-  exitedAt: string;
-}
-
 /** The monitor's record of the init's exit, if it has written it. */
-export function readExit(bundle: string): ExitRecord | undefined {
-  try {
-    return JSON.parse(readFileSync(join(bundle, EXIT_FILE), 'utf8')) as ExitRecord;
-  } catch {
-    return undefined;
-  }
-}
+export const readExit = (bundle: string): ExitRecord | undefined => readExitFile(join(bundle, EXIT_FILE));
 
 /** The init's pid, 0 when none was recorded. */
 export function readInitPid(bundle: string): number {
