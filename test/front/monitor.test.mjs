@@ -14,7 +14,9 @@ const MONITOR = fileURLToPath(new URL('../../dist/rocker-monitor', import.meta.u
 /** Runs the monitor over `script` (the stand-in init); resolves the sync line once the exit file is there. */
 async function monitor(dir, script, logMax, extra = []) {
   const p = { log: join(dir, 'log'), pid: join(dir, 'pid'), exit: join(dir, 'exit.json') };
-  const create = ['/bin/sh', '-c', `/bin/sh -c '${script}' & echo $! > ${p.pid}`];
+  // The stand-in init starts its script once the stand-in create has exited (as a real init waits
+  // for `start`): an init that ended while the create shell lived could be reaped by that shell.
+  const create = ['/bin/sh', '-c', `/bin/sh -c 'sleep 0.2; ${script}' & echo $! > ${p.pid}`];
   const child = spawn(MONITOR, [...extra, '--log', p.log, '--log-max', String(logMax), '--pid-file', p.pid, '--exit-file', p.exit, '--sync-fd', '3', '--', ...create], { stdio: ['ignore', 'ignore', 'inherit', 'pipe'] });
   let sync = '';
   child.stdio[3].on('data', (d) => (sync += d));
