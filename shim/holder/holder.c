@@ -111,6 +111,8 @@ static struct {
   int wanted; /* started again once the stopping one is reaped */
   struct buf in, queue;
 } worker = {.fd = -1};
+/* An idle the holder accepted ends the worker once the messages it sent before are read. */
+static int idle_accepted;
 
 static ARRAY(struct request) requests;
 static ARRAY(struct park) parks;
@@ -328,6 +330,7 @@ static void start_worker(void) {
 
 /* Closes the channel: the worker exits at EOF; it is reaped later (stopping). */
 static void stop_worker(void) {
+  idle_accepted = 0;
   close(worker.fd);
   worker.fd = -1;
   buf_free(&worker.in);
@@ -358,8 +361,7 @@ static void worker_reaped(int status) {
 static void on_idle(void) {
   for (size_t i = 0; i < requests.n; i++)
     if (requests.v[i].gen == worker.gen) return;
-  if (buf_size(&worker.queue)) return;
-  stop_worker();
+  if (!buf_size(&worker.queue)) idle_accepted = 1;
 }
 
 static void quit(void) {
@@ -462,7 +464,10 @@ static void on_worker_readable(void) {
   for (;;) {
     ssize_t r = read(worker.fd, io, sizeof io);
     if (r < 0 && errno == EINTR) continue;
-    if (r < 0 && errno == EAGAIN) return;
+    if (r < 0 && errno == EAGAIN) {
+      if (idle_accepted) stop_worker();
+      return;
+    }
     if (r <= 0 || buf_append(&worker.in, io, (size_t)r) < 0) {
       stop_worker(); /* it ended or broke the channel: reaped soon */
       return;
@@ -475,12 +480,11 @@ static void on_worker_readable(void) {
         return;
       }
       if (buf_size(&worker.in) < MSG_HEADER + (size_t)n) break;
-      /* The message is handled in place: nothing it does appends to worker.in. */
+      /* Handled in place: nothing a message does touches worker.in (Q exits). */
       if (!on_message(m[0], be32(m + 1), m + MSG_HEADER, n)) {
         stop_worker();
         return;
       }
-      if (worker.fd < 0) return; /* idle ended it */
       buf_consume(&worker.in, MSG_HEADER + n);
     }
   }

@@ -347,6 +347,37 @@ test('watched children: exit records for 7 and SIGKILL, a worker woken by the ex
   }
 });
 
+test('hostile clients: garbage, cut frames and connections closed with a request outstanding', { timeout: 30000 }, async () => {
+  const h = await startHolder();
+  try {
+    const a = await h.client();
+    const first = (await a.request(1, { op: 'pid' })).pid;
+    const junk = [];
+    for (let i = 0; i < 20; i++) {
+      const c = await h.client();
+      const header = Buffer.alloc(10);
+      header.writeUInt32BE((i * 199999) % (4 << 20), 0);
+      // A header promising a body that never comes, a cut header, or a request left unanswered.
+      if (i % 3 === 0) c.sock.write(Buffer.concat([header, Buffer.alloc(i * 100, 0xff)]));
+      else if (i % 3 === 1) c.sock.write(header.subarray(0, 7));
+      else c.send(1, { op: 'hold' });
+      junk.push(c);
+    }
+    assert.equal((await a.request(3, { op: 'pid' })).pid, first);
+    for (const c of junk) {
+      c.sock.destroy();
+      await c.closed;
+    }
+    // The held requests went with their connections: nothing outstanding, so idle ends the worker.
+    await a.request(5, { op: 'idle' });
+    await until('the idle worker to exit', () => !alive(first));
+    assert.notEqual((await a.request(7, { op: 'pid' })).pid, first);
+    assert.ok(alive(h.child.pid));
+  } finally {
+    await h.stop();
+  }
+});
+
 test('quit: ignored right after activity, honoured after 10 s without a connection or frame', { timeout: 60000 }, async () => {
   const h = await startHolder();
   try {
