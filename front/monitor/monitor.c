@@ -49,11 +49,11 @@
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "exit-record.h"
+#include "unix-listen.h"
 
 /* A line longer than this is written as P (partial) records, as the CRI does. */
 #define LINE_MAX_BYTES 16384
@@ -189,17 +189,6 @@ static void report(const char *line) {
   sync_fd = -1;
 }
 
-static int listen_on(const char *path) {
-  struct sockaddr_un sa = {.sun_family = AF_UNIX};
-  if (strlen(path) >= sizeof sa.sun_path) { errno = ENAMETOOLONG; return -1; }
-  strcpy(sa.sun_path, path);
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  unlink(path);
-  if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || chmod(path, 0600) < 0 || listen(fd, 4) < 0) return -1;
-  return fd;
-}
-
 /* The terminal master a runtime sends over --console-socket (SCM_RIGHTS). */
 static int receive_fd(int conn) {
   char byte, control[CMSG_SPACE(sizeof(int))];
@@ -286,8 +275,8 @@ int main(int argc, char **argv) {
   if (sfd < 0) die("signalfd");
 
   int console_l = -1, attach_l = -1, console_c = -1;
-  if (console_path && (console_l = listen_on(console_path)) < 0) die(console_path);
-  if (attach_path && (attach_l = listen_on(attach_path)) < 0) die(attach_path);
+  if (console_path && (console_l = listen_unix(console_path, 4)) < 0) die(console_path);
+  if (attach_path && (attach_l = listen_unix(attach_path, 4)) < 0) die(attach_path);
   static struct stream out = {.name = "stdout"}, err = {.name = "stderr"}, tty = {.name = "stdout", .fd = -1};
   int po[2], pe[2], pi[2] = {-1, -1};
   if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0) die("pipe");

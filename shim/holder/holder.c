@@ -29,12 +29,11 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "../../front/monitor/exit-record.h"
+#include "../../front/monitor/unix-listen.h"
 
 /* ttrpc's own limit on a message; a longer frame ends its connection. */
 #define MAX_FRAME (4u << 20)
@@ -584,24 +583,6 @@ static void fail(int ready_fd, const char *what, const char *path) {
   exit(1);
 }
 
-static int listen_on(const char *path) {
-  struct sockaddr_un sa = {.sun_family = AF_UNIX};
-  if (strlen(path) >= sizeof sa.sun_path) {
-    errno = ENAMETOOLONG;
-    return -1;
-  }
-  strcpy(sa.sun_path, path);
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  if ((unlink(path) < 0 && errno != ENOENT) || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || chmod(path, 0600) < 0 || listen(fd, 128) < 0) {
-    int e = errno;
-    close(fd);
-    errno = e;
-    return -1;
-  }
-  return fd;
-}
-
 int main(int argc, char **argv) {
   int ready_fd = 2, i;
   for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
@@ -625,7 +606,7 @@ int main(int argc, char **argv) {
   signal(SIGINT, SIG_IGN);
   signal(SIGHUP, SIG_IGN);
   if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) fail(ready_fd, "subreaper", "");
-  if ((listen_fd = listen_on(socket_path)) < 0) fail(ready_fd, "listen", socket_path);
+  if ((listen_fd = listen_unix(socket_path, 128)) < 0) fail(ready_fd, "listen", socket_path);
   if ((sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) fail(ready_fd, "signalfd", "");
   if ((ep = epoll_create1(EPOLL_CLOEXEC)) < 0) fail(ready_fd, "epoll", "");
   watch_fd(EPOLL_CTL_ADD, listen_fd, EPOLLIN, &tag_listen);
