@@ -286,6 +286,7 @@ static void flush_worker(void) {
 }
 
 static void start_worker(void);
+static void on_worker_readable(void);
 
 static void send_to_worker(char type, uint32_t a, const void *body, size_t n) {
   char h[MSG_HEADER];
@@ -344,6 +345,8 @@ static void wake(void) {
 }
 
 static void worker_reaped(int status) {
+  /* What it sent before it died is read first (to EOF): answers, parks, watches. */
+  if (worker.fd >= 0) on_worker_readable();
   if (worker.fd >= 0) stop_worker();
   worker.pid = 0;
   /* send_unavailable may close a connection, which deletes from requests: hence the bound check. */
