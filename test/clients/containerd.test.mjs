@@ -29,6 +29,7 @@ const ROCKER_SHIM_GAPS = {
  * root the containers' state dirs go under, how containerd words a runtime error of `verb`
  * (the runc shim's from the last "error" object of the runtime's --log JSON), and the test
  * options of a subtest `title` ('*' for the set-up's suite), skipping its known gaps.
+ * CLIENTS_RUNTIMES narrows the runc shim's runtimes; the rocker shim's set-up always runs.
  */
 const SETUPS = [
   ...runtimesUnderTest().map((runtime) => ({
