@@ -1,8 +1,8 @@
 // containerd 1.6 with containerd-shim-rocker-v2 (`ctr run --runtime io.containerd.rocker.v2`):
 // what is the rocker shim's own. The flows every shim shares (run, exec, ps, pause, metrics,
 // kill, delete...) run through it in test/clients/containerd.test.mjs; here: one shim
-// process for the namespace, Update over its ttrpc socket, stdin's EOF, events, and
-// containerd's cleanup after the shim is SIGKILLed.
+// process for the namespace, Update over its ttrpc socket, stdin's EOF, events,
+// containerd's cleanup after the shim is SIGKILLed, its Node worker's and its own idle exit.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -174,7 +174,7 @@ describe('containerd-shim-rocker-v2, its own behaviour', { timeout: 300_000 }, (
     const r = await run.done;
     // ctr's Wait was parked in the holder; the holder reaped the init and woke a worker to tell it.
     assert.equal(r.code, 5, describeResult(r));
-    assertGone(id);
+    assertGone(ROCKER_SHIM_ROOT, ns, id);
   });
 
   test('the shim exits once it has served no container for a while', async () => {

@@ -167,7 +167,7 @@ export class ContainerdDaemon {
     const sockets = listeningSockets(shims);
     killPids(shims);
     for (const path of sockets) rmSync(path, { force: true });
-    // What a failed test left without a shim (the rocker shim's monitors): their argv names a bundle in our dir.
+    // What a failed test left without a shim (the rocker shim's monitors): their argv names a path in our dir.
     killPids(pidsWithCmdline(this.dir));
     for (const ns of this.namespaces) {
       await removeCgroupTree(`/${ns}`);
