@@ -102,7 +102,7 @@ shim-start: node_modules/.package-lock.json
 	$(call cmake_build,shim/start,build/shim-start)
 	install -D -m 0755 build/shim-start/containerd-shim-rocker-v2 dist/containerd-shim-rocker-v2
 
-# rocker-shim-holder: the resident C half of the containerd shim (docs/shim.md, "The holder").
+# rocker-shim-holder: the resident C half of the containerd shim (docs/shim.md, "The holder's channel").
 shim-holder: node_modules/.package-lock.json
 	$(call cmake_build,shim/holder,build/shim-holder)
 	install -D -m 0755 build/shim-holder/rocker-shim-holder dist/rocker-shim-holder

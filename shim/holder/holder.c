@@ -1,6 +1,6 @@
 /*
  * rocker-shim-holder: the resident half of containerd-shim-rocker-v2, one per containerd
- * namespace (docs/shim.md, "The holder").
+ * namespace (docs/shim.md, "The holder's channel").
  *
  *   rocker-shim-holder --socket PATH --ready-fd N [--record FILE] -- WORKER-ARGV...
  *

@@ -1,4 +1,4 @@
-// rocker-shim-holder on its own (docs/shim.md, "The holder"): a worker written here (a Node
+// rocker-shim-holder on its own (docs/shim.md, "The holder's channel"): a worker written here (a Node
 // script speaking the channel on fd 3) and test clients speaking ttrpc framing on the socket.
 // The frames' bodies are JSON the stand-in worker acts on; the holder reads no body.
 import { test } from 'node:test';
