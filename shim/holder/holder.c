@@ -52,6 +52,8 @@
 #define MAX_ORPHANS 32
 #define ORPHAN_MS 60000
 #define UNAVAILABLE 14
+/* An exit this recent may not have been seen by the running worker yet: its idle waits. */
+#define WAKE_GRACE_MS 2000
 
 struct buf {
   char *p;
@@ -99,7 +101,7 @@ static int ep, listen_fd, sig_fd, listen_paused;
 static int conns_paused;
 static struct conn *conns;
 static uint32_t last_conn_id;
-static long long last_activity;
+static long long last_activity, last_wake = -WAKE_GRACE_MS;
 
 /* The worker: running (fd >= 0), stopping (pid > 0, fd < 0: its channel closed, not yet
  * reaped) or none. `queue` holds what goes to it; while stopping, what goes to the next. */
@@ -107,7 +109,7 @@ static struct {
   pid_t pid;
   int fd;
   uint32_t gen;
-  int wanted; /* started again once the stopping one is reaped */
+  int wanted; /* an exit to handle: a worker is started again once this one is reaped */
   struct buf in, queue;
 } worker = {.fd = -1};
 /* An idle the holder accepted ends the worker once the messages it sent before are read. */
@@ -293,7 +295,13 @@ static void send_to_worker(char type, uint32_t a, const void *body, size_t n) {
   h[0] = type;
   put_be32(h + 1, a);
   put_be32(h + 5, (uint32_t)n);
-  if (buf_append(&worker.queue, h, sizeof h) < 0 || (n && buf_append(&worker.queue, body, n) < 0)) return;
+  if (buf_append(&worker.queue, h, sizeof h) < 0) return;
+  if (n && buf_append(&worker.queue, body, n) < 0) {
+    /* Out of memory: the message is dropped whole, never a header without its body. */
+    worker.queue.len -= sizeof h;
+    if (!buf_size(&worker.queue)) buf_free(&worker.queue);
+    return;
+  }
   if (!worker.pid) start_worker();
   else flush_worker();
   check_backlog();
@@ -338,10 +346,12 @@ static void stop_worker(void) {
   check_backlog();
 }
 
-/* A worker is wanted: started now, or once the stopping one is reaped. */
+/* An exit to handle: a worker is started now, or once this one is reaped unless it ends
+ * by an idle (it saw the exit, the grace ensures). */
 static void wake(void) {
+  last_wake = now_ms();
   if (!worker.pid) start_worker();
-  else if (worker.fd < 0) worker.wanted = 1;
+  else worker.wanted = 1;
 }
 
 static void worker_reaped(int status) {
@@ -361,6 +371,7 @@ static void worker_reaped(int status) {
 }
 
 static void on_idle(void) {
+  if (now_ms() - last_wake < WAKE_GRACE_MS) return;
   for (size_t i = 0; i < requests.n; i++)
     if (requests.v[i].gen == worker.gen) return;
   if (!buf_size(&worker.queue)) idle_accepted = 1;
@@ -467,7 +478,10 @@ static void on_worker_readable(void) {
     ssize_t r = read(worker.fd, io, sizeof io);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0 && errno == EAGAIN) {
-      if (idle_accepted) stop_worker();
+      if (idle_accepted) {
+        worker.wanted = 0;
+        stop_worker();
+      }
       return;
     }
     if (r <= 0 || buf_append(&worker.in, io, (size_t)r) < 0) {

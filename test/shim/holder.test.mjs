@@ -347,6 +347,22 @@ test('watched children: exit records for 7 and SIGKILL, a worker woken by the ex
   }
 });
 
+test('a worker that dies after an exit it may not have handled is replaced at once', { timeout: 30000 }, async () => {
+  const h = await startHolder();
+  try {
+    const a = await h.client();
+    const exit = join(h.dir, 'exit.json');
+    const { child } = await a.request(1, { op: 'spawn', script: 'exec sleep 1000', watch: exit });
+    process.kill(child, 'SIGKILL');
+    await until('the exit record', () => existsSync(exit));
+    a.send(3, { op: 'crash' });
+    assert.equal(decodeStatus((await a.answer(3)).body).code, 14);
+    await until('a new worker with no frame sent', () => h.starts().length === 2);
+  } finally {
+    await h.stop();
+  }
+});
+
 test('hostile clients: garbage, cut frames and connections closed with a request outstanding', { timeout: 30000 }, async () => {
   const h = await startHolder();
   try {
