@@ -384,7 +384,14 @@ static void quit(void) {
   exit(0);
 }
 
+/* Past ORPHAN_MS an entry's pid may name another process: it goes. */
+static void prune_orphans(long long t) {
+  for (size_t i = n_orphans; i-- > 0;)
+    if (t - orphans[i].at > ORPHAN_MS) orphans[i] = orphans[--n_orphans];
+}
+
 static void on_watch(pid_t pid, const char *path) {
+  prune_orphans(now_ms());
   for (size_t i = 0; i < n_orphans; i++)
     if (orphans[i].pid == pid) {
       write_exit_record(path, orphans[i].status);
@@ -561,8 +568,7 @@ static void on_accept(void) {
 
 static void add_orphan(pid_t pid, int status) {
   long long t = now_ms();
-  for (size_t i = n_orphans; i-- > 0;)
-    if (t - orphans[i].at > ORPHAN_MS) orphans[i] = orphans[--n_orphans];
+  prune_orphans(t);
   if (n_orphans == MAX_ORPHANS) {
     size_t oldest = 0;
     for (size_t i = 1; i < n_orphans; i++)
