@@ -186,6 +186,16 @@ describe('containerd with containerd-shim-rocker-v2', { timeout: 300_000 }, () =
       assert.match(r.stdout, /\/dev\/pts\/\d+/);
     });
 
+    test('task exec -t takes the size of ctr\'s terminal (ResizePty through the exec\'s nsexec)', async () => {
+      // As for the init's terminal: ctr sends its own size after Start, the exec waits to see it.
+      const wait = 'i=0; while [ $i -lt 100 ] && [ "$(busybox stty size)" != "31 79" ]; do sleep 0.1; i=$((i+1)); done; busybox stty size';
+      const argv = daemon.ctrArgv(ns, ['task', 'exec', '-t', '--exec-id', 'size', id, 'sh', '-c', wait]);
+      const r = await runWithPty(['sh', '-c', 'stty rows 31 cols 79; exec "$0" "$@"', ...argv]);
+      assert.equal(r.code, 0, describeResult(r));
+      // ^@: a NUL byte that reaches every exec -t from ctr under script(1) (with runc too), echoed.
+      assert.match(r.stdout, /^(\^@)?31 79\r?$/m, describeResult(r));
+    });
+
     test('task ps lists the init and exec processes; an exec killed exits 137', async () => {
       const sleeper = ctr.background(['task', 'exec', '--exec-id', 'sleeper', id, 'sh', '-c', 'echo ready; exec sleep 1000']);
       await sleeper.waitFor(/ready/);
