@@ -3,8 +3,9 @@
 // rocker-runtime as its BinaryName, and the rocker shim (io.containerd.rocker.v2) when
 // bin/containerd-shim-rocker-v2 exists. Per configuration: `ctr run --rm` of true, CRI
 // sandbox start and container create + start, CRI ExecSync of true, 50 containers
-// created and started in parallel in one pod, and the RSS of the shim processes (with
-// any per-container monitor they start) per container. Samples are interleaved, the
+// created and started in parallel in one pod, and the RSS and PSS of the shim processes (with
+// any per-container monitor they start) per container: right after the starts, and idle
+// (once the rocker shim's Node worker has ended; the runc shim has no such phase). Samples are interleaved, the
 // order of the configurations rotating from run to run; medians are reported.
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,8 @@ import { pidsWithCmdline, removeCgroupTree } from '../test/clients/lib/cleanup.m
 
 const PARALLEL = 50;
 const IDLE = ['sleep', '1000000'];
+/** Longer than the rocker shim's worker lingers after its last call (shim/main.ts LINGER_MS). */
+const WORKER_END_MS = 60_000;
 
 const msSince = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
 async function timed(fn) {
@@ -67,12 +70,32 @@ function shimMemory(daemon, ctrNamespace, cgroupParent) {
   return { rss, pss, processes };
 }
 
+/** A rocker shim worker (the holder's Node child, shim/main.ts) serving this daemon runs. */
+function workerRuns(daemon) {
+  return pidsWithCmdline(daemon.dir).some((pid) => {
+    try {
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      return args.at(-1) === 'worker' && !args[0].endsWith('rocker-shim-holder');
+    } catch {
+      return false;
+    }
+  });
+}
+
+async function workersEnded(daemon) {
+  const t0 = Date.now();
+  while (workerRuns(daemon)) {
+    if (Date.now() - t0 > WORKER_END_MS) throw new Error(`the rocker shim's worker still runs ${WORKER_END_MS} ms after its last call`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 export async function benchShim(runs, parallelRuns) {
   const handlers = criHandlers();
   const work = mkdtempSync(join(tmpdir(), 'bench-shim-'));
   const cgroupParent = `/bench-shim-${process.pid}`;
   const ctrNamespace = `bench-shim-${process.pid}`;
-  const samples = Object.fromEntries(handlers.map((h) => [h.name, { ctrRun: [], sandbox: [], container: [], exec: [], rssPerPod: [], parallel: [], rssPerContainer: [], pssPerContainer: [], shimProcesses: [] }]));
+  const samples = Object.fromEntries(handlers.map((h) => [h.name, { ctrRun: [], sandbox: [], container: [], exec: [], rssPerPod: [], parallel: [], rssPerContainer: [], pssPerContainer: [], rssIdle: [], pssIdle: [], shimProcesses: [], idleProcesses: [] }]));
   let daemon;
   let cri;
   const pods = new Set();
@@ -128,6 +151,11 @@ export async function benchShim(runs, parallelRuns) {
     samples[h.name].rssPerContainer.push(rss / PARALLEL);
     samples[h.name].pssPerContainer.push(pss / PARALLEL);
     samples[h.name].shimProcesses.push(processes);
+    await workersEnded(daemon);
+    const idle = shimMemory(daemon, ctrNamespace, cgroupParent);
+    samples[h.name].rssIdle.push(idle.rss / PARALLEL);
+    samples[h.name].pssIdle.push(idle.pss / PARALLEL);
+    samples[h.name].idleProcesses.push(idle.processes);
     await removePod(pod.id);
   }
 
@@ -152,6 +180,9 @@ export async function benchShim(runs, parallelRuns) {
         shimRssPerContainerKiB: stats(s.rssPerContainer),
         shimPssPerContainerKiB: stats(s.pssPerContainer),
         shimProcessesFor50: s.shimProcesses,
+        idleRssPerContainerKiB: stats(s.rssIdle),
+        idlePssPerContainerKiB: stats(s.pssIdle),
+        idleProcessesFor50: s.idleProcesses,
       }];
     }));
   } catch (e) {
@@ -171,10 +202,10 @@ export function shimTable(result, runs, parallelRuns) {
   const label = { runc: 'runc shim + runc', 'rocker-runtime': 'runc shim + rocker-runtime', rocker: 'rocker shim' };
   if (result.error) return [`containerd shims: FAILED: ${result.error}`];
   return [
-    `| containerd 1.6 (medians: ${runs} runs, exec x3, ${parallelRuns} of the 50) | ctr run --rm true ms | CRI sandbox start ms | CRI container create+start ms | CRI exec true ms | 50 parallel container starts ms | shim RSS, 1-container pod KiB | shim RSS per container, 50 in a pod KiB (shim processes) | shim PSS per container, 50 in a pod KiB |`,
+    `| containerd 1.6 (medians: ${runs} runs, exec x3, ${parallelRuns} of the 50) | ctr run --rm true ms | CRI sandbox start ms | CRI container create+start ms | CRI exec true ms | 50 parallel container starts ms | shim RSS, 1-container pod KiB | 50 in a pod, after the starts: shim RSS / PSS per container KiB (processes) | 50 in a pod, idle: shim RSS / PSS per container KiB (processes) |`,
     '|---|---|---|---|---|---|---|---|---|',
     ...Object.entries(result).map(([name, r]) =>
-      `| ${label[name] ?? name} | ${fmt(r.ctrRunMs?.median)} | ${fmt(r.sandboxStartMs?.median)} | ${fmt(r.containerStartMs?.median)} | ${fmt(r.execMs?.median)} | ${fmt(r.parallelStartMs?.median)} | ${fmt(r.shimRssPerPodKiB?.median)} | ${fmt(r.shimRssPerContainerKiB?.median)} (${r.shimProcessesFor50?.join(', ') ?? 'n/a'}) | ${fmt(r.shimPssPerContainerKiB?.median)} |`),
+      `| ${label[name] ?? name} | ${fmt(r.ctrRunMs?.median)} | ${fmt(r.sandboxStartMs?.median)} | ${fmt(r.containerStartMs?.median)} | ${fmt(r.execMs?.median)} | ${fmt(r.parallelStartMs?.median)} | ${fmt(r.shimRssPerPodKiB?.median)} | ${fmt(r.shimRssPerContainerKiB?.median)} / ${fmt(r.shimPssPerContainerKiB?.median)} (${r.shimProcessesFor50?.join(', ') ?? 'n/a'}) | ${fmt(r.idleRssPerContainerKiB?.median)} / ${fmt(r.idlePssPerContainerKiB?.median)} (${r.idleProcessesFor50?.join(', ') ?? 'n/a'}) |`),
   ];
 }
 

@@ -23,12 +23,24 @@ export const TOPICS = {
 export class Publisher {
   private client?: Client;
   private queue: Promise<void> = Promise.resolve();
+  private pending = 0;
 
   constructor(private readonly address: string, private readonly logger: Logger) {}
 
   publish(namespace: string, event: keyof typeof TOPICS, body: Msg): void {
     const envelope = { timestamp: timestamp(new Date()), namespace, topic: TOPICS[event], event: any(`containerd.events.${event}`, body) };
-    this.queue = this.queue.then(() => this.send(envelope));
+    this.pending++;
+    this.queue = this.queue.then(() => this.send(envelope)).finally(() => this.pending--);
+  }
+
+  /** Nothing waits to be published. */
+  get idle(): boolean {
+    return this.pending === 0;
+  }
+
+  /** Resolves once what was published so far has gone out (or failed). */
+  drained(): Promise<void> {
+    return this.queue;
   }
 
   private async send(envelope: Msg): Promise<void> {

@@ -1,26 +1,36 @@
 // containerd-shim-rocker-v2: the shim v2 binary containerd runs for the runtime
 // `io.containerd.rocker.v2` (docs/shim.md); its C front (shim/start/) answers `start`
 // when the namespace's shim runs and execs this (bin/containerd-shim-rocker-v2-node) otherwise.
-//   -namespace NS -address ADDR -publish-binary BIN [-id ID] [-bundle DIR] [-debug] start|delete
-// `start` (cwd: the bundle) prints the ttrpc address of the shim process serving
-// the namespace, starting that process first if none runs: one long-lived shim
-// serves every container of a containerd namespace (pods included), so Node's
-// start-up and memory are paid once, not per container. `delete` is containerd's
-// cleanup after a shim died: the container is force-deleted with the runtime's
-// own code and a DeleteResponse is written to stdout.
+//   -namespace NS -address ADDR -publish-binary BIN [-id ID] [-bundle DIR] [-debug] start|delete|worker
+// `start` (cwd: the bundle) prints the ttrpc address of the shim serving the
+// namespace, starting it first if none runs: one long-lived shim serves every
+// container of a containerd namespace (pods included). That shim is the small C
+// holder (shim/holder/), which owns the socket and the containers and starts
+// `worker`, this file's Node task service, only while there is work: Node's
+// memory is paid while containerd calls, not for as long as containers run.
+// `delete` is containerd's cleanup after a shim died: the container is
+// force-deleted with the runtime's own code and a DeleteResponse is written to stdout.
 import { spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** Where containerd 1.6's own shims put their sockets. */
 const SOCKET_DIR = '/run/containerd/s';
 /** The runtime's --root per namespace, beside the runc shim's /run/containerd/runc/<ns>. */
 const RUNTIME_ROOT = '/run/containerd/rocker';
+const HOLDER = fileURLToPath(new URL('../rocker-shim-holder', import.meta.url));
 const READY_TIMEOUT_MS = 30_000;
-/** How long a shim serving no container waits for a new one before it exits. */
-const IDLE_EXIT_MS = 10_000;
+/**
+ * How long a worker with nothing to do stays: calls that come closer together (kubelet's
+ * exec probes, every 10 s by default; a pod's containers) find it running.
+ */
+const LINGER_MS = 20_000;
+/** A shim serving no container exits after containerd has been quiet this long (the holder checks too). */
+const QUIET_EXIT_MS = 10_500;
+const IDLE_CHECK_MS = 2_500;
 
 interface Flags {
   namespace: string;
@@ -82,13 +92,16 @@ async function start(f: Flags): Promise<void> {
   if (!(await alive(path))) {
     // Two containers created at once must not start two shims for one socket.
     const { lockFileByte } = await import('../runtime/state/file-lock.js');
+    const { replaceFile } = await import('../runtime/state/state-file.js');
     const root = runtimeRoot(f.namespace);
     mkdirSync(root, { recursive: true, mode: 0o711 });
     const lock = await lockFileByte(join(root, 'shim.lock'), 0);
     try {
       if (!(await alive(path))) {
         rmSync(path, { force: true });
-        await spawnServer(f);
+        await spawnHolder(f, path);
+        // The C front (shim/start/start.c) answers `start` from this record while the socket answers.
+        replaceFile(join(root, 'shim.address'), `${path}\n${f.address}\n`, 0o644);
       }
     } finally {
       lock.release();
@@ -100,10 +113,11 @@ async function start(f: Flags): Promise<void> {
   process.stdout.write(address);
 }
 
-/** Starts `serve` in its own session, stdio detached (containerd waits for start's output to close), and waits until it listens. */
-function spawnServer(f: Flags): Promise<void> {
-  const args = [process.argv[1], '-namespace', f.namespace, '-address', f.address, '-publish-binary', f.publishBinary, ...(f.debug ? ['-debug'] : []), 'serve'];
-  const child = spawn(process.execPath, args, { cwd: '/', detached: true, stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
+/** Starts the holder in its own session, stdio detached (containerd waits for start's output to close), and waits until it listens. */
+function spawnHolder(f: Flags, path: string): Promise<void> {
+  const worker = [process.execPath, process.argv[1], '-namespace', f.namespace, '-address', f.address, '-publish-binary', f.publishBinary, ...(f.debug ? ['-debug'] : []), 'worker'];
+  const args = ['--socket', path, '--record', join(runtimeRoot(f.namespace), 'shim.address'), '--ready-fd', '3', '--', ...worker];
+  const child = spawn(HOLDER, args, { cwd: '/', detached: true, stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
   const ready = child.stdio[3]!;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => done(new Error(`the shim did not listen within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
@@ -123,44 +137,34 @@ function spawnServer(f: Flags): Promise<void> {
   });
 }
 
-async function serveMain(f: Flags): Promise<void> {
+/** The task service, started by the holder with their channel as fd 3; it ends when the holder closes it. */
+async function workerMain(f: Flags): Promise<void> {
   const root = runtimeRoot(f.namespace);
   mkdirSync(root, { recursive: true, mode: 0o711 });
   const { Logger } = await import('../runtime/log/logger.js');
   const logger = new Logger({ file: join(root, 'shim.log'), format: 'json' });
-  const { serve } = await import('./ttrpc.js');
+  const { HolderChannel } = await import('./holder-channel.js');
   const { TaskService } = await import('./task-service.js');
   const { Publisher } = await import('./events.js');
-  const path = socketPath(f);
   const events = new Publisher((process.env.TTRPC_ADDRESS ?? `${f.address}.ttrpc`).replace(/^unix:\/\//, ''), logger);
-  let lastConnection = Date.now();
-  const tasks = new TaskService(f.namespace, root, events, logger, () => {
-    // containerd connects right after a `start` that found this shim, and the next
-    // `ctr run --rm` of a script often comes a moment after the last one's Shutdown: a
-    // connection within IDLE_EXIT_MS (or a container since) keeps the shim.
-    const asked = Date.now();
-    setTimeout(() => {
-      if (tasks.size > 0 || lastConnection >= asked) return;
-      rmSync(record, { force: true });
-      server.close();
-      rmSync(path, { force: true });
-      process.exit(0);
-    }, IDLE_EXIT_MS);
+  let channel: InstanceType<typeof HolderChannel> | undefined;
+  const tasks = new TaskService(f.namespace, root, events, logger, {
+    release: (key, response) => channel!.release(key, response),
+    watch: (pid, exitFile) => channel!.watch(pid, exitFile),
   });
-  const server = serve(path, 'containerd.task.v2.Task', tasks.handlers(), () => (lastConnection = Date.now()));
-  // The C front (shim/start/start.c) answers `start` from this record while the socket answers.
-  const record = join(root, 'shim.address');
-  server.once('listening', () => {
-    writeFileSync(`${record}.tmp`, `${path}\n${f.address}\n`);
-    renameSync(`${record}.tmp`, record);
-    writeFileSync(3, 'ok\n');
-    closeSync(3);
+  channel = new HolderChannel(3, 'containerd.task.v2.Task', tasks.handlers(), () => {
+    // Ended by the holder: what is being published goes out first.
+    void events.drained().then(() => process.exit(0));
   });
-  server.once('error', (e) => {
-    writeFileSync(3, `${e.message}\n`);
-    process.exit(1);
-  });
-  // A signal from a terminal or a process group must not end the containers' shim.
+  tasks.recover();
+  const timer = setInterval(() => {
+    const quiet = Date.now() - channel!.lastActivity;
+    if (channel!.inflight > 0 || !events.idle) return;
+    if (tasks.size === 0 && quiet >= QUIET_EXIT_MS) channel!.quit();
+    if (!tasks.hasExecs && quiet >= LINGER_MS) channel!.idle();
+  }, IDLE_CHECK_MS);
+  timer.unref();
+  // A signal from a terminal or a process group must not end the shim's work.
   process.on('SIGINT', () => undefined);
   process.on('SIGHUP', () => undefined);
   process.on('SIGPIPE', () => undefined);
@@ -174,13 +178,16 @@ async function deleteMain(f: Flags): Promise<void> {
   const { unmountRootfs } = await import('./rootfs.js');
   const { readExit, readInitPid } = await import('./files.js');
   const { encode, timestamp } = await import('./proto.js');
+  const { removeTask } = await import('./task-record.js');
   try {
     await deleteContainer(runtimeRoot(f.namespace), f.id, true, false, logger);
   } catch (e) {
     logger.warn(`delete ${f.id}: ${(e as Error).message}`);
   }
   await unmountRootfs(bundle);
-  // The monitor records the exit of the init the delete killed, right after.
+  // No later worker takes it over.
+  removeTask(runtimeRoot(f.namespace), f.id);
+  // The holder (or a terminal's monitor), if alive, records the exit of the init the delete killed.
   let exit = readExit(bundle);
   for (let i = 0; !exit && i < 20; i++) {
     await new Promise((r) => setTimeout(r, 50));
@@ -197,7 +204,7 @@ async function main(argv: string[]): Promise<void> {
     f = parseFlags(argv);
     if (f.action === 'start') await start(f);
     else if (f.action === 'delete') await deleteMain(f);
-    else if (f.action === 'serve') await serveMain(f);
+    else if (f.action === 'worker') await workerMain(f);
     else throw new Error(`unknown action ${JSON.stringify(f.action)}: expected start or delete`);
   } catch (e) {
     process.stderr.write(`containerd-shim-rocker-v2: ${(e as Error).message}\n`);

@@ -2,10 +2,13 @@
 // shim process serves. The container work is the runtime's own code, in-process:
 // launch/create, start, exec, kill, delete and the cgroup operations, the same
 // functions rocker-runtime's verbs call. nsexec starts each init under its own
-// rocker-monitor (front/monitor/), which holds it as subreaper, gives it
-// containerd's stdio fifos and records its exit in <bundle>/rocker-exit.json;
-// the shim watches that file. Exec processes stay children of a foreground nsexec
-// here, which reports their exit on its socket.
+// The init's stdio are containerd's fifos; the holder (shim/holder/) is its subreaper and
+// records its exit in <bundle>/rocker-exit.json, which this worker watches. A terminal's
+// init runs under its own rocker-monitor (front/monitor/), which relays the terminal and
+// records the exit the same way. Exec processes stay children of a foreground nsexec
+// here, which reports their exit on its socket (so the worker stays while any exists).
+// Each container is recorded (shim/task-record.ts): the worker ends when idle and the
+// next one carries on from the records.
 import { existsSync, mkdirSync, openSync, closeSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -25,13 +28,14 @@ import { deriveStatus } from '../runtime/state/status.js';
 import { NotFoundError, StateConflictError, UsageError, SpecError } from '../runtime/errors.js';
 import type { OciProcess } from '../runtime/spec/types.js';
 import type { Logger } from '../runtime/log/logger.js';
-import { Code, RpcError, type Handler } from './ttrpc.js';
-import { any, timestamp, type Msg } from './proto.js';
+import { Code, Parked, RpcError, type Handler } from './ttrpc.js';
+import { any, encode, timestamp, type Msg } from './proto.js';
 import { mountRootfs, unmountRootfs, type Mount } from './rootfs.js';
 import { metricsOf } from './metrics.js';
 import { resizeTerminal } from '../front/monitor/control.js';
 import { CONTROL_FIFO, DELETED_MARKER, EXIT_FILE, INIT_PID_FILE, readExit } from './files.js';
 import type { Publisher } from './events.js';
+import { loadTasks, removeTask, saveTask, type TaskRecord } from './task-record.js';
 
 const MONITOR = fileURLToPath(new URL('../rocker-monitor', import.meta.url));
 /** Console sockets: a path must fit in 108 bytes, which a bundle path may not leave room for. */
@@ -49,7 +53,6 @@ interface Proc {
   terminal: boolean;
   started: boolean;
   exit?: { status: number; at: Date };
-  waiters: (() => void)[];
 }
 
 interface ExecProc extends Proc {
@@ -67,7 +70,20 @@ interface Container {
   watcher?: FSWatcher;
   /** The container's cgroup paths, whose OOM kill count is read when the init exits. */
   cgroupPaths: Record<string, string>;
+  /** Its TaskExit was published. */
+  exitTold: boolean;
 }
+
+/** What the worker needs of the holder (shim/holder-channel.ts). */
+export interface Holder {
+  /** Answers the Waits parked under `key` with `response`, a ttrpc.Response. */
+  release(key: string, response: Msg): void;
+  /** The holder reaps `pid` (an init without a monitor) and records its exit in `exitFile`. */
+  watch(pid: number, exitFile: string): void;
+}
+
+/** The key under which a process's Waits are parked in the holder. */
+const waitKey = (id: string, execId: string): string => `${id}/${execId}`;
 
 /**
  * A blocking read end of a stdin fifo, without waiting for a writer: a plain open
@@ -107,14 +123,12 @@ function newProc(execId: string, r: Msg): Proc {
     stderr: String(r.stderr ?? ''),
     terminal: Boolean(r.terminal),
     started: false,
-    waiters: [],
   };
 }
 
-function finish(p: Proc, status: number, at: Date): void {
-  if (p.exit) return;
-  p.exit = { status, at };
-  for (const w of p.waiters.splice(0)) w();
+function recordOf(c: Container): TaskRecord {
+  const { stdin, stdout, stderr, terminal, pid, started } = c.init;
+  return { id: c.id, bundle: c.bundle, stdin, stdout, stderr, terminal, pid, started, mounted: c.mounted, cgroupPaths: c.cgroupPaths, exitTold: c.exitTold };
 }
 
 export class TaskService {
@@ -126,12 +140,42 @@ export class TaskService {
     private readonly root: string,
     private readonly events: Publisher,
     private readonly logger: Logger,
-    /** Called when Shutdown finds no container left. */
-    private readonly onIdle: () => void,
+    private readonly holder: Holder,
   ) {}
 
   get size(): number {
     return this.containers.size;
+  }
+
+  /** An exec process is known (running, or exited and not yet deleted): this worker must stay. */
+  get hasExecs(): boolean {
+    for (const c of this.containers.values()) if (c.execs.size > 0) return true;
+    return false;
+  }
+
+  /** Takes over the containers an earlier worker recorded, publishing exits it did not see. */
+  recover(): void {
+    for (const rec of loadTasks(this.root)) {
+      const init: Proc = { execId: '', pid: rec.pid, stdin: rec.stdin, stdout: rec.stdout, stderr: rec.stderr, terminal: rec.terminal, started: rec.started };
+      const c: Container = { id: rec.id, bundle: rec.bundle, init, execs: new Map(), mounted: rec.mounted, cgroupPaths: rec.cgroupPaths, exitTold: rec.exitTold };
+      this.containers.set(c.id, c);
+      try {
+        c.watcher = watch(c.bundle, () => this.checkExit(c));
+      } catch {
+        // no bundle: containerd removed it; its record waits for Delete
+      }
+      this.checkExit(c);
+    }
+  }
+
+  private save(c: Container): void {
+    saveTask(this.root, recordOf(c));
+  }
+
+  private finish(c: Container, p: Proc, status: number, at: Date): void {
+    if (p.exit) return;
+    p.exit = { status, at };
+    this.holder.release(waitKey(c.id, p.execId), { payload: encode('containerd.task.v2.WaitResponse', { exitStatus: status, exitedAt: timestamp(at) }) });
   }
 
   private container(id: string): Container {
@@ -192,11 +236,13 @@ export class TaskService {
     if (this.containers.has(id)) throw new RpcError(Code.AlreadyExists, `container ${id}: already exists`);
     if (r.checkpoint) throw new RpcError(Code.Unimplemented, 'restore from a checkpoint is not supported by rocker');
     const init = newProc('', r);
-    const c: Container = { id, bundle, init, execs: new Map(), mounted: false, cgroupPaths: {} };
+    const c: Container = { id, bundle, init, execs: new Map(), mounted: false, cgroupPaths: {}, exitTold: false };
     // Reserved now: a second Create of the id while this one works is refused.
     this.containers.set(id, c);
     const pidFile = join(bundle, INIT_PID_FILE);
+    const exitFile = join(bundle, EXIT_FILE);
     let consoleSocket: string | undefined;
+    let stdio: [number, number, number] | undefined;
     try {
       const mounts = (r.rootfs as Mount[] | undefined) ?? [];
       if (mounts.length) {
@@ -207,13 +253,19 @@ export class TaskService {
         mkdirSync(SOCKET_DIR, { recursive: true, mode: 0o700 });
         consoleSocket = join(SOCKET_DIR, `${randomBytes(8).toString('hex')}.console`);
       }
-      // nsexec's socket is its fd 3 (no preserved fds); the monitor keeps no copy of it.
-      const via = [MONITOR, '--pid-file', pidFile, '--exit-file', join(bundle, EXIT_FILE), '--await-pid-file', '--pass-fd', '3'];
-      if (init.stdin) via.push('--stdin-fifo', init.stdin);
-      if (init.stdout) via.push('--stdout-fifo', init.stdout);
-      if (init.stderr && !init.terminal) via.push('--stderr-fifo', init.stderr);
-      if (consoleSocket) via.push('--console-socket', consoleSocket, '--control-fifo', join(bundle, CONTROL_FIFO));
-      via.push('--');
+      let launch;
+      if (consoleSocket) {
+        // A terminal is relayed by a monitor. nsexec's socket is its fd 3 (no preserved fds); the monitor keeps no copy of it.
+        const via = [MONITOR, '--pid-file', pidFile, '--exit-file', exitFile, '--await-pid-file', '--pass-fd', '3'];
+        if (init.stdin) via.push('--stdin-fifo', init.stdin);
+        if (init.stdout) via.push('--stdout-fifo', init.stdout);
+        via.push('--console-socket', consoleSocket, '--control-fifo', join(bundle, CONTROL_FIFO), '--');
+        launch = { via };
+      } else {
+        // containerd's fifos are the init's own stdio: nothing copies them.
+        stdio = this.stdio(init);
+        launch = { stdio };
+      }
       // The exit file is watched before the init can exist, so no exit is missed.
       c.watcher = watch(bundle, () => this.checkExit(c));
       const created = await createContainer({
@@ -229,11 +281,14 @@ export class TaskService {
         foreground: false,
         startRightAway: false,
         logger: this.logger,
-        launch: { via },
+        launch,
       });
       created.channel.close();
       init.pid = created.state.pid;
       c.cgroupPaths = created.state.cgroupPaths;
+      // The holder reaps it: its subreaper, once nsexec has let it go.
+      if (!consoleSocket) this.holder.watch(init.pid, exitFile);
+      this.save(c);
     } catch (e) {
       // An empty pid file tells the waiting monitor that no init is coming.
       if (!existsSync(pidFile)) writeFileSync(pidFile, '');
@@ -241,6 +296,9 @@ export class TaskService {
       if (c.mounted) await unmountRootfs(bundle);
       this.containers.delete(id);
       throw e;
+    } finally {
+      // nsexec has its copies (the spawn is synchronous).
+      for (const fd of new Set(stdio)) closeSync(fd);
     }
     this.publish('TaskCreate', {
       containerId: id,
@@ -271,8 +329,11 @@ export class TaskService {
     // at the exit rather than watched: a v1 watch costs a helper process per container.
     if (this.oomKills(c) > 0) this.publish('TaskOOM', { containerId: c.id });
     const at = new Date(rec.exitedAt);
-    finish(c.init, rec.exitCode, at);
+    this.finish(c, c.init, rec.exitCode, at);
+    if (c.exitTold) return;
+    c.exitTold = true;
     this.publish('TaskExit', { containerId: c.id, id: c.id, pid: c.init.pid, exitStatus: rec.exitCode, exitedAt: timestamp(at) });
+    this.save(c);
   }
 
   private async start(r: Msg): Promise<Msg> {
@@ -281,13 +342,14 @@ export class TaskService {
     if (!execId) {
       await startContainer(this.root, c.id, this.logger);
       c.init.started = true;
+      this.save(c);
       this.publish('TaskStart', { containerId: c.id, pid: c.init.pid });
       return { pid: c.init.pid };
     }
     const p = this.proc(c, execId) as ExecProc;
     if (p.started) throw new RpcError(Code.FailedPrecondition, `process ${execId} already started`);
     p.started = true;
-    const fds = this.execStdio(p);
+    const fds = this.stdio(p);
     const channel = NsexecChannel.spawn(0, { stdio: fds });
     // nsexec has its copies (the spawn is synchronous).
     for (const fd of new Set(fds)) closeSync(fd);
@@ -307,7 +369,7 @@ export class TaskService {
       );
     } catch (e) {
       channel.abort();
-      finish(p, 255, new Date());
+      this.finish(c, p, 255, new Date());
       throw e;
     }
     this.publish('TaskExecStarted', { containerId: c.id, execId, pid: p.pid });
@@ -316,12 +378,12 @@ export class TaskService {
 
   private execExited(c: Container, p: ExecProc, status: number): void {
     const at = new Date();
-    finish(p, status, at);
+    this.finish(c, p, status, at);
     this.publish('TaskExit', { containerId: c.id, id: p.execId, pid: p.pid, exitStatus: status, exitedAt: timestamp(at) });
   }
 
-  /** An exec's fds 0-2: containerd's fifos (the output ones read-write, so no reader is needed), else /dev/null. */
-  private execStdio(p: ExecProc): [number, number, number] {
+  /** A process's fds 0-2: containerd's fifos (the output ones read-write, so no reader is needed), else /dev/null. */
+  private stdio(p: Proc): [number, number, number] {
     const out = openSync(p.stdout || '/dev/null', 'r+');
     const err = p.stderr && !p.terminal ? openSync(p.stderr, 'r+') : out;
     return [p.stdin ? openStdinFifo(p.stdin) : openSync('/dev/null', 'r'), out, err];
@@ -369,9 +431,11 @@ export class TaskService {
   }
 
   private async wait(r: Msg): Promise<Msg> {
-    const p = this.proc(this.container(String(r.id)), String(r.execId ?? ''));
-    if (!p.exit) await new Promise<void>((res) => p.waiters.push(res));
-    return { exitStatus: p.exit!.status, exitedAt: timestamp(p.exit!.at) };
+    const c = this.container(String(r.id));
+    const p = this.proc(c, String(r.execId ?? ''));
+    // Held by the holder until the exit: a Wait outlives this worker.
+    if (!p.exit) throw new Parked(waitKey(c.id, p.execId));
+    return { exitStatus: p.exit.status, exitedAt: timestamp(p.exit.at) };
   }
 
   private async kill(r: Msg): Promise<Msg> {
@@ -407,8 +471,9 @@ export class TaskService {
     this.checkExit(c);
     c.watcher?.close();
     const exit = c.init.exit ?? { status: 137, at: new Date() };
-    finish(c.init, exit.status, exit.at);
+    this.finish(c, c.init, exit.status, exit.at);
     this.containers.delete(c.id);
+    removeTask(this.root, c.id);
     rmSync(join(c.bundle, INIT_PID_FILE), { force: true });
     writeFileSync(join(c.bundle, DELETED_MARKER), '');
     this.publish('TaskDelete', { containerId: c.id, pid: c.init.pid, exitStatus: exit.status, exitedAt: timestamp(exit.at), id: c.id });
@@ -452,12 +517,13 @@ export class TaskService {
 
   private async connect(r: Msg): Promise<Msg> {
     const c = this.containers.get(String(r.id));
-    return { shimPid: process.pid, taskPid: c?.init.pid ?? 0 };
+    // The shim is the holder, which outlives this worker.
+    return { shimPid: process.ppid, taskPid: c?.init.pid ?? 0 };
   }
 
   private async shutdown(): Promise<Msg> {
-    // One shim serves many containers: it goes only when the last one has.
-    if (this.containers.size === 0) setImmediate(this.onIdle);
+    // One shim serves many containers: it goes when the last one has and containerd is
+    // quiet (shim/main.ts tells the holder).
     return {};
   }
 

@@ -3,13 +3,13 @@
 // body. A request (type 1) carries ttrpc.Request {service, method, payload}; its
 // response (type 2, same stream id) ttrpc.Response {status, payload}. Unary calls
 // only, which is all containerd's task and events services use.
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { createConnection, type Socket } from 'node:net';
 import { decode, encode, methodTypes, type Msg } from './proto.js';
 
 const HEADER = 10;
 const MAX_MESSAGE = 4 << 20;
-const REQUEST = 1;
-const RESPONSE = 2;
+export const REQUEST = 1;
+export const RESPONSE = 2;
 
 /** gRPC status codes, as containerd's errdefs reads them. */
 export const Code = { Unknown: 2, InvalidArgument: 3, NotFound: 5, AlreadyExists: 6, FailedPrecondition: 9, Unimplemented: 12, Internal: 13 } as const;
@@ -20,7 +20,7 @@ export class RpcError extends Error {
   }
 }
 
-function frame(stream: number, type: number, body: Uint8Array): Buffer {
+export function frame(stream: number, type: number, body: Uint8Array): Buffer {
   const b = Buffer.allocUnsafe(HEADER + body.length);
   b.writeUInt32BE(body.length, 0);
   b.writeUInt32BE(stream, 4);
@@ -48,36 +48,32 @@ function readFrames(sock: Socket, onFrame: (stream: number, type: number, body: 
   });
 }
 
-/** A method: the decoded request in, the response message out (or an RpcError thrown). */
+/** A method: the decoded request in, the response message out (or an RpcError thrown, or a Parked). */
 export type Handler = (req: Msg) => Promise<Msg>;
 
-export function serve(path: string, service: string, handlers: Record<string, Handler>, onConnection?: (sock: Socket) => void): Server {
-  const server = createServer((sock) => {
-    onConnection?.(sock);
-    sock.on('error', () => sock.destroy());
-    readFrames(sock, (stream, type, body) => {
-      if (type !== REQUEST) return;
-      void answer(body).then((res) => {
-        if (!sock.destroyed) sock.write(frame(stream, RESPONSE, encode('ttrpc.Response', res)));
-      });
-    });
-  });
+/**
+ * Thrown by a method whose answer comes later (a Wait for a running process): the
+ * transport hands the request to whoever holds it (the holder, shim/holder-channel.ts)
+ * until a response under the same key is released.
+ */
+export class Parked {
+  constructor(readonly key: string) {}
+}
 
-  async function answer(body: Buffer): Promise<Msg> {
-    try {
-      const req = decode('ttrpc.Request', body);
-      const handler = req.service === service ? handlers[req.method as string] : undefined;
-      const types = handler && methodTypes(service, req.method as string);
-      if (!handler || !types) throw new RpcError(Code.Unimplemented, `${req.service}/${req.method} is not implemented by containerd-shim-rocker-v2`);
-      const out = await handler(decode(types.request, req.payload as Uint8Array));
-      return { payload: encode(types.response, out) };
-    } catch (e) {
-      const err = e instanceof RpcError ? e : new RpcError(Code.Unknown, e instanceof Error ? e.message : String(e));
-      return { status: { code: err.code, message: err.message } };
-    }
+/** The ttrpc.Response to a request's body, or where it was parked. */
+export async function answer(service: string, handlers: Record<string, Handler>, body: Uint8Array): Promise<Msg | Parked> {
+  try {
+    const req = decode('ttrpc.Request', body);
+    const handler = req.service === service ? handlers[req.method as string] : undefined;
+    const types = handler && methodTypes(service, req.method as string);
+    if (!handler || !types) throw new RpcError(Code.Unimplemented, `${req.service}/${req.method} is not implemented by containerd-shim-rocker-v2`);
+    const out = await handler(decode(types.request, req.payload as Uint8Array));
+    return { payload: encode(types.response, out) };
+  } catch (e) {
+    if (e instanceof Parked) return e;
+    const err = e instanceof RpcError ? e : new RpcError(Code.Unknown, e instanceof Error ? e.message : String(e));
+    return { status: { code: err.code, message: err.message } };
   }
-  server.listen(path);
-  return server;
 }
 
 /** A client for unary calls on one connection (the shim's events to containerd). */

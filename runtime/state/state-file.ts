@@ -114,8 +114,13 @@ export function salvageState(id: string, salvage: Record<string, unknown>): Cont
   };
 }
 
+/** Writes `path` whole (a temporary name renamed over it): a reader sees the old file or the new one. */
+export function replaceFile(path: string, data: string, mode = 0o600): void {
+  const tmp = `${path}.tmp`;
+  writeFileSync(tmp, data, { mode });
+  renameSync(tmp, path);
+}
+
 export function writeState(cd: ContainerDir, st: ContainerState): void {
-  const tmp = `${cd.stateFile}.tmp`;
-  writeFileSync(tmp, JSON.stringify(st), { mode: 0o600 });
-  renameSync(tmp, cd.stateFile);
+  replaceFile(cd.stateFile, JSON.stringify(st));
 }

@@ -4,7 +4,7 @@
 // namespace, events, and containerd's cleanup after the shim is SIGKILLed.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { spawn } from 'node:child_process';
@@ -30,9 +30,25 @@ let ctr;
 /** The shim's socket (from a bundle's `address`): a SIGKILLed shim leaves it behind. */
 const shimSockets = new Set();
 
-/** The shim processes serving this daemon (their argv names its socket and `serve`). */
+/** The argv of the processes whose command line names this daemon's socket. */
+function daemonProcesses() {
+  return pidsWithCmdline(daemon.socket).flatMap((pid) => {
+    try {
+      return [{ pid, args: readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean) }];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** The shims serving this daemon: their holders (shim/holder/), which own the socket and the containers. */
 function shimPids() {
-  return pidsWithCmdline(daemon.socket).filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('serve'));
+  return daemonProcesses().filter((p) => p.args[0].endsWith('/rocker-shim-holder')).map((p) => p.pid);
+}
+
+/** The shim's Node workers (the holder's children while there are calls to answer). */
+function workerPids() {
+  return daemonProcesses().filter((p) => p.args.at(-1) === 'worker' && !p.args[0].endsWith('/rocker-shim-holder')).map((p) => p.pid);
 }
 
 async function taskInfo(id) {
@@ -301,7 +317,7 @@ describe('containerd with containerd-shim-rocker-v2', { timeout: 300_000 }, () =
     const [shim] = shimPids();
     assert.ok(shim, 'no shim process');
     process.kill(shim, 'SIGKILL');
-    // The container is held by its monitor, not by the shim.
+    // The container does not die with its shim: the init is re-parented and runs on.
     assert.ok(existsSync(`/proc/${pid}`), 'the container died with the shim');
     // containerd sees the connection close and runs `containerd-shim-rocker-v2 delete`.
     await until('containerd cleaned up the task', async () => (await taskInfo('crash')) === undefined);
@@ -311,6 +327,21 @@ describe('containerd with containerd-shim-rocker-v2', { timeout: 300_000 }, () =
     // The next container starts a new shim.
     const again = await ctr.run(['run', ...RUNTIME, '--rm', BUSYBOX_REF, 'after', 'sh', '-c', 'exit 4']);
     assert.equal(again.code, 4, describeResult(again));
+  });
+
+  test('the Node worker ends when idle; a container exiting meanwhile is told to the ctr waiting for it', async () => {
+    const id = 'sleeper';
+    // The container waits for a file the test creates through its rootfs once the worker is gone.
+    const run = ctr.background(['run', ...RUNTIME, '--rm', BUSYBOX_REF, id, 'sh', '-c', 'echo up; while [ ! -e /go ]; do sleep 0.2; done; exit 5']);
+    await run.waitFor(/up/);
+    await until('the worker ended', () => workerPids().length === 0, 60_000);
+    assert.equal(shimPids().length, 1, 'one holder keeps the container');
+    const bundle = join(daemon.dir, 'state', 'io.containerd.runtime.v2.task', ns, id);
+    writeFileSync(join(bundle, 'rootfs', 'go'), '');
+    const r = await run.done;
+    // ctr's Wait was parked in the holder; the holder reaped the init and woke a worker to tell it.
+    assert.equal(r.code, 5, describeResult(r));
+    assertGone(id);
   });
 
   test('the shim exits once it has served no container for a while', async () => {
