@@ -12,13 +12,17 @@ import { unmountUnder, pidsWithCmdline, killPids, listeningSockets, removeCgroup
 
 const START_TIMEOUT_MS = 30_000;
 // Where the runc v2 shim points every runtime's --root: /run/containerd/runc/<namespace>.
-const SHIM_RUNTIME_ROOT = '/run/containerd/runc';
+export const SHIM_RUNTIME_ROOT = '/run/containerd/runc';
 // containerd-shim-rocker-v2's runtime root per namespace (shim/main.ts); CRI's k8s.io one is
 // shared with other daemons, and its containers' dirs go with their deletion.
-const ROCKER_SHIM_ROOT = '/run/containerd/rocker';
+export const ROCKER_SHIM_ROOT = '/run/containerd/rocker';
+// Where containerd-shim-rocker-v2 makes its console sockets (shim/task-service.ts).
+const ROCKER_SHIM_CONSOLE_SOCKETS = '/run/rocker-shim';
 // The namespace the CRI plugin keeps its pods, containers and images in.
 export const CRI_NAMESPACE = 'k8s.io';
 export const RUNC_SHIM = 'io.containerd.runc.v2';
+// rocker's own shim: containerd runs containerd-shim-rocker-v2, found on its PATH.
+export const ROCKER_SHIM = 'io.containerd.rocker.v2';
 // containerd finds a shim by runtime type on its PATH: the repo's bin/ is appended to
 // it so that a shim built there (containerd-shim-rocker-v2) is found, shadowing nothing.
 const REPO_BIN = fileURLToPath(new URL('../../../bin', import.meta.url));
@@ -163,12 +167,14 @@ export class ContainerdDaemon {
     const sockets = listeningSockets(shims);
     killPids(shims);
     for (const path of sockets) rmSync(path, { force: true });
+    // What a failed test left without a shim (the rocker shim's monitors): their argv names a path in our dir.
+    killPids(pidsWithCmdline(this.dir));
     for (const ns of this.namespaces) {
       await removeCgroupTree(`/${ns}`);
       rmSync(join(SHIM_RUNTIME_ROOT, ns), { recursive: true, force: true });
       rmSync(join(ROCKER_SHIM_ROOT, ns), { recursive: true, force: true });
     }
-    for (const d of [SHIM_RUNTIME_ROOT, ROCKER_SHIM_ROOT, '/run/containerd/s', '/run/containerd/fifo', '/run/containerd']) rmdirQuiet(d);
+    for (const d of [SHIM_RUNTIME_ROOT, ROCKER_SHIM_ROOT, '/run/containerd/s', '/run/containerd/fifo', '/run/containerd', ROCKER_SHIM_CONSOLE_SOCKETS]) rmdirQuiet(d);
     await unmountUnder(this.dir);
     rmSync(this.dir, { recursive: true, force: true });
   }

@@ -7,11 +7,13 @@ const DEFAULT_TIMEOUT_MS = 60_000 * (Number(process.env.TEST_SLOWDOWN) || 1);
 
 /**
  * Runs a command to completion and collects its output.
+ * @param {{env?: NodeJS.ProcessEnv, timeout?: number, input?: string}} [opts] input: the
+ *   command's stdin (a pipe that then closes); without it, stdin is /dev/null.
  * @returns {Promise<{code: number|null, signal: string|null, stdout: string, stderr: string, timedOut: boolean}>}
  */
-export function run(cmd, args, { env, timeout = DEFAULT_TIMEOUT_MS } = {}) {
+export function run(cmd, args, { env, timeout = DEFAULT_TIMEOUT_MS, input } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let timedOut = false;
@@ -29,6 +31,8 @@ export function run(cmd, args, { env, timeout = DEFAULT_TIMEOUT_MS } = {}) {
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr, timedOut });
     });
+    // A command may exit without reading its input: EPIPE is its business, not a test error.
+    child.stdin?.on('error', () => {}).end(input);
   });
 }
 

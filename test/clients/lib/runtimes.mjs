@@ -28,8 +28,18 @@ export function runtimesUnderTest() {
  * @param {Record<string, string>} rockerGaps title -> reason
  */
 export function optionsFor(runtime, title, rockerGaps) {
-  const reason = runtime.name === 'rocker' ? rockerGaps[title] : undefined;
-  return reason ? { skip: `rocker: ${reason}` } : {};
+  return runtime.name === 'rocker' ? skipGap(rockerGaps, title, 'rocker') : {};
+}
+
+/**
+ * Test options skipping a subtest (or with '*' a whole suite) that `gaps` lists.
+ * @param {Record<string, string>} gaps title -> reason (its FINDINGS.md entry)
+ * @param {string} title
+ * @param {string} who what the gap is of, leading the skip reason
+ */
+export function skipGap(gaps, title, who) {
+  const reason = gaps[title];
+  return reason ? { skip: `${who}: ${reason}` } : {};
 }
 
 /** A name unique to this process, usable as a containerd namespace, id or cgroup name. */

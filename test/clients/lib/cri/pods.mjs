@@ -4,12 +4,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ContainerdDaemon, CRI_NAMESPACE, RUNC_SHIM } from '../containerd-daemon.mjs';
+import { ContainerdDaemon, CRI_NAMESPACE, RUNC_SHIM, ROCKER_SHIM } from '../containerd-daemon.mjs';
 import { buildBusyboxArchive, BUSYBOX_REF, PAUSE_REF } from '../busybox-image.mjs';
 import { runOk } from '../proc.mjs';
 
 const bin = (name) => fileURLToPath(new URL(`../../../../bin/${name}`, import.meta.url));
-export const ROCKER_SHIM = 'io.containerd.rocker.v2';
 
 /**
  * runc and rocker-runtime under containerd's runc shim, and the rocker shim (runtime
