@@ -4,7 +4,7 @@ NODE_BIN := node_modules/.bin
 COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 VERSION := $(shell node -p "require('./package.json').version")
 
-.PHONY: all deps install ts bundle validators protos nsexec fsops cgroup-helpers lock monitor shim-start check test test-cgroup2 bench demo clean
+.PHONY: all deps install ts bundle validators protos nsexec fsops cgroup-helpers lock monitor shim-start shim-holder check test test-cgroup2 bench demo clean
 
 # Debian packages the build, the tests and the benchmarks use (run as root).
 APT_PACKAGES := build-essential cmake ninja-build pkg-config libjson-c-dev libseccomp-dev \
@@ -12,7 +12,7 @@ APT_PACKAGES := build-essential cmake ninja-build pkg-config libjson-c-dev libse
 	containernetworking-plugins iptables iproute2 procps util-linux zstd jq \
 	apache2-utils hyperfine time openssl tar debootstrap
 
-all: ts validators protos bundle nsexec fsops cgroup-helpers lock monitor shim-start dist/build-info.json
+all: ts validators protos bundle nsexec fsops cgroup-helpers lock monitor shim-start shim-holder dist/build-info.json
 
 # Everything a fresh Debian 12 machine needs, as root. Recommends are kept: podman
 # and containerd are tested with what Debian installs alongside them by default.
@@ -101,6 +101,11 @@ monitor: node_modules/.package-lock.json
 shim-start: node_modules/.package-lock.json
 	$(call cmake_build,shim/start,build/shim-start)
 	install -D -m 0755 build/shim-start/containerd-shim-rocker-v2 dist/containerd-shim-rocker-v2
+
+# rocker-shim-holder: the resident C half of the containerd shim (docs/shim.md, "The holder").
+shim-holder: node_modules/.package-lock.json
+	$(call cmake_build,shim/holder,build/shim-holder)
+	install -D -m 0755 build/shim-holder/rocker-shim-holder dist/rocker-shim-holder
 
 # rocker-lock.node: open file description locks for the container and store locks
 # (runtime/state/file-lock.ts; Node has no API for them).

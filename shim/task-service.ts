@@ -506,7 +506,14 @@ export class TaskService {
   private async pids(r: Msg): Promise<Msg> {
     const c = this.container(String(r.id));
     const cg = await containerCgroup(this.root, c.id);
-    return { processes: (await cg.cg.pids()).map((pid) => ({ pid })) };
+    // An exec's row names it, as the runc shim's do (`ctr task ps` prints it).
+    const execOf = new Map([...c.execs.values()].filter((p) => p.pid && !p.exit).map((p) => [p.pid, p.execId]));
+    return {
+      processes: (await cg.cg.pids()).map((pid) => {
+        const execId = execOf.get(pid);
+        return execId ? { pid, info: any('containerd.runc.v1.ProcessDetails', { execId }) } : { pid };
+      }),
+    };
   }
 
   private async stats(r: Msg): Promise<Msg> {

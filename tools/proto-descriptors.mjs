@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 const BASE = 'schemas/containerd';
 const FILES = [
   'github.com/containerd/containerd/runtime/v2/task/shim.proto',
+  'github.com/containerd/containerd/runtime/v2/runc/options/oci.proto',
   'github.com/containerd/containerd/api/events/task.proto',
   'github.com/containerd/containerd/api/services/ttrpc/events/v1/events.proto',
   'github.com/containerd/cgroups/stats/v1/metrics.proto',

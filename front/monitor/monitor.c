@@ -52,8 +52,8 @@
 #include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
+#include "exit-record.h"
 
 /* A line longer than this is written as P (partial) records, as the CRI does. */
 #define LINE_MAX_BYTES 16384
@@ -105,16 +105,6 @@ static int open_log(void) {
   return 0;
 }
 
-/* RFC3339 with nanoseconds, UTC: 2026-12-05T17:41:33.123456789Z */
-static int timestamp(char *out, size_t size) {
-  struct timespec ts;
-  struct tm tm;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  gmtime_r(&ts.tv_sec, &tm);
-  size_t n = strftime(out, size, "%Y-%m-%dT%H:%M:%S", &tm);
-  return (int)n + snprintf(out + n, size - n, ".%09ldZ", ts.tv_nsec);
-}
-
 static void write_all(int fd, const char *p, size_t n) {
   while (n) {
     ssize_t w = write(fd, p, n);
@@ -127,7 +117,7 @@ static void write_all(int fd, const char *p, size_t n) {
 
 static void record(struct stream *s, const char *text, size_t n, char tag) {
   static char rec[LINE_MAX_BYTES + 128];
-  int h = timestamp(rec, 64);
+  int h = rfc3339_now(rec, 64);
   h += snprintf(rec + h, 64, " %s %c ", s->name, tag);
   memcpy(rec + h, text, n);
   rec[h + n] = '\n';
@@ -180,20 +170,6 @@ static int pump(struct stream *s) {
     s->len = 0;
   }
   return 1;
-}
-
-static void write_exit_file(int status) {
-  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  char ts[64], body[160], tmp[PATH_MAX];
-  timestamp(ts, sizeof ts);
-  int n = snprintf(body, sizeof body, "{\"exitCode\":%d,\"exitedAt\":\"%s\"}\n", code, ts);
-  snprintf(tmp, sizeof tmp, "%s.tmp", exit_file);
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return;
-  write_all(fd, body, (size_t)n);
-  fsync(fd);
-  close(fd);
-  rename(tmp, exit_file);
 }
 
 static pid_t read_pid_file(void) {
@@ -479,7 +455,7 @@ int main(int argc, char **argv) {
           continue;
         }
         if (init <= 0) {
-          snprintf(line, sizeof line, "failed %d %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), (int)getpid());
+          snprintf(line, sizeof line, "failed %d %d\n", exit_code(status), (int)getpid());
           report(line);
           /* No container: output of the failed runtime is drained, no exit file. */
           exit_file = NULL;
@@ -499,7 +475,7 @@ int main(int argc, char **argv) {
       }
     }
   }
-  if (exit_file) write_exit_file(init_status);
+  if (exit_file) write_exit_record(exit_file, init_status);
   /* Attached clients see EOF only now: the exit file is there when they look. */
   if (attach_path) unlink(attach_path);
   if (control_path) unlink(control_path);

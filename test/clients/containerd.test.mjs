@@ -20,9 +20,7 @@ import { assertLimits } from '../cgroups/helpers.mjs';
 /** Subtests that cannot pass yet, each with the FINDINGS.md entry it waits on: rocker-runtime's... */
 const ROCKER_GAPS = {};
 /** ...and containerd-shim-rocker-v2's. */
-const ROCKER_SHIM_GAPS = {
-  'task ps names an exec by its exec id': 'F3, Pids returns no ProcessDetails',
-};
+const ROCKER_SHIM_GAPS = {};
 
 /**
  * How containerd runs a task: `ctr run`'s flags choosing the shim (and its runtime), the
