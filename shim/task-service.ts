@@ -223,7 +223,7 @@ export class TaskService {
           try {
             return await fn(req);
           } catch (e) {
-            throw rpcError(e);
+            throw e instanceof Parked ? e : rpcError(e);
           }
         },
       ]),
