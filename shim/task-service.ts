@@ -57,6 +57,8 @@ interface Proc {
 
 interface ExecProc extends Proc {
   spec: OciProcess;
+  /** Sizes the terminal its nsexec relays, once started. */
+  resize?: (rows: number, cols: number) => void;
 }
 
 interface Container {
@@ -360,6 +362,7 @@ export class TaskService {
         true,
       );
       p.pid = started.pid;
+      p.resize = started.resize;
       started.exited!.then(
         (status) => this.execExited(c, p, status),
         () => this.execExited(c, p, 255),
@@ -534,10 +537,12 @@ export class TaskService {
   private async resizePty(r: Msg): Promise<Msg> {
     const c = this.container(String(r.id));
     const p = this.proc(c, String(r.execId ?? ''));
-    // An exec's terminal is relayed by its nsexec, which takes no resize: its size stays.
-    if (p !== c.init || !p.terminal || p.exit) return {};
-    // The init's terminal master is its monitor's, sized through its control fifo.
-    resizeTerminal(join(c.bundle, CONTROL_FIFO), Number(r.height), Number(r.width));
+    if (!p.terminal || p.exit) return {};
+    // An exec's terminal is relayed by its nsexec (before Start there is none: the size
+    // is dropped, as runc's shim does). The init's terminal master is its monitor's,
+    // sized through its control fifo.
+    if (p !== c.init) (p as ExecProc).resize?.(Number(r.height), Number(r.width));
+    else resizeTerminal(join(c.bundle, CONTROL_FIFO), Number(r.height), Number(r.width));
     return {};
   }
 

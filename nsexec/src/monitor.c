@@ -14,6 +14,7 @@
 #include <termios.h>
 #include <unistd.h>
 #include <json-c/json.h>
+#include "jsonutil.h"
 #include "sync.h"
 
 struct monitor {
@@ -21,6 +22,7 @@ struct monitor {
 	pid_t child;
 	int running_rfd, relay_sock, master, sigfd;
 	bool stdin_open, failed, exited;
+	bool listening; /* reading the runtime's messages: the program runs, the child's socket is closed */
 	int status;
 };
 
@@ -53,13 +55,20 @@ static int recv_fd(int sock)
 	return fd;
 }
 
+/* The one way the pty's size is set (nothing without a pty). */
+static void set_winsize(struct monitor *m, const struct winsize *ws)
+{
+	if (m->master >= 0)
+		ioctl(m->master, TIOCSWINSZ, ws);
+}
+
 /* The caller's terminal size onto the pty (nothing when fd 0 is no terminal). */
-static void copy_winsize(int master)
+static void copy_winsize(struct monitor *m)
 {
 	struct winsize ws;
 
-	if (master >= 0 && ioctl(0, TIOCGWINSZ, &ws) == 0)
-		ioctl(master, TIOCSWINSZ, &ws);
+	if (ioctl(0, TIOCGWINSZ, &ws) == 0)
+		set_winsize(m, &ws);
 }
 
 static void write_all(int fd, const char *p, ssize_t n)
@@ -109,10 +118,55 @@ static void on_running_pipe(struct monitor *m)
 		;
 	close(m->running_rfd);
 	m->running_rfd = -1;
-	if (n != 0)
+	if (n != 0) {
 		m->failed = true; /* the child reports its own error */
-	else if (nsx_sync_send_type(m->ctx->sync_fd, "running", &e) < 0)
+		return;
+	}
+	if (nsx_sync_send_type(m->ctx->sync_fd, "running", &e) < 0)
 		die(m, &e);
+	/* the child's copy of the socket closed with its execve: what comes now is ours */
+	m->listening = true;
+}
+
+/* A member of a resize message: an integer in [0, 65535] (the kernel's winsize). */
+static int window_dim(json_object *o, const char *key, unsigned short *out, struct nsx_error *e)
+{
+	json_object *v = nsx_json_get(o, key);
+	int64_t n;
+
+	if (!v || !json_object_is_type(v, json_type_int) || (n = json_object_get_int64(v)) < 0 || n > 65535)
+		return nsx_fail(e, "protocol", NULL, 0, NULL, "invalid resize message: %s must be an integer from 0 to 65535", key);
+	*out = (unsigned short)n;
+	return 0;
+}
+
+/* One runtime message once the program runs: `resize` is the only one. The
+ * runtime closing its end (EOF) only ends the listening. */
+static void on_runtime_message(struct monitor *m)
+{
+	struct nsx_error e = { 0 };
+	struct winsize ws = { 0 };
+	json_object *o, *t;
+	char byte;
+	ssize_t n = recv(m->ctx->sync_fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		m->listening = false;
+		return;
+	}
+	if (nsx_sync_read(m->ctx->sync_fd, &o, &e))
+		die(m, &e);
+	t = nsx_json_get(o, "type");
+	if (!t || !json_object_is_type(t, json_type_string) || strcmp(json_object_get_string(t), "resize"))
+		nsx_fail(&e, "protocol", NULL, 0, NULL, "expected a resize message once the process runs");
+	if (e.stage || window_dim(o, "rows", &ws.ws_row, &e) || window_dim(o, "cols", &ws.ws_col, &e)) {
+		json_object_put(o);
+		die(m, &e);
+	}
+	json_object_put(o);
+	set_winsize(m, &ws);
 }
 
 static void on_signal(struct monitor *m)
@@ -121,7 +175,7 @@ static void on_signal(struct monitor *m)
 
 	while (read(m->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGWINCH)
-			copy_winsize(m->master);
+			copy_winsize(m);
 	}
 	reap(m);
 }
@@ -177,8 +231,8 @@ void nsx_monitor(struct nsx_ctx *ctx, pid_t child, int running_rfd, int relay_so
 	signal(SIGPIPE, SIG_IGN);
 	reap(&m); /* a SIGCHLD from before the mask is lost */
 	while (!m.exited) {
-		struct pollfd p[5];
-		int n = 0, ir = -1, is = -1, ig, i0 = -1, im = -1;
+		struct pollfd p[6];
+		int n = 0, ir = -1, is = -1, ig, i0 = -1, im = -1, iy = -1;
 
 		if (m.running_rfd >= 0)
 			p[ir = n++] = (struct pollfd){ .fd = m.running_rfd, .events = POLLIN };
@@ -189,6 +243,8 @@ void nsx_monitor(struct nsx_ctx *ctx, pid_t child, int running_rfd, int relay_so
 			p[i0 = n++] = (struct pollfd){ .fd = 0, .events = POLLIN };
 		if (m.master >= 0)
 			p[im = n++] = (struct pollfd){ .fd = m.master, .events = POLLIN };
+		if (m.listening)
+			p[iy = n++] = (struct pollfd){ .fd = ctx->sync_fd, .events = POLLIN };
 		if (poll(p, n, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -201,7 +257,7 @@ void nsx_monitor(struct nsx_ctx *ctx, pid_t child, int running_rfd, int relay_so
 			m.master = recv_fd(m.relay_sock);
 			close(m.relay_sock);
 			m.relay_sock = -1;
-			copy_winsize(m.master);
+			copy_winsize(&m);
 		}
 		if (i0 >= 0 && p[i0].revents && !pump(0, m.master)) {
 			struct termios t;
@@ -215,6 +271,8 @@ void nsx_monitor(struct nsx_ctx *ctx, pid_t child, int running_rfd, int relay_so
 			close(m.master);
 			m.master = -1;
 		}
+		if (iy >= 0 && p[iy].revents)
+			on_runtime_message(&m);
 		if (p[ig].revents)
 			on_signal(&m);
 	}

@@ -5,7 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { spawnNsexec, type NsexecProcess } from './nsexec-process.js';
 import { validateNsexecEvent, validateNsexecInit } from '../../schemas/validators.js';
-import { NsexecError } from '../errors.js';
+import { NsexecError, UsageError } from '../errors.js';
 
 export type NsexecEvent =
   | { type: 'pid'; pid: number }
@@ -84,6 +84,17 @@ export class NsexecChannel {
       }
     }
     this.send(msg);
+  }
+
+  /**
+   * `resize`: the size of the terminal a foreground nsexec relays. Only once it
+   * reported `running`: before, the container process may still read the socket.
+   */
+  resizeTerminal(rows: number, cols: number): void {
+    for (const [name, n] of [['rows', rows], ['cols', cols]] as const) {
+      if (!Number.isInteger(n) || n < 0 || n > 0xffff) throw new UsageError(`terminal size: ${name} must be an integer from 0 to 65535, not ${n}`);
+    }
+    this.send({ type: 'resize', rows, cols });
   }
 
   /** The next event; `error` events are thrown as NsexecError, EOF is `{type:"eof"}`. */

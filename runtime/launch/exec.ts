@@ -48,6 +48,12 @@ export interface StartedExec {
   pid: number;
   /** A foreground exec's exit status as a shell reports it; none for a detached one. */
   exited?: Promise<number>;
+  /**
+   * Sets the size of the terminal nsexec relays (`relayTerminal`, returned with
+   * `untilRunning`: nsexec takes it only once the program runs). A size outside the
+   * kernel's 16 bits is a UsageError.
+   */
+  resize?: (rows: number, cols: number) => void;
 }
 
 /**
@@ -83,7 +89,8 @@ export async function startExec(req: ExecRequest, signals: SignalForwarder | nul
   if (!req.detach) {
     if (req.pidFile) writePidFile(req.pidFile, pid);
     if (untilRunning) await channel.expect('running');
-    return { pid, exited: waitForeground(channel, pid, relayTerminal, signals) };
+    const exited = waitForeground(channel, pid, relayTerminal, signals);
+    return untilRunning && relayTerminal ? { pid, exited, resize: (rows, cols) => channel.resizeTerminal(rows, cols) } : { pid, exited };
   }
   // A detached exec succeeded when the socket closes with no error: execve closed the child's end.
   const ev = await channel.next();

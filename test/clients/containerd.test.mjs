@@ -168,6 +168,16 @@ for (const setup of SETUPS) {
         assert.match(r.stdout, /\/dev\/pts\/\d+/);
       });
 
+      it('task exec -t takes the size of ctr\'s terminal (ResizePty of an exec)', async () => {
+        // As for a run: ctr sends its size once the exec started, the exec waits to see it.
+        const wait = 'i=0; while [ $i -lt 100 ] && [ "$(busybox stty size)" != "31 79" ]; do sleep 0.1; i=$((i+1)); done; busybox stty size';
+        const argv = daemon.ctrArgv(ns, ['task', 'exec', '-t', '--exec-id', 'size', id, 'sh', '-c', wait]);
+        const r = await runWithPty(['sh', '-c', 'stty rows 31 cols 79; exec "$0" "$@"', ...argv]);
+        assert.equal(r.code, 0, describeResult(r));
+        // Before it, the terminal may echo what ctr wrote to it (a NUL, shown as ^@).
+        assert.match(r.stdout, /\b31 79\r*$/m, describeResult(r));
+      });
+
       describe('with an exec running', () => {
         let sleeper;
         /** `ctr task ps`: [pid, info] per process, and the output for messages. */

@@ -73,10 +73,10 @@ test('exec with cgroups: the child places itself in every one, with no continue 
   const cg = testCgroups(`rocker-nsexec-exec-${process.pid}`);
   cg.make();
   try {
-    const r = await drive(execInit(['cat', '/proc/self/cgroup'], { cgroups: cg.cgroups }), { noContinue: true });
+    const r = await drive(execInit(['cat', '/proc/self/cgroup'], { cgroups: cg.cgroups }));
     assert.deepEqual(r.events.map((e) => e.type), ['pid', 'running', 'exit'], JSON.stringify(r.events) + r.stderr);
     for (const line of cg.lines) assert.match(r.stdout, line);
-    const missing = await drive(execInit(['true'], { cgroups: cg.missing.cgroups }), { noContinue: true });
+    const missing = await drive(execInit(['true'], { cgroups: cg.missing.cgroups }));
     assert.equal(eventOf(missing, 'error')?.stage, 'cgroup', JSON.stringify(missing.events));
     assert.equal(eventOf(missing, 'error').path, cg.missing.path);
   } finally {

@@ -47,6 +47,37 @@ test('relayTerminal: the foreground parent copies between its stdio and the pty'
   assert.match(r.stdout, /^eof\r$/m);
 });
 
+/** Drives a relayed terminal running argv and sends `msg` on the socket once nsexec reports `running`. */
+function driveRelayed(argv, msg) {
+  const init = initMessage(fx.rootfs, argv, { relayTerminal: true, process: { terminal: true } });
+  let sock;
+  return drive(init, {
+    onSpawn: (child) => (sock = child.stdio[3]),
+    onEvent: (ev) => ev.type === 'running' && sock.write(JSON.stringify(msg) + '\n'),
+  });
+}
+
+test('relayTerminal: a resize message after running sets the pty\'s size', { timeout: 60_000 }, async () => {
+  const wait = 'i=0; while [ $i -lt 100 ] && [ "$(stty size)" != "21 67" ]; do sleep 0.1; i=$((i+1)); done; stty size';
+  const r = await driveRelayed(['sh', '-c', wait], { type: 'resize', rows: 21, cols: 67 });
+  assert.equal(eventOf(r, 'exit')?.status, 0, JSON.stringify(r.events) + r.stderr);
+  assert.match(r.stdout, /^21 67\r$/m, r.stdout);
+});
+
+test('relayTerminal: any other message after running is a protocol error that ends the process', { timeout: 60_000 }, async () => {
+  for (const [msg, why] of [
+    [{ type: 'continue' }, /expected a resize message/],
+    [{ type: 'resize', rows: 70000, cols: 80 }, /rows must be an integer from 0 to 65535/],
+  ]) {
+    const r = await driveRelayed(['sleep', '20'], msg);
+    const err = eventOf(r, 'error');
+    assert.equal(err?.stage, 'protocol', JSON.stringify(r.events));
+    assert.match(err.message, why);
+    assert.equal(eventOf(r, 'exit'), undefined, JSON.stringify(r.events));
+    assert.equal(r.code, 1);
+  }
+});
+
 test('user namespace: maps written by the parent, devices bound from the host', async () => {
   const ufx = makeRootfs('rocker-nsexec-userns-');
   try {

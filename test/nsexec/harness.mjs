@@ -93,7 +93,7 @@ export function assertProtocol(validate, msg, what) {
 
 /**
  * Spawns nsexec, sends init (checked against schemas/rocker unless opts.unchecked
- * says why not; every event nsexec sends is checked too), answers every pid (unless opts.noContinue) and sync with continue and collects
+ * says why not; every event nsexec sends is checked too), answers every pid (unless init.cgroups: the protocol has no continue there) and sync with continue and collects
  * events. Resolves { events, stdout, stderr, code } when nsexec and the socket are
  * done, or as soon as an event of type opts.until arrives (a detached container
  * keeps the socket until it execs).
@@ -129,7 +129,7 @@ export function drive(init, opts = {}) {
         }
         result.events.push(ev);
         opts.onEvent?.(ev);
-        if ((ev.type === 'pid' && !opts.noContinue) || ev.type === 'sync') {
+        if ((ev.type === 'pid' && !init.cgroups) || ev.type === 'sync') {
           const msg = { type: 'continue' };
           if (opts.state) msg.state = opts.state;
           sock.write(JSON.stringify(msg) + '\n');
