@@ -148,7 +148,7 @@ async function workerMain(f: Flags): Promise<void> {
   const { Publisher } = await import('./events.js');
   const events = new Publisher((process.env.TTRPC_ADDRESS ?? `${f.address}.ttrpc`).replace(/^unix:\/\//, ''), logger);
   let channel: InstanceType<typeof HolderChannel> | undefined;
-  const tasks = new TaskService(f.namespace, root, events, logger, {
+  const tasks = new TaskService(f.namespace, f.address, root, events, logger, {
     release: (key, response) => channel!.release(key, response),
     watch: (pid, exitFile) => channel!.watch(pid, exitFile),
   });

@@ -126,9 +126,9 @@ function newProc(execId: string, r: Msg): Proc {
   };
 }
 
-function recordOf(c: Container): TaskRecord {
+function recordOf(address: string, c: Container): TaskRecord {
   const { stdin, stdout, stderr, terminal, pid, started } = c.init;
-  return { id: c.id, bundle: c.bundle, stdin, stdout, stderr, terminal, pid, started, mounted: c.mounted, cgroupPaths: c.cgroupPaths, exitTold: c.exitTold };
+  return { address, id: c.id, bundle: c.bundle, stdin, stdout, stderr, terminal, pid, started, mounted: c.mounted, cgroupPaths: c.cgroupPaths, exitTold: c.exitTold };
 }
 
 export class TaskService {
@@ -136,6 +136,8 @@ export class TaskService {
 
   constructor(
     private readonly namespace: string,
+    /** The containerd served (its address). */
+    private readonly address: string,
     /** The runtime's --root for this namespace. */
     private readonly root: string,
     private readonly events: Publisher,
@@ -155,7 +157,7 @@ export class TaskService {
 
   /** Takes over the containers an earlier worker recorded, publishing exits it did not see. */
   recover(): void {
-    for (const rec of loadTasks(this.root)) {
+    for (const rec of loadTasks(this.root, this.address)) {
       const init: Proc = { execId: '', pid: rec.pid, stdin: rec.stdin, stdout: rec.stdout, stderr: rec.stderr, terminal: rec.terminal, started: rec.started };
       const c: Container = { id: rec.id, bundle: rec.bundle, init, execs: new Map(), mounted: rec.mounted, cgroupPaths: rec.cgroupPaths, exitTold: rec.exitTold };
       this.containers.set(c.id, c);
@@ -169,7 +171,7 @@ export class TaskService {
   }
 
   private save(c: Container): void {
-    saveTask(this.root, recordOf(c));
+    saveTask(this.root, recordOf(this.address, c));
   }
 
   private finish(c: Container, p: Proc, status: number, at: Date): void {

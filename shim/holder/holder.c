@@ -377,10 +377,21 @@ static void on_idle(void) {
   if (!buf_size(&worker.queue)) idle_accepted = 1;
 }
 
+/* The record is the namespace's: another containerd's holder may have written it since. */
+static int record_names_us(void) {
+  char line[4096];
+  size_t n = strlen(socket_path);
+  int fd = record_path ? open(record_path, O_RDONLY | O_CLOEXEC) : -1;
+  if (fd < 0) return 0;
+  ssize_t r = read(fd, line, sizeof line);
+  close(fd);
+  return r > (ssize_t)n && !memcmp(line, socket_path, n) && line[n] == '\n';
+}
+
 static void quit(void) {
   if (requests.n || parks.n || watches.n || now_ms() - last_activity < QUIET_MS) return;
   unlink(socket_path);
-  if (record_path) unlink(record_path);
+  if (record_names_us()) unlink(record_path);
   exit(0);
 }
 

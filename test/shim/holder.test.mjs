@@ -410,3 +410,18 @@ test('quit: ignored right after activity, honoured after 10 s without a connecti
     await h.stop();
   }
 });
+
+test('quit leaves the namespace record alone once another holder has written its own there', { timeout: 60000 }, async () => {
+  const h = await startHolder();
+  try {
+    const a = await h.client();
+    const other = `${h.socket}-other\n/run/other-containerd.sock\n`;
+    writeFileSync(h.record, other);
+    await a.request(1, { op: 'quit-later', ms: 10500 });
+    assert.deepEqual(await h.exited, { code: 0, signal: null });
+    assert.ok(!existsSync(h.socket), 'the socket is removed');
+    assert.equal(readFileSync(h.record, 'utf8'), other);
+  } finally {
+    await h.stop();
+  }
+});

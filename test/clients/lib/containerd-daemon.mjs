@@ -3,7 +3,7 @@
 // With `cri`, its CRI plugin serves host-network pods (no CNI) with the given runtime
 // handlers, each runc-shim handler keeping its runtime's state under the temp dir.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync, existsSync, watch, rmSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, existsSync, watch, rmSync, openSync, closeSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -170,6 +170,10 @@ export class ContainerdDaemon {
     // What a failed test left without a shim (the rocker shim's monitors): their argv names a path in our dir.
     killPids(pidsWithCmdline(this.dir));
     for (const ns of this.namespaces) {
+      if (ns === CRI_NAMESPACE) {
+        removeSharedRoots(ns);
+        continue;
+      }
       await removeCgroupTree(`/${ns}`);
       rmSync(join(SHIM_RUNTIME_ROOT, ns), { recursive: true, force: true });
       rmSync(join(ROCKER_SHIM_ROOT, ns), { recursive: true, force: true });
@@ -181,6 +185,25 @@ export class ContainerdDaemon {
 }
 
 const runtimeRootsOf = (dir) => join(dir, 'runtime');
+
+/**
+ * The CRI's namespace is every CRI daemon's on this host (another test run's, a bench's):
+ * what this daemon made there went with its purge, so its runtime roots are removed only
+ * when nothing of another daemon is left in them — the runc shim's when empty, the rocker
+ * shim's (its log, lock and record) when it holds no task record and no process names it.
+ */
+function removeSharedRoots(ns) {
+  rmdirQuiet(join(SHIM_RUNTIME_ROOT, ns));
+  const rocker = join(ROCKER_SHIM_ROOT, ns);
+  let names = [];
+  try {
+    names = readdirSync(rocker);
+  } catch {
+    return;
+  }
+  if (names.some((n) => n.endsWith('.task.json') || !n.startsWith('shim.')) || pidsWithCmdline(rocker).length > 0) return;
+  rmSync(rocker, { recursive: true, force: true });
+}
 
 /** The CRI plugin's section of the config: no CNI (conf dir empty), a stream server on a free port. */
 function criConfig(dir, { sandboxImage, handlers }) {
