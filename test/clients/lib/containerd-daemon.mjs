@@ -105,10 +105,16 @@ export class ContainerdDaemon {
     }
   }
 
-  /** The argv of ctr against this daemon in namespace ns (registered for cleanup). */
+  /**
+   * The argv of ctr against this daemon in namespace ns (registered for cleanup). The
+   * stdio fifos of what it runs go to this daemon's dir, not /run/containerd/fifo, where
+   * a detached task's would outlive the run.
+   */
   ctrArgv(ns, args) {
     this.namespaces.add(ns);
-    return ['ctr', '--address', this.socket, '-n', ns, ...args];
+    const at = args[0] === 'run' ? 1 : ['task', 't'].includes(args[0]) && ['exec', 'start'].includes(args[1]) ? 2 : 0;
+    const flags = at ? [...args.slice(0, at), '--fifo-dir', join(this.dir, 'fifo'), ...args.slice(at)] : args;
+    return ['ctr', '--address', this.socket, '-n', ns, ...flags];
   }
 
   /** ctr helpers bound to namespace ns: run, runOk, startBackground and under a pty. */
@@ -171,7 +177,7 @@ export class ContainerdDaemon {
     killPids(pidsWithCmdline(this.dir));
     for (const ns of this.namespaces) {
       if (ns === CRI_NAMESPACE) {
-        removeSharedRoots(ns);
+        await removeSharedRoots(ns);
         continue;
       }
       await removeCgroupTree(`/${ns}`);
@@ -190,9 +196,9 @@ const runtimeRootsOf = (dir) => join(dir, 'runtime');
  * The CRI's namespace is every CRI daemon's on this host (another test run's, a bench's):
  * what this daemon made there went with its purge, so its runtime roots are removed only
  * when nothing of another daemon is left in them — the runc shim's when empty, the rocker
- * shim's (its log, lock and record) when it holds no task record and no process names it.
+ * shim's when it holds only the shim's and the runtime's own files and no process names it.
  */
-function removeSharedRoots(ns) {
+async function removeSharedRoots(ns) {
   rmdirQuiet(join(SHIM_RUNTIME_ROOT, ns));
   const rocker = join(ROCKER_SHIM_ROOT, ns);
   let names = [];
@@ -201,7 +207,13 @@ function removeSharedRoots(ns) {
   } catch {
     return;
   }
-  if (names.some((n) => n.endsWith('.task.json') || !n.startsWith('shim.')) || pidsWithCmdline(rocker).length > 0) return;
+  // Anything but the shim's own files and the runtime's lock (@lock) is a task record or a container's state.
+  if (names.some((n) => !n.startsWith('shim.') && n !== '@lock')) return;
+  // Our holder, SIGKILLed a moment ago, may not be gone yet.
+  for (let i = 0; pidsWithCmdline(rocker).length > 0; i++) {
+    if (i === 40) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
   rmSync(rocker, { recursive: true, force: true });
 }
 
