@@ -115,7 +115,8 @@ async function start(f: Flags): Promise<void> {
 
 /** Starts the holder in its own session, stdio detached (containerd waits for start's output to close), and waits until it listens. */
 function spawnHolder(f: Flags, path: string): Promise<void> {
-  const worker = [process.execPath, process.argv[1], '-namespace', f.namespace, '-address', f.address, '-publish-binary', f.publishBinary, ...(f.debug ? ['-debug'] : []), 'worker'];
+  // A small young generation: the worker's RSS is most of the shim's memory while it runs.
+  const worker = [process.execPath, '--max-semi-space-size=1', process.argv[1], '-namespace', f.namespace, '-address', f.address, '-publish-binary', f.publishBinary, ...(f.debug ? ['-debug'] : []), 'worker'];
   const args = ['--socket', path, '--record', join(runtimeRoot(f.namespace), 'shim.address'), '--ready-fd', '3', '--', ...worker];
   const child = spawn(HOLDER, args, { cwd: '/', detached: true, stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
   const ready = child.stdio[3]!;
