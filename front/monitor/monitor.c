@@ -52,6 +52,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "child-signals.h"
 #include "exit-record.h"
 #include "unix-listen.h"
 
@@ -202,14 +203,6 @@ static int receive_fd(int conn) {
   return fd;
 }
 
-/* A command the monitor runs gets the default signal state (a blocked SIGCHLD would hang a Node command). */
-static void plain_signals(const sigset_t *mask) {
-  sigprocmask(SIG_UNBLOCK, mask, NULL);
-  signal(SIGPIPE, SIG_DFL);
-  signal(SIGHUP, SIG_DFL);
-  signal(SIGINT, SIG_DFL);
-}
-
 static void usage(void) {
   static const char msg[] = "usage: rocker-monitor [--log FILE] [--log-max BYTES] --pid-file FILE --exit-file FILE [--sync-fd N] [--stdin] [--console-socket PATH] [--attach-socket PATH] [--on-exit ARG]... [--stdin-fifo PATH] [--stdout-fifo PATH] [--stderr-fifo PATH] [--pass-fd N] [--control-fifo PATH] [--await-pid-file] -- RUNTIME ARGS...\n";
   write_all(2, msg, sizeof msg - 1);
@@ -264,14 +257,7 @@ int main(int argc, char **argv) {
     if (fd != sync_fd && fd != pass_fd) dup2(null, fd);
   if (open_log() < 0) die(log_path);
 
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGCHLD);
-  sigprocmask(SIG_BLOCK, &mask, NULL);
-  signal(SIGPIPE, SIG_IGN);
-  signal(SIGHUP, SIG_IGN);
-  signal(SIGINT, SIG_IGN);
-  int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+  int sfd = child_signal_fd();
   if (sfd < 0) die("signalfd");
 
   int console_l = -1, attach_l = -1, console_c = -1;
@@ -308,7 +294,7 @@ int main(int argc, char **argv) {
   pid_t runtime = fork();
   if (runtime < 0) die("fork");
   if (runtime == 0) {
-    plain_signals(&mask);
+    plain_signals();
     if (dup2(pi[0] >= 0 ? pi[0] : null, 0) < 0 || dup2(po[1], 1) < 0 || dup2(pe[1], 2) < 0) _exit(127);
     execvp(argv[i], argv + i);
     _exit(127);
@@ -470,7 +456,7 @@ int main(int argc, char **argv) {
   if (control_path) unlink(control_path);
   /* Only for a container that ran (an exit file): a failed create is its caller's to clean up. */
   if (exit_file && on_exit_argc > 0 && fork() == 0) {
-    plain_signals(&mask);
+    plain_signals();
     execvp(on_exit_argv[0], on_exit_argv);
     _exit(127);
   }

@@ -32,6 +32,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "../../front/monitor/child-signals.h"
 #include "../../front/monitor/exit-record.h"
 #include "../../front/monitor/unix-listen.h"
 
@@ -313,12 +314,7 @@ static void start_worker(void) {
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return;
   pid_t pid = fork();
   if (pid == 0) {
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    signal(SIGPIPE, SIG_DFL);
-    signal(SIGINT, SIG_DFL);
-    signal(SIGHUP, SIG_DFL);
+    plain_signals();
     if (sv[1] == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(sv[1], 3) < 0) _exit(127);
     execv(worker_argv[0], worker_argv);
     _exit(127);
@@ -632,16 +628,9 @@ int main(int argc, char **argv) {
   }
   worker_argv = argv + i + 1;
 
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGCHLD);
-  sigprocmask(SIG_BLOCK, &mask, NULL);
-  signal(SIGPIPE, SIG_IGN);
-  signal(SIGINT, SIG_IGN);
-  signal(SIGHUP, SIG_IGN);
+  if ((sig_fd = child_signal_fd()) < 0) fail(ready_fd, "signalfd", "");
   if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) fail(ready_fd, "subreaper", "");
   if ((listen_fd = listen_unix(socket_path, 128)) < 0) fail(ready_fd, "listen", socket_path);
-  if ((sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) fail(ready_fd, "signalfd", "");
   if ((ep = epoll_create1(EPOLL_CLOEXEC)) < 0) fail(ready_fd, "epoll", "");
   watch_fd(EPOLL_CTL_ADD, listen_fd, EPOLLIN, &tag_listen);
   watch_fd(EPOLL_CTL_ADD, sig_fd, EPOLLIN, &tag_signal);
