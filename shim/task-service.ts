@@ -1,14 +1,14 @@
-// containerd's task service (containerd.task.v2.Task) for every container this
-// shim process serves. The container work is the runtime's own code, in-process:
-// launch/create, start, exec, kill, delete and the cgroup operations, the same
-// functions rocker-runtime's verbs call. nsexec starts each init under its own
-// The init's stdio are containerd's fifos; the holder (shim/holder/) is its subreaper and
-// records its exit in <bundle>/rocker-exit.json, which this worker watches. A terminal's
-// init runs under its own rocker-monitor (front/monitor/), which relays the terminal and
-// records the exit the same way. Exec processes stay children of a foreground nsexec
-// here, which reports their exit on its socket (so the worker stays while any exists).
-// Each container is recorded (shim/task-record.ts): the worker ends when idle and the
-// next one carries on from the records.
+// containerd's task service (containerd.task.v2.Task) for every container of the
+// namespace, run by the shim's Node worker. The container work is the runtime's own
+// code, in-process: launch/create, start, exec, kill, delete and the cgroup operations,
+// the same functions rocker-runtime's verbs call. The init's stdio are containerd's
+// fifos; the holder (shim/holder/) is its subreaper and records its exit in
+// <bundle>/rocker-exit.json, which this worker watches. A terminal's init runs under
+// its own rocker-monitor (front/monitor/), which relays the terminal and records the
+// exit the same way. Exec processes stay children of a foreground nsexec here, which
+// reports their exit on its socket (so the worker stays while any is known). Each
+// container is recorded (shim/task-record.ts): the worker ends when idle and the next
+// one carries on from the records.
 import { existsSync, mkdirSync, openSync, closeSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
