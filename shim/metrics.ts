@@ -1,5 +1,7 @@
-// The runtime's cgroup statistics (runc's `events --stats` shape, cgroups/stats.ts)
-// as containerd's cgroups v1 Metrics message, which `ctr task metrics` and the CRI read.
+// The runtime's cgroup statistics as containerd's cgroups Metrics message, which
+// `ctr task metrics` and the CRI read: the v1 message from runc's `events --stats`
+// shape (cgroups/stats.ts collectStats), the v2 one from a cgroup2 directory's own
+// counters (unifiedStats), as containerd's runc shim follows the host's mode.
 import type { CgroupStats } from '../runtime/cgroups/manager.js';
 import type { Msg } from './proto.js';
 
@@ -8,7 +10,16 @@ type Obj = Record<string, unknown>;
 /** memory.stat's names as the Metrics fields (pgpgin -> pg_pg_in), in protobufjs's camelCase. */
 function memoryField(key: string): string {
   const snake = key.replace(/pgpg(in|out)/, 'pg_pg_$1').replace(/pg(maj)?fault/, (_m, maj: string | undefined) => (maj ? 'pg_maj_fault' : 'pg_fault'));
+  return camel(snake);
+}
+
+function camel(snake: string): string {
   return snake.replace(/_([a-z])/g, (_m, ch: string) => ch.toUpperCase());
+}
+
+/** Counters (numbers or bigints) as uint64 strings, under protobufjs's camelCase names; fromObject drops names the message lacks. */
+function counters(o: unknown): Msg {
+  return Object.fromEntries(Object.entries((o as Obj) ?? {}).map(([k, v]) => [camel(k), String(v)]));
 }
 
 function entry(e: unknown): Msg | undefined {
@@ -42,4 +53,17 @@ export function metricsOf(stats: CgroupStats): Msg {
     out.blkio = { ioServiceBytesRecursive: list(blkio.ioServiceBytesRecursive), ioServicedRecursive: list(blkio.ioServicedRecursive) };
   }
   return out;
+}
+
+/** unifiedStats (a cgroup2 directory's counters) as io.containerd.cgroups.v2.Metrics. */
+export function unifiedMetricsOf(stats: Obj): Msg {
+  const events = stats.memory_events;
+  return {
+    pids: counters(stats.pids),
+    cpu: counters(stats.cpu),
+    memory: counters(stats.memory),
+    memoryEvents: events && counters(events),
+    io: { usage: ((stats.io as Obj[]) ?? []).map(counters) },
+    hugetlb: ((stats.hugetlb as Obj[]) ?? []).map(counters),
+  };
 }

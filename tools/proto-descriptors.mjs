@@ -14,6 +14,7 @@ const FILES = [
   'github.com/containerd/containerd/api/events/task.proto',
   'github.com/containerd/containerd/api/services/ttrpc/events/v1/events.proto',
   'github.com/containerd/cgroups/stats/v1/metrics.proto',
+  'github.com/containerd/cgroups/v2/stats/metrics.proto',
   'github.com/containerd/ttrpc/request.proto',
 ];
 // gogo.proto extends descriptor.proto, which protobufjs ships; its other google/protobuf

@@ -118,16 +118,34 @@ function blkioStats(paths: Paths): Obj {
   const v2 = paths[''];
   const bytes: Obj[] = [];
   const ios: Obj[] = [];
-  for (const line of (v2 ? readOptional(join(v2, 'io.stat')) ?? '' : '').split('\n')) {
+  for (const { major, minor, rbytes, wbytes, rios, wios } of v2 ? ioStat(v2) : []) {
+    const d = { major, minor };
+    bytes.push({ ...d, op: 'Read', value: rbytes }, { ...d, op: 'Write', value: wbytes });
+    ios.push({ ...d, op: 'Read', value: rios }, { ...d, op: 'Write', value: wios });
+  }
+  return { ioServiceBytesRecursive: bytes, ioServicedRecursive: ios };
+}
+
+interface IoEntry {
+  major: number;
+  minor: number;
+  rbytes: Counter;
+  wbytes: Counter;
+  rios: Counter;
+  wios: Counter;
+}
+
+/** A cgroup2 io.stat ("8:0 rbytes=4096 wbytes=0 rios=1 ..." lines), one entry per device. */
+function ioStat(dir: string): IoEntry[] {
+  const out: IoEntry[] = [];
+  for (const line of (readOptional(join(dir, 'io.stat')) ?? '').split('\n')) {
     const [dev, ...kv] = line.trim().split(/\s+/);
     const m = /^(\d+):(\d+)$/.exec(dev ?? '');
     if (!m) continue;
-    const f = Object.fromEntries(kv.map((p) => p.split('=')).map(([k, v]) => [k, Number(v)]));
-    const d = { major: Number(m[1]), minor: Number(m[2]) };
-    bytes.push({ ...d, op: 'Read', value: f.rbytes ?? 0 }, { ...d, op: 'Write', value: f.wbytes ?? 0 });
-    ios.push({ ...d, op: 'Read', value: f.rios ?? 0 }, { ...d, op: 'Write', value: f.wios ?? 0 });
+    const f: Record<string, Counter> = Object.fromEntries(kv.map((p) => p.split('=')).map(([k, v]) => [k, toCounter(v ?? '0')]));
+    out.push({ major: Number(m[1]), minor: Number(m[2]), rbytes: f.rbytes ?? 0, wbytes: f.wbytes ?? 0, rios: f.rios ?? 0, wios: f.wios ?? 0 });
   }
-  return { ioServiceBytesRecursive: bytes, ioServicedRecursive: ios };
+  return out;
 }
 
 function hugetlbStats(paths: Paths): Obj {
@@ -163,6 +181,33 @@ export function collectStats(paths: Paths): Obj {
   out.blkio = blkioStats(paths);
   out.hugetlb = hugetlbStats(paths);
   return out;
+}
+
+/**
+ * A cgroup2 directory's own counters as the kernel names them (containerd's
+ * cgroups v2 Metrics carries them so, where runc's `events` shape above folds
+ * them into v1's): cpu.stat, memory.stat, memory.events, the single-value
+ * files ("max" as uint64's max, a missing file as 0), io.stat, hugetlb.
+ */
+export function unifiedStats(dir: string): Obj {
+  const value = (file: string): Counter => readNumber(join(dir, file), UINT64_MAX);
+  const hugetlb = hostHugePageSizes()
+    .filter((size) => readOptional(join(dir, `hugetlb.${size}.current`)) !== undefined)
+    .map((size) => ({ pagesize: size, current: value(`hugetlb.${size}.current`), max: value(`hugetlb.${size}.max`) }));
+  return {
+    pids: { current: value('pids.current'), limit: value('pids.max') },
+    cpu: readKeyValues(join(dir, 'cpu.stat')),
+    memory: {
+      ...readKeyValues(join(dir, 'memory.stat')),
+      usage: value('memory.current'),
+      usage_limit: value('memory.max'),
+      swap_usage: value('memory.swap.current'),
+      swap_limit: value('memory.swap.max'),
+    },
+    memory_events: readOptional(join(dir, 'memory.events')) === undefined ? undefined : readKeyValues(join(dir, 'memory.events')),
+    io: ioStat(dir),
+    hugetlb,
+  };
 }
 
 /** How many times the OOM killer has killed in the cgroup (v1 memory.oom_control, v2 memory.events). */
