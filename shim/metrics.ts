@@ -2,8 +2,10 @@
 // `ctr task metrics` and the CRI read: the v1 message from runc's `events --stats`
 // shape (cgroups/stats.ts collectStats), the v2 one from a cgroup2 directory's own
 // counters (unifiedStats), as containerd's runc shim follows the host's mode.
-import type { CgroupStats } from '../runtime/cgroups/manager.js';
-import type { Msg } from './proto.js';
+import type { CgroupManager, CgroupStats } from '../runtime/cgroups/manager.js';
+import { probeHost } from '../runtime/cgroups/host.js';
+import { unifiedStats } from '../runtime/cgroups/stats.js';
+import { any, type Msg } from './proto.js';
 
 type Obj = Record<string, unknown>;
 
@@ -27,7 +29,7 @@ function entry(e: unknown): Msg | undefined {
   return o && { limit: String(o.limit ?? 0), usage: String(o.usage ?? 0), max: String(o.max ?? 0), failcnt: String(o.failcnt ?? 0) };
 }
 
-export function metricsOf(stats: CgroupStats): Msg {
+function metricsOf(stats: CgroupStats): Msg {
   const out: Msg = {};
   const pids = stats.pids as Obj | undefined;
   if (pids) out.pids = { current: String(pids.current ?? 0), limit: String(pids.limit ?? 0) };
@@ -56,7 +58,7 @@ export function metricsOf(stats: CgroupStats): Msg {
 }
 
 /** unifiedStats (a cgroup2 directory's counters) as io.containerd.cgroups.v2.Metrics. */
-export function unifiedMetricsOf(stats: Obj): Msg {
+function unifiedMetricsOf(stats: Obj): Msg {
   const events = stats.memory_events;
   return {
     pids: counters(stats.pids),
@@ -66,4 +68,11 @@ export function unifiedMetricsOf(stats: Obj): Msg {
     io: { usage: ((stats.io as Obj[]) ?? []).map(counters) },
     hugetlb: ((stats.hugetlb as Obj[]) ?? []).map(counters),
   };
+}
+
+/** The Stats answer (a google.protobuf.Any): the v2 message on a pure cgroup2 host, the v1 one where v1 controllers are mounted. */
+export async function cgroupMetrics(cg: CgroupManager): Promise<Msg> {
+  const unified = cg.paths[''];
+  if (probeHost().mode === 'unified' && unified) return any('io.containerd.cgroups.v2.Metrics', unifiedMetricsOf(unifiedStats(unified)));
+  return any('io.containerd.cgroups.v1.Metrics', metricsOf(await cg.stats()));
 }

@@ -21,8 +21,7 @@ import { deleteContainer } from '../runtime/launch/delete.js';
 import { parseResources, updateContainer } from '../runtime/launch/update.js';
 import { NsexecChannel } from '../runtime/launch/channel.js';
 import { containerCgroup, pauseContainer, resumeContainer } from '../runtime/cgroups/container.js';
-import { oomKillCount, unifiedStats } from '../runtime/cgroups/stats.js';
-import { probeHost } from '../runtime/cgroups/host.js';
+import { oomKillCount } from '../runtime/cgroups/stats.js';
 import { containerDir } from '../runtime/state/container-dir.js';
 import { readState } from '../runtime/state/state-file.js';
 import { deriveStatus } from '../runtime/state/status.js';
@@ -32,7 +31,7 @@ import type { Logger } from '../runtime/log/logger.js';
 import { Code, Parked, RpcError, type Handler } from './ttrpc.js';
 import { any, encode, timestamp, type Msg } from './proto.js';
 import { mountRootfs, unmountRootfs, type Mount } from './rootfs.js';
-import { metricsOf, unifiedMetricsOf } from './metrics.js';
+import { cgroupMetrics } from './metrics.js';
 import { resizeTerminal } from '../front/monitor/control.js';
 import { CONTROL_FIFO, DELETED_MARKER, EXIT_FILE, INIT_PID_FILE, readExit } from './files.js';
 import type { Publisher } from './events.js';
@@ -522,10 +521,7 @@ export class TaskService {
   private async stats(r: Msg): Promise<Msg> {
     const c = this.container(String(r.id));
     const cg = await containerCgroup(this.root, c.id);
-    // As containerd's runc shim: the v2 message on a pure cgroup2 host, the v1 one where v1 controllers are mounted.
-    const unified = cg.cg.paths[''];
-    if (probeHost().mode === 'unified' && unified) return { stats: any('io.containerd.cgroups.v2.Metrics', unifiedMetricsOf(unifiedStats(unified))) };
-    return { stats: any('io.containerd.cgroups.v1.Metrics', metricsOf(await cg.cg.stats())) };
+    return { stats: await cgroupMetrics(cg.cg) };
   }
 
   private async connect(r: Msg): Promise<Msg> {

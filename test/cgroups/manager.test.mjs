@@ -9,10 +9,13 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  assertLimits, cg, cleanup, cpuUsage, dirFor, gatedShell, home, layout, noController, noHugetlb, noIoWeight, oomKills, open, place, read,
+  assertLimits, cg, cleanup, cpuUsage, dirFor, dist, gatedShell, home, layout, noController, noHugetlb, noIoWeight, oomKills, open, place, read,
   sharesToWeight, topDirs, uniquePath, waitFor, TOP,
 } from './helpers.mjs';
 import { expectedKeys, firstBlockDevice, hostPath, ownCgroups } from './layout.mjs';
+
+const { cgroupMetrics } = await import(new URL('shim/metrics.js', dist));
+const { decode } = await import(new URL('shim/proto.js', dist));
 
 after(cleanup);
 
@@ -272,6 +275,22 @@ test('stats: memory usage grows when the processes allocate', async (t) => {
   assert.ok(s.cpu.usage.total > 0);
   assert.equal(s.pids.current, (await m.pids()).length, 'pids.current counts the processes');
   if (huge.hugepageLimits) assert.deepEqual(s.hugetlb['2MB'], { usage: 0, max: 2 * MiB, failcnt: 0 });
+  // The shim's Stats answer: containerd's cgroups v2 Metrics on a pure cgroup2 host (as its runc shim), v1's elsewhere.
+  const metrics = await cgroupMetrics(m);
+  const got = decode(metrics.type_url, metrics.value);
+  assert.equal(got.pids.current, s.pids.current);
+  if (layout.mode === 'unified') {
+    assert.equal(metrics.type_url, 'io.containerd.cgroups.v2.Metrics');
+    assert.ok(got.memory.usage > 20 * MiB && got.memory.anon > 0, JSON.stringify(got.memory));
+    assert.equal(got.memory.usageLimit, 256 * MiB);
+    assert.ok(got.cpu.usageUsec > 0 && got.cpu.usageUsec >= got.cpu.userUsec, JSON.stringify(got.cpu));
+    assert.ok(got.memoryEvents, 'memory.events is carried');
+    if (huge.hugepageLimits) assert.deepEqual(got.hugetlb.find((h) => h.pagesize === '2MB'), { pagesize: '2MB', current: 0, max: 2 * MiB });
+  } else {
+    assert.equal(metrics.type_url, 'io.containerd.cgroups.v1.Metrics');
+    assert.ok(got.memory.usage.usage > 20 * MiB && got.memory.usage.limit === 256 * MiB, JSON.stringify(got.memory.usage));
+    assert.ok(got.cpu.usage.total > 0);
+  }
 });
 
 test('an existing cgroup with processes is taken with a warning (as runc 1.1), and marked shared', async () => {
