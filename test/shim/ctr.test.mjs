@@ -162,6 +162,22 @@ describe('containerd-shim-rocker-v2, its own behaviour', { timeout: 300_000 }, (
     assert.equal(again.code, 4, describeResult(again));
   });
 
+  test('a restarted containerd finds its running task again, and the task\'s exit reaches it', async () => {
+    const id = 'survivor';
+    const r = await ctr.run(['run', ...RUNTIME, '-d', BUSYBOX_REF, id, 'sh', '-c', 'while [ ! -e /go ]; do sleep 0.2; done; exit 6']);
+    assert.equal(r.code, 0, describeResult(r));
+    const { pid } = await taskInfo(ctr, id);
+    await daemon.restart();
+    // containerd reconnects to the shim by the bundle's address file and asks for the task's state.
+    assert.deepEqual(await taskInfo(ctr, id), { pid, status: 'RUNNING' });
+    writeFileSync(join(daemon.dir, 'state', 'io.containerd.runtime.v2.task', ns, id, 'rootfs', 'go'), '');
+    await until('the task stopped', async () => (await taskInfo(ctr, id))?.status === 'STOPPED');
+    const del = await ctr.ok(['task', 'delete', id]);
+    assert.match(del.stderr, /exit code 6\b/, describeResult(del));
+    await ctr.ok(['container', 'delete', id]);
+    assertGone(ROCKER_SHIM_ROOT, ns, id);
+  });
+
   test('the Node worker ends when idle; a container exiting meanwhile is told to the ctr waiting for it', async () => {
     const id = 'sleeper';
     // The container waits for a file the test creates through its rootfs once the worker is gone.

@@ -61,11 +61,7 @@ export class ContainerdDaemon {
       `  path = "${dir}/opt"`,
       '',
     ].join('\n'));
-    const log = openSync(join(dir, 'containerd.log'), 'a');
-    const env = { ...process.env, PATH: `${process.env.PATH}:${REPO_BIN}` };
-    const child = spawn('containerd', ['--config', config], { stdio: ['ignore', log, log], env });
-    closeSync(log);
-    const daemon = new ContainerdDaemon(dir, child, cri);
+    const daemon = new ContainerdDaemon(dir, spawnContainerd(dir), cri);
     try {
       await daemon.#waitForSocket();
       await runOk('ctr', ['--address', daemon.socket, 'version']);
@@ -74,6 +70,17 @@ export class ContainerdDaemon {
       throw e;
     }
     return daemon;
+  }
+
+  /** Stops containerd (SIGTERM: its shims and tasks stay) and starts it again on the same root and state. */
+  async restart() {
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.kill('SIGTERM');
+    await exited;
+    // Waited for below: the new daemon's, not one left by the old.
+    rmSync(this.socket, { force: true });
+    this.child = spawnContainerd(this.dir);
+    await this.#waitForSocket();
   }
 
   // containerd creates its socket once the gRPC server listens; watch the dir for it.
@@ -191,6 +198,15 @@ export class ContainerdDaemon {
 }
 
 const runtimeRootsOf = (dir) => join(dir, 'runtime');
+
+/** containerd on dir's config.toml, logging to dir/containerd.log. */
+function spawnContainerd(dir) {
+  const log = openSync(join(dir, 'containerd.log'), 'a');
+  const env = { ...process.env, PATH: `${process.env.PATH}:${REPO_BIN}` };
+  const child = spawn('containerd', ['--config', join(dir, 'config.toml')], { stdio: ['ignore', log, log], env });
+  closeSync(log);
+  return child;
+}
 
 /**
  * The CRI's namespace is every CRI daemon's on this host (another test run's, a bench's):
