@@ -19,8 +19,9 @@ for files in "$@"; do
   echo "$files" >"$out/files.$n"
   # $files is split into its file names on purpose.
   # shellcheck disable=SC2086
-  # -w: the guest's /tmp, /run, /root… are its own tmpfs, which would hide a clone made there.
-  ( start=$(date +%s); rc=0; "$UML_V2" -w . test/cgroup2/guest.sh $files >"$out/log.$n" 2>&1 || rc=$?
+  # -w: the guest's /tmp, /run, /root… are its own tmpfs, which would hide a clone made there,
+  # or the uml-v2 tools beside it (the guest loads modules such as overlay through them).
+  ( start=$(date +%s); rc=0; "$UML_V2" -w . -w "$(dirname "$UML_V2")" test/cgroup2/guest.sh $files >"$out/log.$n" 2>&1 || rc=$?
     echo "$rc $(($(date +%s) - start))" >"$out/rc.$n" ) &
 done
 wait
