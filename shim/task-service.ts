@@ -292,8 +292,8 @@ export class TaskService {
       if (!consoleSocket) this.holder.watch(init.pid, exitFile);
       this.save(c);
     } catch (e) {
-      // An empty pid file tells the waiting monitor that no init is coming.
-      if (!existsSync(pidFile)) writeFileSync(pidFile, '');
+      // An empty pid file tells a waiting monitor that no init is coming.
+      if (consoleSocket && !existsSync(pidFile)) writeFileSync(pidFile, '');
       c.watcher?.close();
       if (c.mounted) await unmountRootfs(bundle);
       this.containers.delete(id);
